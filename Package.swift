@@ -1,0 +1,142 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+// The layout mirrors the architecture; dependencies point one way:
+//
+//   TWSProtocol (pure wire codec) <- IBSession (NIO connection, state machine) --.
+//   MarketModel (records, keys, number format) <- MarketData (pure tick merge,  |
+//       option window, line budget)                                              |
+//   MarketModel <- RedisPublisher (hiredis + Lua)                                |-> Relay -> quote-relay
+//   MarketModel <- AlphaVantage (libcurl client, rate limiter)                   |
+//   Failover (pure decision logic) -----------------------------------------------'
+//   TWSProtocol <- Simulators (IB Gateway + Alpha Vantage simulators) -> quote-relay-sim
+//
+// C libraries appear only inside their wrapper modules (CHiredis in RedisPublisher,
+// CCurl in AlphaVantage).
+
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+]
+
+let package = Package(
+    name: "quote-relay",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "quote-relay", targets: ["quote-relay"]),
+        .executable(name: "quote-relay-sim", targets: ["quote-relay-sim"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0", traits: ["YAML"]),
+    ],
+    targets: [
+        // MARK: C libraries, each confined to one wrapper module
+        .systemLibrary(
+            name: "CHiredis",
+            pkgConfig: "hiredis",
+            providers: [.apt(["libhiredis-dev"]), .brew(["hiredis"])]
+        ),
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"]), .brew(["curl"])]
+        ),
+
+        // MARK: Pure layers (no I/O)
+        .target(name: "TWSProtocol", swiftSettings: swiftSettings),
+        .target(name: "MarketModel", swiftSettings: swiftSettings),
+        .target(name: "MarketData", dependencies: ["MarketModel", "TWSProtocol"], swiftSettings: swiftSettings),
+        .target(name: "Failover", dependencies: ["MarketModel"], swiftSettings: swiftSettings),
+
+        // MARK: I/O layers
+        .target(
+            name: "IBSession",
+            dependencies: [
+                "TWSProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "RedisPublisher",
+            dependencies: [
+                "CHiredis", "MarketModel",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "AlphaVantage",
+            dependencies: [
+                "CCurl", "MarketModel",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Simulators",
+            dependencies: [
+                "TWSProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: The worker
+        .target(
+            name: "Relay",
+            dependencies: [
+                "IBSession", "MarketData", "MarketModel", "RedisPublisher", "AlphaVantage", "Failover",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Configuration", package: "swift-configuration"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Executables
+        .executableTarget(
+            name: "quote-relay",
+            dependencies: [
+                "Relay",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "quote-relay-sim",
+            dependencies: [
+                "Simulators",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Tests (unit suites need no server; the others read QR_TEST_REDIS_URL)
+        .testTarget(name: "TWSProtocolTests", dependencies: ["TWSProtocol"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
+        .testTarget(name: "MarketModelTests", dependencies: ["MarketModel"], swiftSettings: swiftSettings),
+        .testTarget(name: "MarketDataTests", dependencies: ["MarketData"], swiftSettings: swiftSettings),
+        .testTarget(name: "FailoverTests", dependencies: ["Failover"], swiftSettings: swiftSettings),
+        .testTarget(name: "IBSessionTests", dependencies: ["IBSession", "Simulators"], swiftSettings: swiftSettings),
+        .testTarget(name: "RedisPublisherTests", dependencies: ["RedisPublisher"], swiftSettings: swiftSettings),
+        .testTarget(name: "AlphaVantageTests", dependencies: ["AlphaVantage", "Simulators"], swiftSettings: swiftSettings),
+        .testTarget(name: "SimulatorTests", dependencies: ["Simulators", "TWSProtocol"], swiftSettings: swiftSettings),
+        .testTarget(name: "RelayTests", dependencies: ["Relay", "Simulators"], swiftSettings: swiftSettings),
+    ]
+)

@@ -1,0 +1,157 @@
+/// The known values of a quote; nil means unknown and is published as an absent field.
+/// Producers (the IB tick merger, the Alpha Vantage decoder) fill what they have.
+public struct QuoteSnapshot: Sendable, Hashable {
+    public var symbol: String
+    public var bid: Double?
+    public var bidSize: Double?
+    public var ask: Double?
+    public var askSize: Double?
+    public var last: Double?
+    public var lastSize: Double?
+    public var volume: Double?
+    public var open: Double?
+    public var high: Double?
+    public var low: Double?
+    public var close: Double?
+    public var change: Double?
+    public var changePercent: Double?
+    public var lastTradeMs: Int64?
+    public var dataType: DataType?
+
+    public init(symbol: String) { self.symbol = symbol }
+
+    /// `change` and `change_percent` are derived from last and close when the source does
+    /// not send them (IB never does).
+    public func record(source: DataSource, updatedMs: Int64) -> Record {
+        var f = FieldList()
+        f.text("symbol", symbol)
+        f.number("bid", bid)
+        f.number("bid_size", bidSize)
+        f.number("ask", ask)
+        f.number("ask_size", askSize)
+        f.number("last", last)
+        f.number("last_size", lastSize)
+        f.number("volume", volume)
+        f.number("open", open)
+        f.number("high", high)
+        f.number("low", low)
+        f.number("close", close)
+        var chg = change
+        var pct = changePercent
+        if chg == nil, let last, let close, close > 0 {
+            chg = Self.round(last - close, places: 6)
+            if pct == nil { pct = Self.round((last - close) / close * 100, places: 4) }
+        }
+        f.number("change", chg)
+        f.number("change_percent", pct)
+        f.integer("last_trade_ms", lastTradeMs)
+        f.integer("updated_ms", updatedMs)
+        f.text("source", source.rawValue)
+        f.text("data_type", dataType?.rawValue)
+        return Record(kind: .quote, key: Keys.quote(symbol), source: source, updatedMs: updatedMs, fields: f.fields)
+    }
+
+    static func round(_ v: Double, places: Int) -> Double {
+        var scale = 1.0
+        for _ in 0..<places { scale *= 10 }
+        return (v * scale).rounded() / scale
+    }
+}
+
+/// The known values of one option contract, quotes and greeks together.
+public struct OptionSnapshot: Sendable, Hashable {
+    public var symbol: String
+    /// `YYYYMMDD`.
+    public var expiry: String
+    public var strike: Double
+    public var right: OptionRight
+    public var conId: Int64?
+    public var bid: Double?
+    public var bidSize: Double?
+    public var ask: Double?
+    public var askSize: Double?
+    public var last: Double?
+    public var lastSize: Double?
+    public var volume: Double?
+    public var openInterest: Double?
+    public var impliedVol: Double?
+    public var delta: Double?
+    public var gamma: Double?
+    /// Per volatility point, as IB sends it.
+    public var vega: Double?
+    /// Per calendar day, as IB sends it.
+    public var theta: Double?
+    public var underlyingPrice: Double?
+    public var modelPrice: Double?
+    public var dataType: DataType?
+
+    public init(symbol: String, expiry: String, strike: Double, right: OptionRight) {
+        self.symbol = symbol
+        self.expiry = expiry
+        self.strike = strike
+        self.right = right
+    }
+
+    public var key: String { Keys.option(symbol, expiry: expiry, strike: strike, right: right) }
+
+    public func record(source: DataSource, updatedMs: Int64) -> Record {
+        var f = FieldList()
+        f.text("symbol", symbol)
+        f.text("expiry", expiry)
+        f.number("strike", strike)
+        f.text("right", right.rawValue)
+        f.integer("con_id", conId)
+        f.number("bid", bid)
+        f.number("bid_size", bidSize)
+        f.number("ask", ask)
+        f.number("ask_size", askSize)
+        f.number("last", last)
+        f.number("last_size", lastSize)
+        f.number("volume", volume)
+        f.number("open_interest", openInterest)
+        f.number("iv", impliedVol)
+        f.number("delta", delta)
+        f.number("gamma", gamma)
+        f.number("vega", vega)
+        f.number("theta", theta)
+        f.number("und_price", underlyingPrice)
+        f.number("model_price", modelPrice)
+        f.integer("updated_ms", updatedMs)
+        f.text("source", source.rawValue)
+        f.text("data_type", dataType?.rawValue)
+        return Record(kind: .option, key: key, source: source, updatedMs: updatedMs, fields: f.fields)
+    }
+}
+
+/// An option chain: the expirations and strikes IB (or Alpha Vantage) lists for an underlying.
+public struct ChainSnapshot: Sendable, Hashable {
+    public var symbol: String
+    public var underlyingConId: Int64?
+    public var exchange: String?
+    public var tradingClass: String?
+    public var multiplier: String?
+    /// `YYYYMMDD`, ascending.
+    public var expirations: [String]
+    /// Ascending.
+    public var strikes: [Double]
+
+    public init(symbol: String, expirations: [String] = [], strikes: [Double] = []) {
+        self.symbol = symbol
+        self.expirations = expirations
+        self.strikes = strikes
+    }
+
+    public func record(source: DataSource, updatedMs: Int64) -> Record {
+        var f = FieldList()
+        f.text("symbol", symbol)
+        f.integer("underlying_con_id", underlyingConId)
+        f.text("exchange", exchange)
+        f.text("trading_class", tradingClass)
+        if let multiplier, let m = Double(multiplier) { f.number("multiplier", m) }
+        f.text("expirations", expirations.sorted().joined(separator: ","))
+        f.text("strikes", strikes.sorted().compactMap { DecimalFormat.string($0) }.joined(separator: ","))
+        f.integer("updated_ms", updatedMs)
+        f.text("source", source.rawValue)
+        return Record(kind: .chain, key: Keys.chain(symbol), source: source, updatedMs: updatedMs, fields: f.fields)
+    }
+}
