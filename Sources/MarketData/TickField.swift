@@ -1,0 +1,83 @@
+import MarketModel
+
+/// A field of a quote or option record that IB fills from individual ticks.
+///
+/// IB never sends a whole quote: every value arrives as its own tick type, live and delayed
+/// under different numbers. Mapping both onto one field set keeps the merge logic independent
+/// of the market data type the gateway actually serves.
+public enum TickField: Sendable, Hashable, CaseIterable {
+    case bid, bidSize, ask, askSize, last, lastSize, volume
+    case open, high, low, close
+    case openInterest
+    case impliedVol, delta, gamma, vega, theta, underlyingPrice, modelPrice
+
+    /// The price field of a TICK_PRICE tick type (live 1 2 4 6 7 9 14, delayed 66 67 68 72 73 75 76).
+    public static func price(tickType: Int32) -> TickField? {
+        switch tickType {
+        case 1, 66: .bid
+        case 2, 67: .ask
+        case 4, 68: .last
+        case 6, 72: .high
+        case 7, 73: .low
+        case 9, 75: .close
+        case 14, 76: .open
+        default: nil
+        }
+    }
+
+    /// The size field of a TICK_SIZE tick type (live 0 3 5 8, delayed 69 70 71 74).
+    ///
+    /// Open interest (27 call, 28 put, 86 futures) is not listed here: which of 27/28 applies
+    /// depends on the option's right, so `TickMerger` decides it.
+    public static func size(tickType: Int32) -> TickField? {
+        switch tickType {
+        case 0, 69: .bidSize
+        case 3, 70: .askSize
+        case 5, 71: .lastSize
+        case 8, 74: .volume
+        default: nil
+        }
+    }
+
+    /// The size that travels inside a TICK_PRICE for this price field, if any.
+    public var companionSize: TickField? {
+        switch self {
+        case .bid: .bidSize
+        case .ask: .askSize
+        case .last: .lastSize
+        default: nil
+        }
+    }
+
+    /// Tick types whose value is the time of the last trade in epoch seconds (TICK_STRING).
+    public static func isLastTimestamp(tickType: Int32) -> Bool {
+        tickType == 45 || tickType == 88
+    }
+
+    /// The model option computation (13, delayed 83): the only one that carries greeks the
+    /// contract publishes. Bid/ask/last computations (10-12, 80-82) only restate IV per side.
+    public static func isModelComputation(tickType: Int32) -> Bool {
+        tickType == 13 || tickType == 83
+    }
+}
+
+/// A snapshot the tick merger can write into. Each setter reports whether the stored value
+/// changed, which is what lets repeated ticks (IB sends sizes two or three times) skip a write.
+public protocol TickMergeable: Sendable {
+    /// Sets a field; fields the record type does not have are ignored (returns false).
+    mutating func set(_ field: TickField, _ value: Double?) -> Bool
+    /// The value of a field, or nil when unknown or not part of the record type.
+    func value(_ field: TickField) -> Double?
+    mutating func setLastTradeMs(_ value: Int64?) -> Bool
+    mutating func setDataType(_ value: DataType?) -> Bool
+    /// The option's right, so open-interest ticks 27 (calls) and 28 (puts) land on the right
+    /// contract; nil for underlyings.
+    var optionRight: OptionRight? { get }
+}
+
+@inline(__always)
+func assign<T: Equatable>(_ slot: inout T?, _ value: T?) -> Bool {
+    if slot == value { return false }
+    slot = value
+    return true
+}

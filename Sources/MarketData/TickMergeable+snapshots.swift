@@ -1,0 +1,91 @@
+import MarketModel
+
+extension QuoteSnapshot: TickMergeable {
+    public mutating func set(_ field: TickField, _ value: Double?) -> Bool {
+        switch field {
+        case .bid: assign(&bid, value)
+        case .bidSize: assign(&bidSize, value)
+        case .ask: assign(&ask, value)
+        case .askSize: assign(&askSize, value)
+        case .last: assign(&last, value)
+        case .lastSize: assign(&lastSize, value)
+        case .volume: assign(&volume, value)
+        case .open: assign(&open, value)
+        case .high: assign(&high, value)
+        case .low: assign(&low, value)
+        case .close: assign(&close, value)
+        case .openInterest, .impliedVol, .delta, .gamma, .vega, .theta, .underlyingPrice, .modelPrice: false
+        }
+    }
+
+    public func value(_ field: TickField) -> Double? {
+        switch field {
+        case .bid: bid
+        case .bidSize: bidSize
+        case .ask: ask
+        case .askSize: askSize
+        case .last: last
+        case .lastSize: lastSize
+        case .volume: volume
+        case .open: open
+        case .high: high
+        case .low: low
+        case .close: close
+        case .openInterest, .impliedVol, .delta, .gamma, .vega, .theta, .underlyingPrice, .modelPrice: nil
+        }
+    }
+
+    public mutating func setLastTradeMs(_ value: Int64?) -> Bool { assign(&lastTradeMs, value) }
+    public mutating func setDataType(_ value: DataType?) -> Bool { assign(&dataType, value) }
+    public var optionRight: OptionRight? { nil }
+}
+
+extension OptionSnapshot: TickMergeable {
+    public mutating func set(_ field: TickField, _ value: Double?) -> Bool {
+        switch field {
+        case .bid: assign(&bid, value)
+        case .bidSize: assign(&bidSize, value)
+        case .ask: assign(&ask, value)
+        case .askSize: assign(&askSize, value)
+        case .last: assign(&last, value)
+        case .lastSize: assign(&lastSize, value)
+        case .volume: assign(&volume, value)
+        case .openInterest: assign(&openInterest, value)
+        case .impliedVol: assign(&impliedVol, value)
+        case .delta: assign(&delta, value)
+        case .gamma: assign(&gamma, value)
+        case .vega: assign(&vega, value)
+        case .theta: assign(&theta, value)
+        case .underlyingPrice: assign(&underlyingPrice, value)
+        case .modelPrice: assign(&modelPrice, value)
+        // The option record has no session open/high/low/close (CONTRACT §3).
+        case .open, .high, .low, .close: false
+        }
+    }
+
+    public func value(_ field: TickField) -> Double? {
+        switch field {
+        case .bid: bid
+        case .bidSize: bidSize
+        case .ask: ask
+        case .askSize: askSize
+        case .last: last
+        case .lastSize: lastSize
+        case .volume: volume
+        case .openInterest: openInterest
+        case .impliedVol: impliedVol
+        case .delta: delta
+        case .gamma: gamma
+        case .vega: vega
+        case .theta: theta
+        case .underlyingPrice: underlyingPrice
+        case .modelPrice: modelPrice
+        case .open, .high, .low, .close: nil
+        }
+    }
+
+    /// The option record has no last trade time.
+    public mutating func setLastTradeMs(_ value: Int64?) -> Bool { false }
+    public mutating func setDataType(_ value: DataType?) -> Bool { assign(&dataType, value) }
+    public var optionRight: OptionRight? { right }
+}

@@ -1,0 +1,146 @@
+import MarketModel
+import TWSProtocol
+
+/// Folds the ticks of one market data subscription into the complete state of its record.
+///
+/// IB sends bid, ask, sizes, greeks and the data type as separate messages, repeats sizes two
+/// or three times, and marks "no quote on that side" with -1 (decoded to nil). The merger keeps
+/// the last value of every field, so the record published after any prefix of the stream is
+/// exactly what the gateway has said so far, and it reports whether a message changed anything
+/// so the caller only writes (and the publisher only conflates) real changes.
+///
+/// The caller routes messages by request id; the merger does not look at `reqId`.
+public struct TickMerger<Snapshot: TickMergeable>: Sendable {
+    /// The merged state; publish it with `snapshot.record(source:updatedMs:)`.
+    public private(set) var snapshot: Snapshot
+    /// Messages that changed the snapshot, for metrics.
+    public private(set) var changes: Int = 0
+    /// Messages that were applied but changed nothing (IB's repeats).
+    public private(set) var repeats: Int = 0
+
+    public init(_ snapshot: Snapshot) {
+        self.snapshot = snapshot
+    }
+
+    /// Applies one gateway message addressed to this subscription.
+    /// - Returns: true when any field of the snapshot changed.
+    @discardableResult
+    public mutating func apply(_ message: ServerMessage) -> Bool {
+        let changed: Bool
+        switch message {
+        case let .tickPrice(_, tickType, price, size, _):
+            changed = applyPrice(tickType: tickType, price: price, size: size)
+        case let .tickSize(_, tickType, size):
+            changed = applySize(tickType: tickType, size: size)
+        case let .tickString(_, tickType, value):
+            changed = applyString(tickType: tickType, value: value)
+        case let .tickOptionComputation(computation):
+            changed = applyComputation(computation)
+        case let .marketDataType(_, code):
+            changed = snapshot.setDataType(DataType(ibCode: Int(code)))
+        default:
+            // TICK_GENERIC carries nothing the contract publishes (halted, trade counts,
+            // historical volatility); TICK_REQ_PARAMS and snapshot ends are control messages.
+            return false
+        }
+        if changed { changes += 1 } else { repeats += 1 }
+        return changed
+    }
+
+    /// Applies a TICK_PRICE. A missing bid/ask/last price empties the field, and its size too
+    /// unless the gateway sent a real size with it, so no stale size outlives its price.
+    mutating func applyPrice(tickType: Int32, price: Double?, size: Double?) -> Bool {
+        guard let field = TickField.price(tickType: tickType) else { return false }
+        let price = finite(price)
+        var changed = snapshot.set(field, price)
+        if let sizeField = field.companionSize {
+            let size = finite(size)
+            if price == nil {
+                let kept = (size ?? 0) > 0 ? size : nil
+                changed = snapshot.set(sizeField, kept) || changed
+            } else if let size {
+                changed = snapshot.set(sizeField, size) || changed
+            }
+        }
+        return changed
+    }
+
+    /// Applies a TICK_SIZE, including open interest: on an option's subscription IB reports
+    /// calls' interest as tick 27 and puts' as 28, so only the one matching the right counts.
+    mutating func applySize(tickType: Int32, size: Double?) -> Bool {
+        let size = finite(size)
+        if let field = TickField.size(tickType: tickType) {
+            return snapshot.set(field, size)
+        }
+        switch (tickType, snapshot.optionRight) {
+        case (27, .call?), (28, .put?), (86, _?):
+            return snapshot.set(.openInterest, size)
+        default:
+            return false
+        }
+    }
+
+    /// Applies a TICK_STRING: ticks 45 and 88 are the last trade time in epoch seconds.
+    mutating func applyString(tickType: Int32, value: String) -> Bool {
+        guard TickField.isLastTimestamp(tickType: tickType) else { return false }
+        return snapshot.setLastTradeMs(Self.epochMs(fromSecondsText: value))
+    }
+
+    /// Applies a TICK_OPTION_COMPUTATION. Only the model tick sets greeks: it is the one IB
+    /// computes from the mid and the underlying, and mixing in bid/ask computations would make
+    /// a field's value depend on which side ticked last. "Not computed" markers arrive as nil
+    /// and make the field absent, because that is the gateway's latest word on it.
+    mutating func applyComputation(_ c: OptionComputation) -> Bool {
+        guard TickField.isModelComputation(tickType: c.tickType) else { return false }
+        var changed = snapshot.set(.impliedVol, finite(c.impliedVol))
+        changed = snapshot.set(.delta, finite(c.delta)) || changed
+        changed = snapshot.set(.gamma, finite(c.gamma)) || changed
+        changed = snapshot.set(.vega, finite(c.vega)) || changed
+        changed = snapshot.set(.theta, finite(c.theta)) || changed
+        changed = snapshot.set(.underlyingPrice, finite(c.undPrice)) || changed
+        changed = snapshot.set(.modelPrice, finite(c.optPrice)) || changed
+        return changed
+    }
+
+    /// Epoch seconds as IB spells them ("1732631400", rarely with a fraction) to milliseconds;
+    /// nil for empty, zero or unparsable text so a bad value is absent rather than 1970.
+    static func epochMs(fromSecondsText text: String) -> Int64? {
+        let trimmed = text.trimmingWhitespace()
+        if let seconds = Int64(trimmed) {
+            guard seconds > 0, seconds < Int64.max / 1000 else { return nil }
+            return seconds * 1000
+        }
+        guard let seconds = Double(trimmed), seconds.isFinite, seconds > 0, seconds < 1e15 else { return nil }
+        return Int64((seconds * 1000).rounded())
+    }
+}
+
+/// Non-finite values (IB's "Infinity") are unknown, and NaN would defeat change detection.
+@inline(__always)
+func finite(_ value: Double?) -> Double? {
+    guard let value, value.isFinite else { return nil }
+    return value
+}
+
+extension String {
+    func trimmingWhitespace() -> Substring {
+        var s = Substring(self)
+        while let c = s.first, c == " " || c == "\t" { s.removeFirst() }
+        while let c = s.last, c == " " || c == "\t" { s.removeLast() }
+        return s
+    }
+}
+
+extension TickMerger where Snapshot == QuoteSnapshot {
+    /// A merger for an underlying's quote.
+    public init(symbol: String) { self.init(QuoteSnapshot(symbol: symbol)) }
+}
+
+extension TickMerger where Snapshot == OptionSnapshot {
+    /// A merger for one option contract.
+    public init(symbol: String, expiry: String, strike: Double, right: OptionRight, conId: Int64? = nil) {
+        var s = OptionSnapshot(symbol: symbol, expiry: expiry, strike: strike, right: right)
+        s.conId = conId
+        self.init(s)
+    }
+}
