@@ -21,6 +21,9 @@ extension FailoverEngine {
         }
     }
 
+    /// On IB: refusals fail over at once; silence is probed `probeLeadMs` before the staleness
+    /// limit, so a failed probe's verdict is ready when the limit is reached and the failover
+    /// lands at the limit rather than a probe timeout later.
     mutating func evaluateOnIB(_ symbol: String, _ h: SymbolHealth, now: Int64, out: inout ActionCollector) {
         guard h.marketOpen else { return }
         if h.refused {
@@ -29,18 +32,35 @@ extension FailoverEngine {
                 now: now, out: &out)
             return
         }
-        let silent = h.silenceMs(nowMs: now) >= policy.stalenessMs
-        guard (silent || h.staleInRedis), h.probe == nil else { return }
-        let why = silent
+        let silence = h.silenceMs(nowMs: now)
+        let stale = silence >= policy.stalenessMs || h.staleInRedis
+        if stale, let failed = h.failedProbe {
+            failOver(symbol, reason: "\(staleReason(h, now: now)) and the probe failed (\(failed))", now: now, out: &out)
+            return
+        }
+        guard session.connected else {
+            // No session, no probe to send: the answer is already known.
+            if stale {
+                let down = session.lastError.map { "IB session down: \($0)" } ?? "IB session down"
+                failOver(symbol, reason: "\(staleReason(h, now: now)) and no probe possible (\(down))", now: now, out: &out)
+            }
+            return
+        }
+        guard h.probe == nil, h.failedProbe == nil else { return }
+        if h.staleInRedis {
+            sendProbe(symbol, now: now, reason: staleReason(h, now: now), out: &out)
+        } else if silence >= policy.stalenessMs - policy.probeLeadMs {
+            sendProbe(
+                symbol, now: now,
+                reason: "no IB data for \(seconds(silence)) in trading hours (staleness limit \(seconds(policy.stalenessMs)))",
+                out: &out)
+        }
+    }
+
+    func staleReason(_ h: SymbolHealth, now: Int64) -> String {
+        h.silenceMs(nowMs: now) >= policy.stalenessMs || !h.staleInRedis
             ? "no IB data confirmed for \(seconds(policy.stalenessMs)) in trading hours"
             : "the staleness check found the key older than \(seconds(policy.stalenessMs))"
-        if session.connected {
-            sendProbe(symbol, now: now, reason: why, out: &out)
-        } else {
-            // No session, no probe to send: the answer is already known.
-            let down = session.lastError.map { "IB session down: \($0)" } ?? "IB session down"
-            failOver(symbol, reason: "\(why) and no probe possible (\(down))", now: now, out: &out)
-        }
     }
 
     /// In failover, quiet symbols get no ticks: probe them every check interval so an IB

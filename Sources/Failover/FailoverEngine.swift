@@ -56,6 +56,8 @@ public struct FailoverEngine: Sendable {
             session.consecutiveFailures = 0
             session.connectivityLost = nil
             globalFailover = nil
+            // A new session deserves a new probe.
+            for s in symbols { health[s]?.failedProbe = nil }
         case let .sessionDisconnected(reason):
             session.connected = false
             session.lastError = reason
@@ -93,7 +95,10 @@ public struct FailoverEngine: Sendable {
         case let .marketHours(symbol, open):
             if var h = health[symbol], h.marketOpen != open {
                 h.marketOpen = open
-                if open { h.openedAtMs = now }
+                if open {
+                    h.openedAtMs = now
+                    h.failedProbe = nil
+                }
                 health[symbol] = h
             }
         case .tick:
@@ -112,6 +117,7 @@ public struct FailoverEngine: Sendable {
         // The worker writes what IB delivered, so the key is fresh again in Redis; waiting for
         // the next staleness run to say so would only trigger another probe.
         h.staleInRedis = false
+        h.failedProbe = nil
         if case .failover = h.phase, session.connected, globalFailover == nil {
             h.phase = .recovering(sinceMs: now)
             out.add(
@@ -126,13 +132,17 @@ public struct FailoverEngine: Sendable {
         h.probe = nil
         switch h.phase {
         case .ib:
-            health[symbol] = h
-            if h.marketOpen && (h.silenceMs(nowMs: now) >= policy.stalenessMs || h.staleInRedis) {
-                failOver(
-                    symbol,
-                    reason: "no IB data confirmed for \(seconds(policy.stalenessMs)) in trading hours"
-                        + " and the probe failed (\(reason))",
-                    now: now, out: &out)
+            guard h.marketOpen else {
+                health[symbol] = h
+                return
+            }
+            if h.silenceMs(nowMs: now) >= policy.stalenessMs || h.staleInRedis {
+                health[symbol] = h
+                failOver(symbol, reason: "\(staleReason(h, now: now)) and the probe failed (\(reason))", now: now, out: &out)
+            } else {
+                // Probed ahead of the limit: the verdict waits for it (or for data).
+                h.failedProbe = reason
+                health[symbol] = h
             }
         case .recovering:
             h.phase = .failover

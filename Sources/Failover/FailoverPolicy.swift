@@ -14,7 +14,8 @@ public struct FailoverPolicy: Sendable, Hashable {
     /// long before a symbol goes back to it.
     public var failbackStableMs: Int64
     /// How long a probe (snapshot request plus heartbeat) may take before it counts as failed
-    /// [10 s, two heartbeat intervals would be the session's own verdict].
+    /// [one check interval]. Probes start this long before the staleness limit, so a failover
+    /// lands at the limit and within one check interval of it even with coarse ticks.
     public var probeTimeoutMs: Int64
     /// Minimum time a symbol stays on Alpha Vantage, however quickly IB recovers [= failback
     /// stable period].
@@ -24,6 +25,8 @@ public struct FailoverPolicy: Sendable, Hashable {
     public var recoveryMaxGapMs: Int64
     /// A failover within this time after a failback counts as a flap [10 minutes].
     public var flapWindowMs: Int64
+    /// How long before the staleness limit a silent symbol is probed.
+    public var probeLeadMs: Int64 { min(probeTimeoutMs, stalenessMs) }
     /// Each flap doubles the required stable period, up to this factor [8].
     public var maxStableMultiplier: Int64
 
@@ -32,7 +35,7 @@ public struct FailoverPolicy: Sendable, Hashable {
         staleness: Duration = .seconds(60),
         checkInterval: Duration = .seconds(5),
         failbackStable: Duration = .seconds(30),
-        probeTimeout: Duration = .seconds(10),
+        probeTimeout: Duration? = nil,
         minFailover: Duration? = nil,
         recoveryMaxGap: Duration? = nil,
         flapWindow: Duration = .seconds(600),
@@ -42,7 +45,7 @@ public struct FailoverPolicy: Sendable, Hashable {
         self.stalenessMs = max(1, staleness.milliseconds)
         self.checkIntervalMs = max(1, checkInterval.milliseconds)
         self.failbackStableMs = max(0, failbackStable.milliseconds)
-        self.probeTimeoutMs = max(1, probeTimeout.milliseconds)
+        self.probeTimeoutMs = max(1, (probeTimeout ?? checkInterval).milliseconds)
         self.minFailoverMs = max(0, (minFailover ?? failbackStable).milliseconds)
         self.recoveryMaxGapMs = max(1, (recoveryMaxGap ?? checkInterval * 3).milliseconds)
         self.flapWindowMs = max(0, flapWindow.milliseconds)

@@ -47,6 +47,8 @@ struct SymbolHealth: Sendable, Hashable {
     /// IB refused data with 10197; cleared by the next confirmation.
     var refused = false
     var probe: Probe?
+    /// Why the last probe failed, while the silence has not yet reached the staleness limit.
+    var failedProbe: String?
     var lastProbeMs: Int64?
     var failoverSinceMs: Int64?
     var reason: String?
@@ -64,7 +66,7 @@ struct SymbolHealth: Sendable, Hashable {
 
     var feedState: SymbolFeedState {
         switch phase {
-        case .ib: probe == nil ? .ib : .probing
+        case .ib: probe == nil && failedProbe == nil ? .ib : .probing
         case .failover: .failover
         case .recovering: .recovering
         }

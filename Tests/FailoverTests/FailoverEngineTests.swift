@@ -49,9 +49,12 @@ struct FailoverEngineTests {
 
     @Test func silenceAndFailedProbeFailOver() {
         var h = Harness()
-        h.advance(seconds: 11, each: Self.spyFlows)
-        #expect(h.times("probe", "AAPL") == [10])
+        h.advance(seconds: 9, each: Self.spyFlows)
+        // Probed one probe timeout ahead of the staleness limit...
+        #expect(h.times("probe", "AAPL") == [8])
+        #expect(h.log.last?.action == .probe(symbol: "AAPL", reason: "no IB data for 8 s in trading hours (staleness limit 10 s)"))
         #expect(h.state("AAPL") == .probing)
+        // ...so the failover lands on the limit.
         let actions = h.advance(seconds: 1, each: Self.spyFlows)
         #expect(actions == [.failover(symbols: ["AAPL"], reason: Self.staleProbeFailed)])
         #expect(h.state("AAPL") == .failover)
@@ -60,14 +63,18 @@ struct FailoverEngineTests {
         let status = h.engine.status
         #expect(status.source == "mixed")
         #expect(status.failoverReason == "AAPL: " + Self.staleProbeFailed)
-        #expect(status.failoverSinceMs == 12000)
+        #expect(status.failoverSinceMs == 10000)
     }
 
-    @Test func explicitProbeFailureFailsOverAtOnce() {
+    @Test func earlyProbeFailureWaitsForTheStalenessLimit() {
         var h = Harness(symbols: ["AAPL"])
-        h.advance(seconds: 10)
+        h.advance(seconds: 8)
         h.now += 300
-        let r6 = h.send(.probeFailed(symbol: "AAPL", reason: "error 354: no market data permissions"))
+        let early = h.send(.probeFailed(symbol: "AAPL", reason: "error 354: no market data permissions"))
+        #expect(early.isEmpty)
+        #expect(h.state("AAPL") == .probing)
+        #expect(h.advance(seconds: 1).isEmpty)
+        let r6 = h.advance(seconds: 1)
         #expect(r6 == [
             .failover(symbols: ["AAPL"], reason: "no IB data confirmed for 10 s in trading hours and the probe failed (error 354: no market data permissions)")
         ])
@@ -78,11 +85,11 @@ struct FailoverEngineTests {
         h.advance(seconds: 60) { h in
             h.send(.dataConfirmed(symbol: "SPY"))
             // Answer a probe one second after it was sent.
-            if h.log.last.map({ $0.action == .probe(symbol: "AAPL", reason: "no IB data confirmed for 10 s in trading hours") && $0.ms == h.now - 1000 }) == true {
+            if case .probe(let symbol, _)? = h.log.last?.action, symbol == "AAPL", h.log.last?.ms == h.now - 1000 {
                 h.send(.probeAnswered(symbol: "AAPL"))
             }
         }
-        #expect(h.times("probe", "AAPL") == [10, 21, 32, 43, 54])
+        #expect(h.times("probe", "AAPL") == [8, 17, 26, 35, 44, 53])
         #expect(h.times("failover", "AAPL").isEmpty)
         #expect(h.state("AAPL") == .ib)
     }
@@ -95,15 +102,15 @@ struct FailoverEngineTests {
         #expect(h.state("AAPL") == .ib)
         // Silence is measured from the open, not across the closed period.
         h.send(.marketHours(symbol: "AAPL", open: true))
-        h.advance(seconds: 9, each: Self.spyFlows)
+        h.advance(seconds: 7, each: Self.spyFlows)
         #expect(h.times("probe", "AAPL").isEmpty)
         h.advance(seconds: 1, each: Self.spyFlows)
-        #expect(h.times("probe", "AAPL") == [70])
+        #expect(h.times("probe", "AAPL") == [68])
     }
 
     @Test func probeFailingAfterTheCloseIsNotAFailure() {
         var h = Harness(symbols: ["AAPL"])
-        h.advance(seconds: 10)
+        h.advance(seconds: 8)
         h.send(.marketHours(symbol: "AAPL", open: false))
         h.advance(seconds: 5)
         #expect(h.times("failover", "AAPL").isEmpty)
@@ -120,9 +127,10 @@ struct FailoverEngineTests {
 
     @Test func disconnectWhileProbingFailsTheProbe() {
         var h = Harness()
-        h.advance(seconds: 10, each: Self.spyFlows)
+        h.advance(seconds: 8, each: Self.spyFlows)
         h.now += 500
-        let actions = h.send(.sessionDisconnected(reason: "EOF"))
+        #expect(h.send(.sessionDisconnected(reason: "EOF")).isEmpty)
+        let actions = h.advance(seconds: 2)
         #expect(actions == [.failover(symbols: ["AAPL"], reason: "no IB data confirmed for 10 s in trading hours and the probe failed (IB session down (EOF))")])
     }
 
@@ -138,11 +146,14 @@ struct FailoverEngineTests {
 
     @Test func failbackAfterTheStablePeriod() {
         var h = Harness()
-        h.advance(seconds: 12) { $0.send(.dataConfirmed(symbol: "AAPL")) }
-        #expect(h.times("failover", "SPY") == [12])
-        h.advance(seconds: 10, each: Self.spyFlows)
-        #expect(h.times("recovering", "SPY") == [13])
-        #expect(h.times("failback", "SPY") == [18])
+        h.advance(seconds: 10) { $0.send(.dataConfirmed(symbol: "AAPL")) }
+        #expect(h.times("failover", "SPY") == [10])
+        h.advance(seconds: 10) { h in
+            h.send(.dataConfirmed(symbol: "SPY"))
+            h.send(.dataConfirmed(symbol: "AAPL"))
+        }
+        #expect(h.times("recovering", "SPY") == [11])
+        #expect(h.times("failback", "SPY") == [16])
         let failback = h.log.first { if case .failback = $0.action { true } else { false } }
         #expect(failback?.action == .failback(symbols: ["SPY"], reason: "IB delivered fresh data continuously for 5 s"))
         #expect(h.engine.status.source == "ib")
@@ -158,12 +169,12 @@ struct FailoverEngineTests {
         h.advance(seconds: 12)
         h.advance(seconds: 30, each: Self.spyFlows)
         #expect(h.times("recovering", "SPY") == [13])
-        #expect(h.times("failback", "SPY") == [32])
+        #expect(h.times("failback", "SPY") == [30])
     }
 
     @Test func aGapRestartsTheStablePeriod() {
         var h = Harness(symbols: ["SPY"])
-        h.advance(seconds: 12)
+        h.advance(seconds: 12)  // failover at 10
         h.advance(seconds: 3, each: Self.spyFlows)  // 13, 14, 15
         h.advance(seconds: 9)  // silent 16...24: a recovery probe at 16 times out at 18
         #expect(h.times("interrupted", "SPY") == [18])
@@ -181,7 +192,7 @@ struct FailoverEngineTests {
             t += 1
             if t % 6 < 3 { h.send(.dataConfirmed(symbol: "SPY")) }
         }
-        #expect(h.times("failover", "SPY") == [12])
+        #expect(h.times("failover", "SPY") == [10])
         #expect(h.times("failback", "SPY").isEmpty)
         #expect(h.times("recovering", "SPY").count == 21)
         #expect(h.state("SPY") != .ib)
@@ -189,19 +200,19 @@ struct FailoverEngineTests {
 
     @Test func flapsRaiseTheStablePeriod() {
         var h = Harness(symbols: ["SPY"])
-        h.advance(seconds: 12)
+        h.advance(seconds: 12)  // failover at 10
         h.advance(seconds: 6, each: Self.spyFlows)  // 13...18: failback at 18
         #expect(h.times("failback", "SPY") == [18])
-        h.advance(seconds: 12)  // silent from 19: probe at 28, failover at 30
-        #expect(h.times("failover", "SPY") == [12, 30])
+        h.advance(seconds: 12)  // silent from 19: probe at 26, failover at 28 (a flap)
+        #expect(h.times("failover", "SPY") == [10, 28])
         h.advance(seconds: 11, each: Self.spyFlows)  // recovering at 31, needs 10 s
         #expect(h.times("failback", "SPY") == [18, 41])
         let second = h.log.last { if case .failback = $0.action { true } else { false } }
         #expect(second?.action == .failback(symbols: ["SPY"], reason: "IB delivered fresh data continuously for 10 s (stable period raised after 1 recent flap)"))
-        h.advance(seconds: 12)  // probe at 51, failover at 53
+        h.advance(seconds: 12)  // probe at 49, failover at 51
         h.advance(seconds: 21, each: Self.spyFlows)  // recovering at 54, needs 20 s
         #expect(h.times("failback", "SPY") == [18, 41, 74])
-        h.advance(seconds: 12)  // failover at 86
+        h.advance(seconds: 12)  // failover at 84
         h.advance(seconds: 21, each: Self.spyFlows)  // capped at 4x: 20 s again
         #expect(h.times("failback", "SPY") == [18, 41, 74, 107])
     }
@@ -211,7 +222,7 @@ struct FailoverEngineTests {
         h.advance(seconds: 12)
         h.advance(seconds: 6, each: Self.spyFlows)  // failback at 18
         h.advance(seconds: 70, each: Self.spyFlows)  // stable until 88
-        h.advance(seconds: 12)  // failover at 100, 82 s after the failback
+        h.advance(seconds: 12)  // failover at 98, 80 s after the failback
         h.advance(seconds: 6, each: Self.spyFlows)
         #expect(h.times("failback", "SPY") == [18, 106])
     }
@@ -260,8 +271,9 @@ struct FailoverEngineTests {
         h.advance(seconds: 10) { h in
             if case .probe? = h.log.last?.action, h.log.last?.ms == h.now - 1000 { h.send(.probeAnswered(symbol: "SPY")) }
         }
-        // The first recovery probe waits a check interval, then one every 2 s (1 s to answer).
-        #expect(h.times("probe", "SPY") == [10, 13, 15, 17])
+        // The first recovery probe waits a check interval (11, unanswered), then one every
+        // 2 s, each answered 1 s later.
+        #expect(h.times("probe", "SPY") == [8, 11, 13, 15, 17])
         #expect(h.times("recovering", "SPY") == [14])
         #expect(h.times("failback", "SPY") == [19])
     }
@@ -287,10 +299,10 @@ struct FailoverEngineTests {
         #expect(h.engine.symbols == ["SPY", "QQQ"])
         #expect(h.state("AAPL") == nil)
         #expect(h.state("QQQ") == .ib)
-        h.advance(seconds: 9, each: Self.spyFlows)
+        h.advance(seconds: 7, each: Self.spyFlows)
         #expect(h.times("probe", "QQQ").isEmpty)
         h.advance(seconds: 1, each: Self.spyFlows)
-        #expect(h.times("probe", "QQQ") == [22])
+        #expect(h.times("probe", "QQQ") == [20])
         #expect(h.engine.status.source == "ib")
     }
 
