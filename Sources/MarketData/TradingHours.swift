@@ -84,6 +84,21 @@ public struct TradingHours: Sendable, Hashable {
         return i < sessions.count ? sessions[i].upperBound : nil
     }
 
+    /// The exchange's calendar date at `t` as `YYYYMMDD`: "today" for choosing option expiries,
+    /// which roll over at the exchange's midnight, not the worker's.
+    /// (UTC when the contract named no known zone.)
+    public func date(atMs t: Int64) -> String {
+        Self.date(atMs: t, timeZone: timeZone)
+    }
+
+    public static func date(atMs t: Int64, timeZone: TimeZone) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        let c = calendar.dateComponents([.year, .month, .day], from: Date(timeIntervalSince1970: Double(t) / 1000))
+        let value = (c.year ?? 1970) * 10000 + (c.month ?? 1) * 100 + (c.day ?? 1)
+        return String(value)
+    }
+
     func sessionIndex(containing t: Int64) -> Int? {
         let i = firstIndex(endingAfter: t)
         return i < sessions.count && sessions[i].contains(t) ? i : nil

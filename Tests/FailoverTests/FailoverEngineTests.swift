@@ -315,3 +315,41 @@ struct FailoverEngineTests {
         #expect(h.engine.status(of: "ZZZ") == nil)
     }
 }
+
+@Suite("FailoverPolicy")
+struct FailoverPolicyTests {
+    @Test func defaultsFollowTheContract() {
+        let p = FailoverPolicy()
+        #expect(p.maxReconnectAttempts == 5)
+        #expect(p.stalenessMs == 60_000)
+        #expect(p.checkIntervalMs == 5_000)
+        #expect(p.failbackStableMs == 30_000)
+        #expect(p.probeTimeoutMs == 5_000)
+        #expect(p.probeLeadMs == 5_000)
+        #expect(p.minFailoverMs == 30_000)
+        #expect(p.recoveryMaxGapMs == 15_000)
+    }
+
+    @Test func derivedValuesFollowTheirInputs() {
+        let p = FailoverPolicy(staleness: .seconds(3), checkInterval: .milliseconds(1500), failbackStable: .seconds(4), probeTimeout: .seconds(10))
+        #expect(p.probeLeadMs == 3_000)  // never ahead of the silence itself
+        #expect(p.minFailoverMs == 4_000)
+        #expect(p.recoveryMaxGapMs == 4_500)
+    }
+
+    /// With the contract's defaults and a tick every check interval, a stalled symbol fails
+    /// over within staleness + one check interval of its last data.
+    @Test func stallToFailoverWithDefaults() {
+        var engine = FailoverEngine(symbols: ["SPY"], nowMs: 0)
+        _ = engine.handle(.sessionConnected, nowMs: 0)
+        var failoverAt: Int64?
+        var t: Int64 = 0
+        while failoverAt == nil && t < 600_000 {
+            t += 5_000
+            for action in engine.handle(.tick, nowMs: t) {
+                if case .failover = action { failoverAt = t }
+            }
+        }
+        #expect(failoverAt == 60_000)
+    }
+}

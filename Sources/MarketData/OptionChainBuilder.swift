@@ -1,0 +1,54 @@
+import MarketModel
+import TWSProtocol
+
+/// Collects the SECURITY_DEFINITION_OPTION_PARAMETER messages of one reqSecDefOptParams
+/// (one per exchange and trading class) and picks the chain the worker publishes.
+///
+/// IB lists every exchange separately and, for some underlyings, several trading classes
+/// (SPX monthlies and SPXW weeklies); the contract publishes SMART's chain of the underlying's
+/// own trading class, which is what a SMART-routed subscription can use.
+public struct OptionChainBuilder: Sendable, Hashable {
+    public let symbol: String
+    public private(set) var parameters: [OptionParameters] = []
+
+    public init(symbol: String) {
+        self.symbol = symbol
+    }
+
+    public mutating func add(_ p: OptionParameters) {
+        parameters.append(p)
+    }
+
+    /// The chain, or nil when IB listed nothing usable (no expirations or no strikes).
+    /// - Parameters:
+    ///   - exchange: preferred exchange [SMART]; when absent, every exchange is considered.
+    ///   - tradingClass: preferred trading class; else the one named like the symbol; else
+    ///     the class with the most expirations.
+    public func chain(exchange: String = "SMART", tradingClass: String? = nil) -> ChainSnapshot? {
+        let onExchange = parameters.filter { $0.exchange.caseInsensitiveCompare(exchange) == .orderedSame }
+        let pool = (onExchange.isEmpty ? parameters : onExchange).filter { !$0.expirations.isEmpty && !$0.strikes.isEmpty }
+        guard !pool.isEmpty else { return nil }
+        let chosenClass: String
+        if let tradingClass, pool.contains(where: { $0.tradingClass == tradingClass }) {
+            chosenClass = tradingClass
+        } else if pool.contains(where: { $0.tradingClass == symbol }) {
+            chosenClass = symbol
+        } else {
+            chosenClass = pool.max { a, b in
+                a.expirations.count != b.expirations.count
+                    ? a.expirations.count < b.expirations.count : a.tradingClass > b.tradingClass
+            }!.tradingClass
+        }
+        let chosen = pool.filter { $0.tradingClass == chosenClass }
+        var chain = ChainSnapshot(
+            symbol: symbol,
+            expirations: Array(Set(chosen.flatMap(\.expirations).filter { $0.count == 8 })).sorted(),
+            strikes: Array(Set(chosen.flatMap(\.strikes).filter { $0.isFinite && $0 > 0 })).sorted())
+        guard !chain.expirations.isEmpty, !chain.strikes.isEmpty else { return nil }
+        chain.underlyingConId = chosen.first.map(\.underlyingConId)
+        chain.exchange = onExchange.isEmpty ? chosen.first?.exchange : exchange
+        chain.tradingClass = chosenClass
+        chain.multiplier = chosen.first?.multiplier
+        return chain
+    }
+}
