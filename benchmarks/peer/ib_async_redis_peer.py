@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""The peer a user would otherwise glue together: ib_async + redis-py.
+
+It does quote-relay's core job the idiomatic Python way, so the benchmark compares like with
+like: subscribe every symbol on the gateway, and on each of ib_async's pendingTickersEvent (one
+per network read, ib_async's own natural batching) write each changed ticker as HSET + EXPIRE +
+PUBLISH, pipelined in one round trip (as well as redis-py allows).
+
+Runs until SIGTERM/SIGINT or --seconds; prints one JSON line of counters at exit.
+"""
+import argparse
+import json
+import math
+import signal
+import sys
+import time
+
+import redis
+from ib_async import IB, Stock
+
+
+def number(v):
+    if v is None:
+        return None
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    if math.isnan(f) or math.isinf(f) or f == -1:
+        return None
+    return f
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ib-port", type=int, default=4002)
+    ap.add_argument("--client-id", type=int, default=91)
+    ap.add_argument("--redis-port", type=int, default=6379)
+    ap.add_argument("--prefix", default="peer")
+    ap.add_argument("--symbols", default="AAPL,MSFT,SPY")
+    ap.add_argument("--seconds", type=float, default=0)
+    args = ap.parse_args()
+
+    r = redis.Redis(host="127.0.0.1", port=args.redis_port)
+    ib = IB()
+    ib.connect("127.0.0.1", args.ib_port, clientId=args.client_id, timeout=10)
+    contracts = [Stock(s, "SMART", "USD") for s in args.symbols.split(",") if s]
+    ib.qualifyContracts(*contracts)
+    for c in contracts:
+        ib.reqMktData(c, "", False, False)
+
+    stats = {"updates": 0, "batches": 0, "ticks": 0}
+
+    def on_pending(tickers):
+        pipe = r.pipeline(transaction=False)
+        now_ms = int(time.time() * 1000)
+        for t in tickers:
+            sym = t.contract.symbol
+            key = f"{args.prefix}:quote:{sym}"
+            fields = {"symbol": sym, "updated_ms": now_ms, "source": "ib"}
+            for name, v in (("bid", t.bid), ("bid_size", t.bidSize), ("ask", t.ask), ("ask_size", t.askSize),
+                            ("last", t.last), ("last_size", t.lastSize), ("volume", t.volume),
+                            ("close", t.close)):
+                n = number(v)
+                if n is not None:
+                    fields[name] = n
+            stats["ticks"] += len(t.ticks)
+            pipe.hset(key, mapping={k: str(v) for k, v in fields.items()})
+            pipe.expire(key, 300)
+            fields["key"] = key
+            fields["type"] = "quote"
+            pipe.publish(key, json.dumps(fields))
+            stats["updates"] += 1
+        pipe.execute()
+        stats["batches"] += 1
+
+    ib.pendingTickersEvent += on_pending
+
+    stopping = {"flag": False}
+
+    def stop(*_):
+        stopping["flag"] = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    deadline = time.time() + args.seconds if args.seconds > 0 else None
+    while not stopping["flag"] and (deadline is None or time.time() < deadline):
+        ib.sleep(0.05)
+    ib.disconnect()
+    print(json.dumps(stats), flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
