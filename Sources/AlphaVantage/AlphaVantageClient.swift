@@ -83,7 +83,7 @@ public struct AlphaVantageClient: Sendable {
             case .transport(_, let message): mapped = .transport(message)
             case .bodyTooLarge: mapped = .malformed(error.description)
             }
-            logger.warning("alpha vantage request failed", metadata: ["request": "\(request)", "error": "\(redact(mapped))"])
+            logger.debug("alpha vantage request failed", metadata: ["request": "\(request)", "error": "\(redact(mapped))"])
             throw redact(mapped)
         }
         logger.debug("alpha vantage answered", metadata: [

@@ -88,7 +88,8 @@ public actor AlphaVantagePoller<C: Clock> where C.Duration == Duration, C.Instan
             for symbol in missing { await onEvent(.failure(.globalQuote(symbol), .emptyResult)) }
         } catch let error as AlphaVantageError {
             scheduler.record(request, .failure(error), at: clock.now)
-            let level: Logger.Level = error.isSymbolError ? .warning : .error
+            // A throttle notice is the API working as designed; the rest need a look.
+            let level: Logger.Level = if case .throttled = error { .notice } else { .warning }
             logger.log(level: level, "alpha vantage call failed", metadata: [
                 "request": "\(request)", "error": "\(error)", "code": "\(error.code)",
             ])
