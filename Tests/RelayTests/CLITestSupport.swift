@@ -60,26 +60,17 @@ enum ChildProcess {
         // Drain both pipes concurrently so a chatty child never blocks on a full pipe.
         async let out = Task.detached { outPipe.fileHandleForReading.readDataToEndOfFile() }.value
         async let err = Task.detached { errPipe.fileHandleForReading.readDataToEndOfFile() }.value
+        // Foundation reaps the child itself, so its own status is the one to poll.
         let deadline = ContinuousClock.now + timeout
-        var status: Int32 = 0
-        var exited = false
-        while ContinuousClock.now < deadline {
-            var raw: Int32 = 0
-            let result = waitpid(pid, &raw, WNOHANG)
-            if result == pid {
-                exited = true
-                status = (raw & 0x7f) == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f)
-                break
-            }
+        while process.isRunning, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(20))
         }
-        if !exited {
+        if process.isRunning {
             kill(pid, SIGKILL)
-            var raw: Int32 = 0
-            waitpid(pid, &raw, 0)
             _ = await (out, err)
             throw Failure.timedOut("\(executable) \(arguments.joined(separator: " "))")
         }
+        let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
         return ProcessResult(status: status, stdout: String(decoding: await out, as: UTF8.self), stderr: String(decoding: await err, as: UTF8.self))
     }
 }
