@@ -37,6 +37,18 @@ struct HTTPHealthRoutesTests {
         #expect(post.extraHeaders.map { "\($0.0): \($0.1)" } == ["Allow: GET, HEAD"])
         #expect(routes.answer(method: .HEAD, uri: "/healthz").status == .ok)
     }
+
+    @Test func readinessStateGivesTheFirstReasonToFix() {
+        let state = ReadinessState()
+        #expect(state.readiness == .notReady(reason: "redis unreachable"))
+        state.setRedisReachable(true)
+        #expect(state.readiness == .notReady(reason: "no fresh data from IB or Alpha Vantage"))
+        state.setDataFlowing(true)
+        #expect(state.readiness == .ready)
+        #expect(HealthRoutes(state: state, metrics: { [] }).answer(method: .GET, uri: "/readyz").status == .ok)
+        state.setStopping()
+        #expect(state.readiness == .notReady(reason: "shutting down"))
+    }
 }
 
 @Suite("Health HTTP server over TCP")
