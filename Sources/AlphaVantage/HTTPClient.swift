@@ -84,7 +84,8 @@ public final class HTTPClient: @unchecked Sendable {
     }
 
     /// GETs `url`. `headers` are complete header lines (`Name: value`). Throws
-    /// `HTTPClientError` only; cancelling the calling task aborts the transfer.
+    /// `HTTPClientError` only. Cancelling the calling task aborts the transfer within about a
+    /// second (libcurl calls the progress callback at least once a second while it waits).
     public func get(_ url: String, headers: [String] = []) async throws -> HTTPResponse {
         if Task.isCancelled { throw HTTPClientError.cancelled }
         let cancel = CancelFlag()

@@ -20,9 +20,10 @@ actor EventLog {
 /// The poll loop against the simulator: budgets, back-off and per-symbol errors end to end.
 @Suite(.serialized) struct PollerIntegrationTests {
     static func poller(
-        _ sim: AlphaVantageSimulator, rpm: Int, bulk: Bool = false, options: Bool = false, throttleBackoff: Duration = .seconds(60)
+        _ sim: AlphaVantageSimulator, rpm: Int, bulk: Bool = false, options: Bool = false, throttleBackoff: Duration = .seconds(60),
+        totalTimeout: Duration = .seconds(2)
     ) -> AlphaVantagePoller<ContinuousClock> {
-        let client = AlphaVantageClient(configuration: .init(baseURL: sim.baseURL, apiKey: APIKey("POLLERTESTKEY42"), http: .init(totalTimeout: .seconds(2))))
+        let client = AlphaVantageClient(configuration: .init(baseURL: sim.baseURL, apiKey: APIKey("POLLERTESTKEY42"), http: .init(totalTimeout: totalTimeout)))
         let limiter = RateLimiter<ContinuousClock.Instant>(configuration: .init(
             requestsPerMinute: rpm, requestsPerDay: 0, minimumSpacing: .zero,
             throttleBackoff: throttleBackoff, maxThrottleBackoff: throttleBackoff * 8, transientBackoff: .milliseconds(50)
@@ -118,14 +119,15 @@ actor EventLog {
 
     @Test func cancellationEndsRun() async throws {
         let sim = try await AlphaVantageSimulator.start(configuration: .init(mode: .slow, delayMilliseconds: 10_000))
-        let poller = Self.poller(sim, rpm: 600)
+        let poller = Self.poller(sim, rpm: 600, totalTimeout: .seconds(30))
         await poller.setSymbols(quotes: ["IBM"])
         let task = Task { await poller.run { _ in } }
         try await Task.sleep(for: .milliseconds(200))
         let start = ContinuousClock.now
         task.cancel()
         _ = await task.value
-        #expect(ContinuousClock.now - start < .seconds(1))
+        // libcurl polls the abort flag about once a second while waiting for data.
+        #expect(ContinuousClock.now - start < .seconds(5))
         try await sim.shutdown()
     }
 }
