@@ -92,6 +92,11 @@ public struct SubscriptionRegistry: Sendable {
         return .cancelMktData(reqId: reqId)
     }
 
+    /// A cancel for every line open on this connection (for a clean shutdown).
+    public func liveCancels() -> [ClientMessage] {
+        subscriptions.values.sorted { $0.id < $1.id }.compactMap { sub in sub.reqId.map { .cancelMktData(reqId: $0) } }
+    }
+
     private mutating func request(subscription id: SubscriptionID) -> ClientMessage? {
         guard var sub = subscriptions[id], !sub.rejected else { return nil }
         if let old = sub.reqId { owners[old] = nil }
@@ -108,12 +113,13 @@ public struct SubscriptionRegistry: Sendable {
         guard var sub = subscriptions[id] else { return }
         sub.status = status
         switch status {
-        case .requested, .delayed:
+        case .requested, .delayed, .competingSession:
+            // The line stays open: delayed ticks follow, and a competing session may end.
             break
         case .invalidContract:
             sub.rejected = true
             fallthrough
-        case .noPermission, .tooManyLines, .competingSession, .failed:
+        case .noPermission, .tooManyLines, .failed:
             if let reqId = sub.reqId { owners[reqId] = nil }
             sub.reqId = nil
         }
