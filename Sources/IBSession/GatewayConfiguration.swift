@@ -44,6 +44,10 @@ public struct GatewayConfiguration: Sendable, Hashable {
     /// How often a one-shot request is sent again after a reconnect before it fails with
     /// `IBSessionError.connectionLost`. Default 2.
     public var maxRequestResends: Int
+    /// After 10197 (a competing live session holds the market data) the refused lines are
+    /// requested again this often, default 30 s: IB does not announce the end of the other
+    /// session.
+    public var competingSessionRetry: Duration
 
     public init(
         host: String = "127.0.0.1",
@@ -60,7 +64,8 @@ public struct GatewayConfiguration: Sendable, Hashable {
         requestBurst: Int = 5,
         maxVersion: Int = 200,
         minVersion: Int = 157,
-        maxRequestResends: Int = 2
+        maxRequestResends: Int = 2,
+        competingSessionRetry: Duration = .seconds(30)
     ) {
         self.host = host
         self.port = port
@@ -77,6 +82,7 @@ public struct GatewayConfiguration: Sendable, Hashable {
         self.maxVersion = min(maxVersion, 200)
         self.minVersion = minVersion
         self.maxRequestResends = maxRequestResends
+        self.competingSessionRetry = competingSessionRetry
     }
 
     /// The ids in the order they are tried: `clientId` first, then the pool, without repeats.

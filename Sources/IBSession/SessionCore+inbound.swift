@@ -110,10 +110,25 @@ extension SessionCore {
         }
         registry.setStatus(status, for: id)
         emit(.subscriptionStatus(id, status))
+        if errorClass == .competingSession { scheduleCompetingSessionRetry() }
         if errorClass == .noPermission, configuration.marketDataType >= 3, let retry = registry.retryAsDelayed(id) {
             logger.info("requesting delayed market data instead", metadata: ["subscription": "\(id)", "code": "\(error.code)"])
             urgent.append(.reqMarketDataType(configuration.marketDataType))
             bulk.append(retry)
+            drain()
+        }
+    }
+
+    /// One timer for all lines refused by 10197; each retry that is refused again re-arms it.
+    private func scheduleCompetingSessionRetry() {
+        guard competingRetry == nil else { return }
+        competingRetry = eventLoop.scheduleTask(in: .nanoseconds(Int64(configuration.competingSessionRetry.seconds * 1e9))) { [self] in
+            competingRetry = nil
+            guard running, machine.state.isSessionUp else { return }
+            let messages = registry.retryCompetingSession()
+            guard !messages.isEmpty else { return }
+            logger.info("requesting market data again after a competing session", metadata: ["count": "\(messages.count)"])
+            bulk.append(contentsOf: messages)
             drain()
         }
     }

@@ -39,6 +39,7 @@ final class SessionCore: @unchecked Sendable {
     var stopped: EventLoopPromise<Void>?
     var undecodableCount = 0
     var droppedTicks = 0
+    var competingRetry: Scheduled<Void>?
 
     init(configuration: GatewayConfiguration, eventLoop: EventLoop, logger: Logger, events: AsyncStream<SessionEvent>.Continuation, statusBox: StatusBox) {
         self.configuration = configuration
@@ -147,12 +148,7 @@ final class SessionCore: @unchecked Sendable {
             let count = registry.activeSubscriptionCount
             if count > 0 { emit(.resubscribed(count: count)) }
         case .resubscribeAfterDataLoss:
-            var messages = registry.resubscribeAfterDataLoss()
-            // The cancels of the old lines go first so the line budget never doubles.
-            let cancels = messages.filter { if case .cancelMktData = $0 { true } else { false } }
-            messages.removeAll { if case .cancelMktData = $0 { true } else { false } }
-            urgent.append(contentsOf: cancels)
-            bulk.append(contentsOf: messages)
+            bulk.append(contentsOf: registry.resubscribeAfterDataLoss())
             drain()
             emit(.resubscribed(count: registry.activeSubscriptionCount))
         case .connectionLost:

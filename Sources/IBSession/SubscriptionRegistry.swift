@@ -113,13 +113,13 @@ public struct SubscriptionRegistry: Sendable {
         guard var sub = subscriptions[id] else { return }
         sub.status = status
         switch status {
-        case .requested, .delayed, .competingSession:
-            // The line stays open: delayed ticks follow, and a competing session may end.
+        case .requested, .delayed:
+            // The line stays open: (delayed) ticks follow.
             break
         case .invalidContract:
             sub.rejected = true
             fallthrough
-        case .noPermission, .tooManyLines, .failed:
+        case .noPermission, .tooManyLines, .competingSession, .failed:
             if let reqId = sub.reqId { owners[reqId] = nil }
             sub.reqId = nil
         }
@@ -203,20 +203,28 @@ public struct SubscriptionRegistry: Sendable {
         return messages
     }
 
-    /// 1101 (connectivity restored, data lost): the gateway dropped every market data line.
-    /// Each live subscription is cancelled under its old id (in case the gateway kept it) and
-    /// requested under a new one; snapshots in flight are re-sent as well.
+    /// 1101 (connectivity restored, data lost): the gateway dropped every market data line,
+    /// so each subscription (and snapshot in flight) is requested again under a new id. No
+    /// cancels: the old lines are gone, and a cancel would only earn error 300 per line.
     public mutating func resubscribeAfterDataLoss() -> [ClientMessage] {
         var messages: [ClientMessage] = []
         for id in subscriptions.keys.sorted() {
-            guard let sub = subscriptions[id], !sub.rejected else { continue }
-            if let old = sub.reqId { messages.append(.cancelMktData(reqId: old)) }
             if let message = request(subscription: id) { messages.append(message) }
         }
         for id in requests.keys.sorted(by: { $0.rawValue < $1.rawValue }) {
             guard let pending = requests[id], case .snapshot = pending.request else { continue }
-            if let old = pending.reqId { messages.append(.cancelMktData(reqId: old)) }
             if let message = send(request: id) { messages.append(message) }
+        }
+        return messages
+    }
+
+    /// Subscriptions refused by 10197 (competing live session), requested again: the other
+    /// session may have ended, and IB does not say when.
+    public mutating func retryCompetingSession() -> [ClientMessage] {
+        var messages: [ClientMessage] = []
+        for id in subscriptions.keys.sorted() {
+            guard let sub = subscriptions[id], sub.reqId == nil, case .competingSession = sub.status else { continue }
+            if let message = request(subscription: id) { messages.append(message) }
         }
         return messages
     }

@@ -82,19 +82,32 @@ struct SubscriptionRegistryTests {
         #expect(r11.count == 1)
     }
 
-    @Test func dataLossCancelsOldLinesAndRequestsNewOnes() {
+    @Test func dataLossRequestsEveryLineAgainUnderNewIds() {
         var registry = SubscriptionRegistry()
         _ = registry.subscribe(s1, contract: aapl, genericTicks: "", sessionUp: true)
         _ = registry.add(r1, .snapshot(msft), sessionUp: true)
         _ = registry.add(RequestID(rawValue: 2), .contractDetails(msft), sessionUp: true)
-        let r12 = registry.resubscribeAfterDataLoss()
-        #expect(r12 == [
-            .cancelMktData(reqId: 1),
+        let again = registry.resubscribeAfterDataLoss()
+        #expect(again == [
             .reqMktData(reqId: 4, contract: aapl, genericTickList: "", snapshot: false, regulatorySnapshot: false),
-            .cancelMktData(reqId: 2),
             .reqMktData(reqId: 5, contract: msft, genericTickList: "", snapshot: true, regulatorySnapshot: false),
         ])
+        #expect(registry.owner(ofReqId: 1) == nil)
+        #expect(registry.owner(ofReqId: 4) == .subscription(s1))
+        // Contract details are not market data: untouched by 1101.
         #expect(registry.owner(ofReqId: 3) == .request(RequestID(rawValue: 2)))
+    }
+
+    @Test func competingSessionLinesAreRetriedOnDemand() {
+        var registry = SubscriptionRegistry()
+        _ = registry.subscribe(s1, contract: aapl, genericTicks: "", sessionUp: true)
+        _ = registry.subscribe(s2, contract: msft, genericTicks: "", sessionUp: true)
+        registry.setStatus(.competingSession(message: "competing"), for: s1)
+        #expect(registry.owner(ofReqId: 1) == nil)
+        let retried = registry.retryCompetingSession()
+        #expect(retried == [.reqMktData(reqId: 3, contract: aapl, genericTickList: "", snapshot: false, regulatorySnapshot: false)])
+        let none = registry.retryCompetingSession()
+        #expect(none.isEmpty)
     }
 
     @Test func oneShotRequestsAreResentThenFail() {
