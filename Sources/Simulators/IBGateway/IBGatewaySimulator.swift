@@ -1,0 +1,4 @@
+import Foundation
+
+public final class IBGatewaySimulator: Sendable {
+}
