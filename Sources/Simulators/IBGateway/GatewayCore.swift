@@ -118,6 +118,11 @@ final class GatewayCore {
                     buffer.writeBytes(MessageEncoder.encode(message, serverVersion: version))
                 }
                 channel.writeAndFlush(buffer, promise: nil)
+            case .sendFields(let id, let messages):
+                guard let channel = channels[id] else { continue }
+                var buffer = channel.allocator.buffer(capacity: messages.count * 16)
+                for fields in messages { buffer.writeBytes(Framing.frame(Framing.payload(fields: fields))) }
+                channel.writeAndFlush(buffer, promise: nil)
             case .close(let id):
                 guard let channel = channels[id] else { continue }
                 // An empty write completes after every earlier one: the client reads the
