@@ -85,18 +85,31 @@ extension Worker {
                 logger.info("probing IB", metadata: ["symbol": "\(symbol)", "reason": "\(reason)"])
                 Task { await self.probe(symbol) }
             case let .failover(list, reason):
+                guard poller != nil else {
+                    // Nowhere to fail over to: keep IB's (stale-flagged) data and whatever IB
+                    // still delivers, and say so; the state is `degraded`, not `failover`.
+                    let newly = list.filter { !unservable.contains($0) }
+                    guard !newly.isEmpty else { continue }
+                    unservable.formUnion(newly)
+                    logger.error("IB cannot deliver and no Alpha Vantage key is configured: data stays stale until IB recovers",
+                                 metadata: ["symbols": "\(newly.joined(separator: ","))", "reason": "\(reason)"])
+                    refreshState(reason: reason)
+                    continue
+                }
                 let newly = list.filter { !failedOver.contains($0) }
                 guard !newly.isEmpty else { continue }
                 failedOver.formUnion(newly)
                 metrics.failovers.increment(by: Int64(newly.count))
                 logger.warning("failover to Alpha Vantage", metadata: ["symbols": "\(newly.joined(separator: ","))", "reason": "\(reason)"])
-                if poller == nil {
-                    logger.error("no Alpha Vantage key configured: these symbols stay stale until IB recovers")
-                }
                 publisher.publishEvent(WorkerEvents.failover(kind: "failover", worker: configuration.workerID, reason: reason, symbols: newly, nowMs: now))
                 updatePoller()
                 refreshState(reason: reason)
             case let .failback(list, reason):
+                if !unservable.isDisjoint(with: list) {
+                    unservable.subtract(list)
+                    logger.notice("IB delivers again", metadata: ["symbols": "\(list.joined(separator: ","))", "reason": "\(reason)"])
+                    refreshState(reason: reason)
+                }
                 let back = list.filter { failedOver.contains($0) }
                 guard !back.isEmpty else { continue }
                 failedOver.subtract(back)

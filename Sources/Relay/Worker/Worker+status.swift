@@ -8,6 +8,7 @@ extension Worker {
     func derivedState() -> String {
         if stopping { return state == "stopped" ? "stopped" : "stopping" }
         if !failedOver.isEmpty { return "failover" }
+        if !unservable.isEmpty { return "degraded" }
         switch session.status.state {
         case .connected: return "connected"
         case .degraded: return "degraded"

@@ -47,7 +47,10 @@ public actor Worker: Service {
     var symbols: [String: SymbolState] = [:]
     /// Configuration order: underlyings first in this order when lines are short.
     let order: [String]
+    /// Symbols served by Alpha Vantage: IB's ticks are merged but not written for them.
     var failedOver: Set<String> = []
+    /// Symbols IB cannot serve while no Alpha Vantage key is configured (state `degraded`).
+    var unservable: Set<String> = []
     var state = "starting"
     var everConnected = false
     var stopping = false
