@@ -34,6 +34,11 @@ extension Worker {
         }
         if withStaleness { await checkStaleness() }
         now = nowMs()
+        for status in engine.status.symbols {
+            if let confirmed = status.lastConfirmedMs {
+                metrics.symbolStaleness(symbol: status.symbol, seconds: Double(max(0, now - confirmed)) / 1000)
+            }
+        }
         perform(engine.handle(.tick, nowMs: now))
         let flowing = lastPublishMs.map { now - $0 < configuration.failover.stalenessMs } ?? false
         readiness.setDataFlowing(flowing)
@@ -45,6 +50,7 @@ extension Worker {
         do {
             let change = try await publisher.checkStaleness(thresholdMs: configuration.failover.stalenessMs)
             readiness.setRedisReachable(true)
+            metrics.staleKeys.record(change.staleCount)
             let now = nowMs()
             if !change.newlyStale.isEmpty {
                 logger.warning("keys went stale", metadata: ["keys": "\(change.newlyStale.joined(separator: ","))"])
@@ -172,11 +178,13 @@ extension Worker {
         let now = nowMs()
         switch event {
         case .quotes(let quotes):
+            metrics.alphaVantageRequest(function: quotes.count > 1 ? "REALTIME_BULK_QUOTES" : "GLOBAL_QUOTE")
             for quote in quotes where failedOver.contains(quote.symbol) {
                 publisher.publish(quote.record(source: .alphavantage, updatedMs: now))
                 lastPublishMs = now
             }
         case let .options(symbol, options):
+            metrics.alphaVantageRequest(function: "REALTIME_OPTIONS")
             guard failedOver.contains(symbol) else { return }
             let wanted = book.optionSubscriptions[symbol] ?? [:]
             for option in options {
@@ -185,6 +193,8 @@ extension Worker {
                 publisher.publish(option.record(source: .alphavantage, updatedMs: now))
             }
         case let .failure(request, error):
+            metrics.alphaVantageRequest(function: request.function)
+            metrics.alphaVantageError(kind: error.code)
             if case .throttled = error { metrics.avThrottled.increment() }
             logger.warning("Alpha Vantage request failed", metadata: ["request": "\(request)", "error": "\(error)"])
         }

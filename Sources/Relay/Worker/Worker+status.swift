@@ -26,6 +26,7 @@ extension Worker {
         guard next != state else { return }
         let from = state
         state = next
+        metrics.workerState(next)
         logger.notice("worker \(from) -> \(next)", metadata: ["reason": "\(reason)"])
         publisher.publishEvent(WorkerEvents.state(worker: configuration.workerID, from: from, to: next, reason: reason, nowMs: nowMs()))
         writeStatus()
@@ -67,6 +68,7 @@ extension Worker {
         if !problems.isEmpty { fields.append(("problems", problems.joined(separator: "; "))) }
         if let leftOut { fields.append(("lines_left_out", leftOut)) }
         publisher.setStatus(fields, ttl: configuration.gateway.heartbeatInterval * 3)
+        metrics.dataSource(failedOver.count == order.count && !order.isEmpty ? "alphavantage" : "ib")
     }
 
     /// Mirrors the publisher's counters into metrics (it runs on its own thread and knows
