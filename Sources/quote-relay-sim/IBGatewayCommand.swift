@@ -24,8 +24,10 @@ struct IBGatewayCommand: AsyncParsableCommand {
     var host = "127.0.0.1"
     @Option(help: "TWS API port (0 = any free port; the bound port is logged).")
     var port = 4002
-    @Option(help: "Control port for fault commands (0 = any free port; -1 = none).")
+    @Option(help: "Control port for fault commands (0 = any free port).")
     var controlPort = 4099
+    @Flag(help: "Do not open a control port.")
+    var noControlPort = false
     @Option(help: "Seed of every price walk and base price.")
     var seed: UInt64 = 1
     @Option(help: "Comma-separated underlyings (each gets an option chain).")
@@ -77,7 +79,7 @@ struct IBGatewayCommand: AsyncParsableCommand {
         guard rate >= 0, rate.isFinite else { throw ValidationError("--rate must be a non-negative number") }
         guard maxLines >= 0, pacingLimit >= 0 else { throw ValidationError("--max-lines and --pacing-limit must not be negative") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
-        guard (0...65535).contains(port), (-1...65535).contains(controlPort) else { throw ValidationError("ports must be within 0...65535") }
+        guard (0...65535).contains(port), (0...65535).contains(controlPort) else { throw ValidationError("ports must be within 0...65535") }
         if !symbols.contains(where: { $0.isLetter }) { throw ValidationError("--symbols needs at least one symbol") }
     }
 
@@ -111,7 +113,7 @@ struct IBGatewayCommand: AsyncParsableCommand {
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let simulator = IBGatewaySimulator(configuration: simulatorConfiguration, logger: logger)
         let service = SimulatorService(
-            simulator: simulator, host: host, port: port, controlPort: controlPort < 0 ? nil : controlPort)
+            simulator: simulator, host: host, port: port, controlPort: noControlPort ? nil : controlPort)
         let group = ServiceGroup(
             services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
