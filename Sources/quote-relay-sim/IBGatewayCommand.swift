@@ -46,6 +46,8 @@ struct IBGatewayCommand: AsyncParsableCommand {
     var today: String?
     @Option(help: "Comma-separated managed accounts.")
     var accounts = "DU1234567"
+    @Option(help: "Values kept per (client, reqId, tick type) for the control port's 'sent' command.")
+    var recordLimit = 1
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
@@ -94,6 +96,7 @@ struct IBGatewayCommand: AsyncParsableCommand {
         c.tradingHours = TradingHoursMode(rawValue: hours) ?? .alwaysOpen
         c.today = today.flatMap(SimDate.init(yyyymmdd:))
         c.accounts = accounts.split(separator: ",").map(String.init)
+        c.recordLimit = max(0, recordLimit)
         var faults: [String] = []
         if stall { faults.append("stall") }
         if quiet { faults.append("quiet") }
