@@ -79,7 +79,10 @@ final class GatewayCore {
             return "ERR \(error)"
         case .success(let command):
             let outcome = engine.execute(command, nowMs: clock())
-            if case .counters = command {} else if case .help = command {} else {
+            switch command {
+            case .counters, .help, .sent:
+                logger.debug("control query", metadata: ["command": "\(line.trimmingCharacters(in: .whitespaces))"])
+            default:
                 logger.info("fault command", metadata: ["command": "\(line.trimmingCharacters(in: .whitespaces))"])
             }
             perform(outcome.actions)
