@@ -96,6 +96,8 @@ extension SessionCore {
     func readComplete(generation: UInt64) {
         guard generation == self.generation else { return }
         flushBatch()
+        // Straight into the machine: it only stores the instant, no actions, no status.
+        _ = machine.handle(.inboundActivity(now: .now))
     }
 
     func channelClosed(generation: UInt64, error: String?) {
