@@ -83,6 +83,8 @@ extension SessionCore {
             wrote = true
         }
         if wrote { channel.flush() }
+        // Shutting down: once the cancels are out there is nothing to wait for.
+        if stopping, running, urgent.isEmpty { finishShutdown() }
     }
 
     // MARK: Reports from the channel handler (on the loop)

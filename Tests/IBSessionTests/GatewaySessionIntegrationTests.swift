@@ -62,6 +62,26 @@ struct GatewaySessionIntegrationTests {
         }
     }
 
+    @Test func cancellingRunCancelsMarketDataAndClosesAtOnce() async throws {
+        try await withHarness { h in
+            let ids = stockSymbols.prefix(3).map { h.session.subscribe(Contract(symbol: $0)) }
+            #expect(await h.ticksFlow(for: ids, from: 0))
+            #expect(await h.sim.subscriptions().count == 3)
+            let started = ContinuousClock.now
+            await h.stopSession()
+            #expect(ContinuousClock.now - started < .seconds(1))
+            // The gateway saw the cancels and the EOF: no line and no connection left.
+            #expect(await h.wait(.seconds(2)) { h in
+                let counters = await h.sim.counters()
+                return counters.connections == 0 && counters.subscriptions == 0
+            })
+            #expect(h.session.status.state == .stopped)
+            let last = await h.log.events.last
+            #expect(last == .state(from: .connected, to: .stopped, reason: "shutdown"))
+            await #expect(throws: IBSessionError.notRunning) { try await h.session.contractDetails(Contract(symbol: "AAPL")) }
+        }
+    }
+
     @Test func slowHandshakeBeyondTheTimeoutIsAFailedAttempt() async throws {
         try await withHarness(initialCommands: ["slow-handshake 1500"]) { h in
             #expect(await h.wait(.seconds(5)) { h in h.session.status.reconnectAttempts >= 1 })

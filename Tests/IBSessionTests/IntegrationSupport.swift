@@ -80,12 +80,17 @@ final class Harness: Sendable {
         tasks.withLock { $0 = [consumer, runner] }
     }
 
-    /// Stops the session (cancel -> clean close), then the simulator.
-    func stop() async {
+    /// Cancels `run()` and waits for it and the event consumer to end.
+    func stopSession() async {
         let tasks = self.tasks.withLock { $0 }
         tasks[1].cancel()
         _ = await tasks[1].value
         _ = await tasks[0].value
+    }
+
+    /// Stops the session (cancel -> clean close), then the simulator.
+    func stop() async {
+        await stopSession()
         await sim.stop()
     }
 
