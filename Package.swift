@@ -137,7 +137,7 @@ let package = Package(
         .testTarget(name: "MarketModelTests", dependencies: ["MarketModel"], swiftSettings: swiftSettings),
         .testTarget(name: "MarketDataTests", dependencies: ["MarketData"], swiftSettings: swiftSettings),
         .testTarget(name: "FailoverTests", dependencies: ["Failover"], swiftSettings: swiftSettings),
-        .testTarget(name: "IBSessionTests", dependencies: ["IBSession", "Simulators"], swiftSettings: swiftSettings),
+        .testTarget(name: "IBSessionTests", dependencies: ["IBSession", "Simulators", .product(name: "NIOEmbedded", package: "swift-nio")], swiftSettings: swiftSettings),
         .testTarget(name: "RedisPublisherTests", dependencies: ["RedisPublisher"], swiftSettings: swiftSettings),
         .testTarget(name: "AlphaVantageTests", dependencies: ["AlphaVantage", "Simulators"], swiftSettings: swiftSettings),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulators", "TWSProtocol"], swiftSettings: swiftSettings),

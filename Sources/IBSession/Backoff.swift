@@ -20,7 +20,7 @@ public struct BackoffPolicy: Sendable, Hashable {
     public func cap(forAttempt attempt: Int) -> Duration {
         let maxSeconds = max.seconds
         var seconds = initial.seconds
-        guard multiplier > 1 else { return .seconds(Swift.min(seconds, maxSeconds)) }
+        guard multiplier > 1 else { return .roundedSeconds(Swift.min(seconds, maxSeconds)) }
         var step = 1
         // Multiplying step by step (instead of pow) stops as soon as the cap is reached, so a
         // huge attempt number can neither loop long nor overflow.
@@ -28,14 +28,14 @@ public struct BackoffPolicy: Sendable, Hashable {
             seconds *= multiplier
             step += 1
         }
-        return .seconds(Swift.min(seconds, maxSeconds))
+        return .roundedSeconds(Swift.min(seconds, maxSeconds))
     }
 
     /// The delay before retry number `attempt`: `unit * cap`, where `unit` is a uniform draw
     /// from [0, 1). Pure, so tests pick the draw.
     public func delay(forAttempt attempt: Int, unit: Double) -> Duration {
         let u = Swift.min(Swift.max(unit, 0), 1)
-        return .seconds(cap(forAttempt: attempt).seconds * u)
+        return .roundedSeconds(cap(forAttempt: attempt).seconds * u)
     }
 
     /// The delay before retry number `attempt`, drawing the jitter from `random`.
@@ -45,6 +45,11 @@ public struct BackoffPolicy: Sendable, Hashable {
 }
 
 extension Duration {
+    /// Rounded to whole nanoseconds, so 0.1 s doubled four times is exactly 1.6 s.
+    static func roundedSeconds(_ seconds: Double) -> Duration {
+        .nanoseconds(Int64((seconds * 1e9).rounded()))
+    }
+
     /// The duration in seconds as a Double (attosecond precision is not needed for timers).
     var seconds: Double {
         let (s, atto) = components

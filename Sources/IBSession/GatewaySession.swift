@@ -31,7 +31,7 @@ public final class GatewaySession: Sendable {
     ///   - randomSeed: seeds the backoff jitter (tests); nil = from the system generator.
     public init(
         configuration: GatewayConfiguration, logger: Logger,
-        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, randomSeed: UInt64? = nil
     ) {
         self.configuration = configuration
         let (stream, continuation) = AsyncStream<SessionEvent>.makeStream(bufferingPolicy: .unbounded)
@@ -40,7 +40,7 @@ public final class GatewaySession: Sendable {
         statusBox = StatusBox(initial)
         core = SessionCore(
             configuration: configuration, eventLoop: eventLoopGroup.next(), logger: logger,
-            events: continuation, statusBox: statusBox
+            events: continuation, statusBox: statusBox, random: randomSeed.map(SplitMix64.init(seed:)) ?? SplitMix64()
         )
     }
 

@@ -83,6 +83,8 @@ extension SessionCore {
             wrote = true
         }
         if wrote { channel.flush() }
+        // Shutting down: once the cancels are out there is nothing to wait for.
+        if stopping, running, urgent.isEmpty { finishShutdown() }
     }
 
     // MARK: Reports from the channel handler (on the loop)
@@ -96,6 +98,8 @@ extension SessionCore {
     func readComplete(generation: UInt64) {
         guard generation == self.generation else { return }
         flushBatch()
+        // Straight into the machine: it only stores the instant, no actions, no status.
+        _ = machine.handle(.inboundActivity(now: .now))
     }
 
     func channelClosed(generation: UInt64, error: String?) {

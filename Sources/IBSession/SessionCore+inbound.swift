@@ -94,6 +94,7 @@ extension SessionCore {
         case nil:
             break
         }
+        // Also publishes the status (last error, subscription count).
         handle(.errorReceived(code: error.code, message: error.message, now: .now))
     }
 

@@ -56,7 +56,7 @@ extension SessionCore {
             continuation.resume(throwing: CancellationError())
             return
         }
-        guard running, !stopping else {
+        guard !finished, !stopping else {
             continuation.resume(throwing: IBSessionError.notRunning)
             return
         }

@@ -36,18 +36,20 @@ final class SessionCore: @unchecked Sendable {
     var abandoned: Set<RequestID> = []
     var running = false
     var stopping = false
+    /// `run()` ended: requests fail at once instead of waiting for a session that never comes.
+    var finished = false
     var stopped: EventLoopPromise<Void>?
     var undecodableCount = 0
     var droppedTicks = 0
     var competingRetry: Scheduled<Void>?
 
-    init(configuration: GatewayConfiguration, eventLoop: EventLoop, logger: Logger, events: AsyncStream<SessionEvent>.Continuation, statusBox: StatusBox) {
+    init(configuration: GatewayConfiguration, eventLoop: EventLoop, logger: Logger, events: AsyncStream<SessionEvent>.Continuation, statusBox: StatusBox, random: SplitMix64) {
         self.configuration = configuration
         self.eventLoop = eventLoop
         self.logger = logger
         self.events = events
         self.statusBox = statusBox
-        machine = SessionStateMachine(configuration: configuration)
+        machine = SessionStateMachine(configuration: configuration, random: random)
         registry = SubscriptionRegistry(maxResends: configuration.maxRequestResends)
         pacer = Pacer(ratePerSecond: configuration.maxRequestsPerSecond, burst: configuration.requestBurst, now: .now)
         batch.reserveCapacity(1024)
@@ -96,6 +98,7 @@ final class SessionCore: @unchecked Sendable {
     func finishShutdown() {
         guard running else { return }
         running = false
+        finished = true
         ticker?.cancel()
         ticker = nil
         drainTimer?.cancel()
@@ -115,9 +118,8 @@ final class SessionCore: @unchecked Sendable {
     // MARK: Driving the machine
 
     func handle(_ event: SessionStateMachine.Event) {
-        let actions = machine.handle(event)
-        for action in actions { execute(action) }
-        if !actions.isEmpty { publishStatus() }
+        for action in machine.handle(event) { execute(action) }
+        publishStatus()
     }
 
     private func execute(_ action: SessionStateMachine.Action) {

@@ -15,6 +15,8 @@ public struct SessionStateMachine: Sendable {
         case nextValidIdReceived(now: ContinuousClock.Instant)
         /// CURRENT_TIME: the answer to the heartbeat probe.
         case currentTimeReceived(now: ContinuousClock.Instant)
+        /// Bytes arrived (once per socket read, not per message).
+        case inboundActivity(now: ContinuousClock.Instant)
         /// Every ERR_MSG: connection-level codes change the state, any non-informational code
         /// becomes `lastError`.
         case errorReceived(code: Int32, message: String, now: ContinuousClock.Instant)
@@ -65,6 +67,7 @@ public struct SessionStateMachine: Sendable {
     private var healthySince: ContinuousClock.Instant?
     private var lastProbeAt: ContinuousClock.Instant?
     private var lastReplyAt: ContinuousClock.Instant?
+    private var lastInboundAt: ContinuousClock.Instant?
     private var connectivityLostSince: ContinuousClock.Instant?
     private var brokenFarms: Set<String> = []
 
@@ -111,6 +114,10 @@ public struct SessionStateMachine: Sendable {
             lastReplyAt = now
             return []
 
+        case .inboundActivity(let now):
+            lastInboundAt = now
+            return []
+
         case .errorReceived(let code, let message, let now):
             return handleError(code: code, message: message, now: now)
 
@@ -146,6 +153,7 @@ public struct SessionStateMachine: Sendable {
         attemptStartedAt = nil
         healthySince = now
         lastReplyAt = now
+        lastInboundAt = now
         lastProbeAt = nil
         connectivityLostSince = nil
         brokenFarms = []
@@ -167,6 +175,7 @@ public struct SessionStateMachine: Sendable {
         healthySince = nil
         lastProbeAt = nil
         lastReplyAt = nil
+        lastInboundAt = nil
         connectivityLostSince = nil
         brokenFarms = []
         serverVersion = nil
@@ -199,7 +208,10 @@ public struct SessionStateMachine: Sendable {
 
     private mutating func connectedTick(now: ContinuousClock.Instant) -> [Action] {
         let interval = configuration.heartbeatInterval
-        if let reply = lastReplyAt, now - reply >= interval * 2 {
+        // A reply stuck behind a flood of ticks is late, not missing: the socket is dead only
+        // when the probe went unanswered for two intervals AND nothing at all arrived for one.
+        let silent = lastInboundAt.map { now - $0 >= interval } ?? true
+        if let reply = lastReplyAt, now - reply >= interval * 2, silent {
             return fail("heartbeat: no CURRENT_TIME reply for \(interval * 2)", now: now)
         }
         if let lost = connectivityLostSince, now - lost >= configuration.connectivityLostGrace {

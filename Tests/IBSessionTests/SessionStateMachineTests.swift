@@ -141,6 +141,21 @@ struct SessionStateMachineTests {
         #expect(m.state == .backoff)
     }
 
+    @Test func aReplyLateBehindAFloodIsNotADeadSocket() {
+        var m = connected()
+        _ = m.handle(.tick(now: t0 + .milliseconds(100)))
+        // Ticks keep arriving, the probe's answer is queued behind them.
+        for second in stride(from: 1, through: 40, by: 1) {
+            _ = m.handle(.inboundActivity(now: t0 + .seconds(second)))
+            let actions = m.handle(.tick(now: t0 + .seconds(second) + .milliseconds(500)))
+            #expect(actions.allSatisfy { $0 == .send([.reqCurrentTime]) })
+        }
+        #expect(m.state == .connected)
+        // Silence for one interval on top of the missing reply: dead.
+        let r = m.handle(.tick(now: t0 + .seconds(50)))
+        #expect(r.first == .close(reason: "heartbeat: no CURRENT_TIME reply for 20.0 seconds"))
+    }
+
     @Test func attemptCounterResetsOnlyAfterStayingHealthy() {
         var m = machine()
         _ = m.handle(.connectRequested(now: t0))
