@@ -87,12 +87,13 @@ struct PublisherBehaviourTests {
         #expect(await publisher.flush(timeout: .seconds(10)))
         #expect(try redis.hgetall(key) == ["state": "failover", "source": "alphavantage", "failover_reason": "stale"])
         var ttl = try redis.pttl(key)
-        #expect(ttl > 29_000 && ttl <= 30_000)
+        // Loose lower bounds: a loaded CI machine may take seconds to flush; 30 s vs 20 s still tells them apart.
+        #expect(ttl > 20_000 && ttl <= 30_000)
         publisher.setStatus([("state", "connected"), ("source", "ib")], ttl: .seconds(20))
         #expect(await publisher.flush(timeout: .seconds(10)))
         #expect(try redis.hgetall(key) == ["state": "connected", "source": "ib"])
         ttl = try redis.pttl(key)
-        #expect(ttl > 19_000 && ttl <= 20_000)
+        #expect(ttl > 10_000 && ttl <= 20_000)
         #expect(publisher.stats.statusWrites == 2)
     }
 
