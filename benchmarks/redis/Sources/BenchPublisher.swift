@@ -6,7 +6,7 @@ import RedisPublisher
 /// Measures the publisher against a real redis-server (benchmarks/redis/run.sh starts one and
 /// runs redis-benchmark beside it on the same server).
 ///
-///   bench-publisher --redis-url URL --scripts-dir lua [--keys 50000] [--passes 3]
+///   bench-publisher --redis-url URL --scripts-dir lua [--scenario all|distinct|coalesce|paced] [--keys 50000] [--passes 3]
 ///   bench-publisher --redis-url URL --scripts-dir lua --emit-evalsha-args FILE
 ///
 /// Scenarios: distinct keys (every update a different key: no coalescing possible, so this is
@@ -30,20 +30,24 @@ struct BenchPublisher {
         }
         let keys = Int(options.value("--keys") ?? "") ?? 50_000
         let passes = Int(options.value("--passes") ?? "") ?? 3
+        let scenario = options.value("--scenario") ?? "all"
 
-        print("# bench-publisher: \(keys) distinct option keys x \(passes) passes; redis \(url)")
-        var rates: [Double] = []
-        for pass in 1...passes {
-            let r = try await distinct(url: url, scripts: scripts, keys: keys, pass: pass)
-            rates.append(r)
+        if scenario == "all" || scenario == "distinct" {
+            print("# distinct: \(keys) option keys (23 fields each) x \(passes) passes; redis \(url)")
+            var rates: [Double] = []
+            for pass in 1...passes {
+                rates.append(try await distinct(url: url, scripts: scripts, keys: keys, pass: pass))
+            }
+            rates.sort()
+            print("RESULT distinct_writes_per_s=\(Int(rates[rates.count / 2])) passes=\(rates.map { Int($0) })")
         }
-        rates.sort()
-        let median = rates[rates.count / 2]
-        print("RESULT distinct_writes_per_s=\(Int(median)) passes=\(rates.map { Int($0) })")
-
-        try await coalescing(url: url, scripts: scripts)
-        for rate in [1_000, 20_000] {
-            try await paced(url: url, scripts: scripts, ratePerSecond: rate, seconds: 3)
+        if scenario == "all" || scenario == "coalesce" {
+            try await coalescing(url: url, scripts: scripts)
+        }
+        if scenario == "all" || scenario == "paced" {
+            for rate in [1_000, 20_000] {
+                try await paced(url: url, scripts: scripts, ratePerSecond: rate, seconds: 3)
+            }
         }
     }
 
