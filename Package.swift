@@ -135,6 +135,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: Benchmarks (release builds only; run with benchmarks/redis/run.sh)
+        .executableTarget(
+            name: "bench-publisher",
+            dependencies: [
+                "RedisPublisher", "MarketModel",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "benchmarks/redis/Sources",
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Tests (unit suites need no server; the others read QR_TEST_REDIS_URL)
         .testTarget(name: "TWSProtocolTests", dependencies: ["TWSProtocol"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(name: "MarketModelTests", dependencies: ["MarketModel"], swiftSettings: swiftSettings),

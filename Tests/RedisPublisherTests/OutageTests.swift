@@ -72,6 +72,29 @@ struct OutageTests {
         #expect(publisher.stats.reconnects == 0)  // the first successful connect is not a reconnect
     }
 
+    @Test func aHungServerIsDetectedByTheIOTimeoutAndWrittenToOnceItAnswers() async throws {
+        let server = try RedisServerProcess()
+        let prefix = TestRedis.uniquePrefix("hung")
+        var configuration = try TestRedis.configuration(prefix: prefix, url: server.url)
+        configuration.ioTimeout = .milliseconds(300)
+        let publisher = try TestRedis.publisher(configuration)
+        publisher.start()
+        defer { publisher.stop() }
+        publisher.publish(Fixtures.quote("AAPL", bid: 1))
+        #expect(await publisher.flush(timeout: .seconds(10)))
+        // The server stops answering for 2 s; the producer keeps going.
+        try TestRedis.connection(server.url).command(["CLIENT", "PAUSE", "2000", "ALL"])
+        publisher.publish(Fixtures.quote("AAPL", bid: 2))
+        #expect(await eventually { !publisher.stats.connected })
+        #expect(publisher.stats.lastError?.hasPrefix("io:") == true)
+        publisher.publish(Fixtures.quote("AAPL", bid: 3))
+        #expect(await publisher.flush(timeout: .seconds(20)))
+        let redis = try TestRedis.connection(server.url)
+        #expect(try redis.command(["HGET", "\(prefix):quote:AAPL", "bid"]) == .string("3"))
+        #expect(publisher.stats.reconnects >= 1)
+        #expect(publisher.stats.connected)
+    }
+
     @Test func stopEndsRunAndFailsPendingWork() async throws {
         let port = try RedisServerProcess.freePort()
         let publisher = try TestRedis.publisher(try TestRedis.configuration(prefix: "x", url: RedisURL(host: "127.0.0.1", port: port)))
