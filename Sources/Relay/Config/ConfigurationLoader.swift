@@ -86,6 +86,7 @@ public enum ConfigurationLoader {
         let configuration = decoder.decode()
         return ConfigurationReport(
             configuration: decoder.problems.isEmpty ? configuration : nil,
+            decoded: configuration,
             problems: decoder.problems,
             warnings: file.warnings + decoder.warnings,
             settings: decoder.settings,
