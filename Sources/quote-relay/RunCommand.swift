@@ -62,15 +62,17 @@ struct RunCommand: AsyncParsableCommand {
         ])
         // The worker stops first (it must flush Redis), the HTTP server last, so /healthz
         // answers until the very end.
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [
-                    .init(service: http, successTerminationBehavior: .gracefullyShutdownGroup),
-                    .init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup),
-                ],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                cancellationSignals: [],
-                logger: logger))
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: [
+                .init(service: http, successTerminationBehavior: .gracefullyShutdownGroup),
+                .init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            cancellationSignals: [],
+            logger: logger)
+        // A shutdown that overstays `worker.shutdown_timeout_seconds` is escalated to cancellation.
+        groupConfiguration.maximumGracefulShutdownDuration = relay.worker.shutdownTimeout
+        let group = ServiceGroup(configuration: groupConfiguration)
         installForcedExitOnSecondSignal()
         try await group.run()
     }

@@ -36,7 +36,7 @@ extension Worker {
         while !Task.isCancelled {
             writeStatus()
             recordPublisherMetrics()
-            try? await Task.sleep(for: configuration.gateway.heartbeatInterval)
+            try? await Task.sleep(for: configuration.statusInterval)
         }
     }
 
