@@ -40,6 +40,7 @@ final class SessionCore: @unchecked Sendable {
     var finished = false
     var stopped: EventLoopPromise<Void>?
     var undecodableCount = 0
+    var skippedCount = 0
     var droppedTicks = 0
     var competingRetry: Scheduled<Void>?
 

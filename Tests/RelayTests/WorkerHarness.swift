@@ -26,6 +26,7 @@ final class WorkerHarness: @unchecked Sendable {
     let group: ServiceGroup
     let task: Task<Void, any Error>
     let configuration: WorkerConfiguration
+    let worker: Worker
 
     static var redisURL: RedisPublisher.RedisURL? {
         guard let text = ProcessInfo.processInfo.environment["QR_TEST_REDIS_URL"] else { return nil }
@@ -89,13 +90,15 @@ final class WorkerHarness: @unchecked Sendable {
         let group = ServiceGroup(services: [worker], logger: logger)
         let task = Task { try await group.run() }
         let redis = try RedisConnection(url: url)
-        return WorkerHarness(ib: ib, ibPort: ports.port, av: av, prefix: prefix, workerID: id, redis: redis, group: group, task: task, configuration: configuration)
+        return WorkerHarness(ib: ib, ibPort: ports.port, av: av, prefix: prefix, workerID: id, redis: redis, group: group, task: task, configuration: configuration, worker: worker)
     }
 
     private init(
         ib: IBGatewaySimulator, ibPort: Int, av: AlphaVantageSimulator?, prefix: String, workerID: String,
-        redis: RedisConnection, group: ServiceGroup, task: Task<Void, any Error>, configuration: WorkerConfiguration
+        redis: RedisConnection, group: ServiceGroup, task: Task<Void, any Error>, configuration: WorkerConfiguration,
+        worker: Worker
     ) {
+        self.worker = worker
         self.ib = ib
         self.ibPort = ibPort
         self.av = av

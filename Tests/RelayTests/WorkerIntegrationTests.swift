@@ -188,4 +188,25 @@ struct WorkerIntegrationTests {
         #expect(await h.wait(.seconds(8)) { h.hash("quote:AAPL")["stale"] == "0" })
         try await h.stop()
     }
+
+    @Test func malformedFramesFromTheGatewayAreSkippedAndCounted() async throws {
+        let h = try await WorkerHarness.start()
+        #expect(await h.wait(.seconds(10)) { h.hash("quote:AAPL")["bid"] != nil })
+        #expect(await h.ib.control("malformed") == "OK malformed")
+        #expect(await h.wait(.seconds(5)) {
+            let s = h.worker.sessionStatus
+            return s.skippedMessages >= 1 && s.undecodableMessages >= 4
+        })
+        // Nothing of the garbage reached Redis, and data keeps flowing on the same connection.
+        let seq = Int(h.hash("quote:AAPL")["seq"] ?? "0") ?? 0
+        #expect(await h.wait(.seconds(5)) { (Int(h.hash("quote:AAPL")["seq"] ?? "0") ?? 0) > seq })
+        for key in h.keys("quote:*") {
+            let fields = h.hash(String(key.dropFirst(h.prefix.count + 1)))
+            #expect(fields.values.allSatisfy { !$0.contains("not-a-number") })
+            #expect(fields["bid"].flatMap(Double.init) != nil)
+        }
+        #expect(h.status()["state"] == "connected")
+        #expect(h.worker.sessionStatus.totalReconnects == 0, "a bad frame is skipped, not a reason to reconnect")
+        try await h.stop()
+    }
 }

@@ -58,6 +58,10 @@ public actor Worker: Service {
     var lastPublishMs: Int64?
     var leftOut: String?
     var lastPublisherStats = PublisherStats()
+    var lastSessionStatus = SessionStatus()
+
+    /// The IB session's state and counters (connection, reconnects, skipped messages).
+    public nonisolated var sessionStatus: SessionStatus { session.status }
 
     /// - Throws: when the Lua scripts cannot be read (an unrecoverable start-up error: exit 1).
     public init(
