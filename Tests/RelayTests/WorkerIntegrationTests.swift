@@ -83,6 +83,25 @@ struct WorkerIntegrationTests {
         try await h.stop()
     }
 
+    /// The chain is written once at start-up; without a refresh `P:chain:SYM` expired after
+    /// `redis.chain_ttl_seconds` and never came back.
+    @Test func optionChainIsRefreshedBeforeItsTTLRunsOut() async throws {
+        var o = WorkerHarness.Options()
+        o.symbols = [SymbolSpec(symbol: "SPY", options: .init(expirations: 1, strikesAroundATM: 1))]
+        o.chainTTL = .seconds(2)
+        let h = try await WorkerHarness.start(o)
+        #expect(await h.wait(.seconds(10)) { h.hash("chain:SPY")["source"] == "ib" })
+        let first = h.hash("chain:SPY")
+        try await Task.sleep(for: .seconds(4))
+        let later = h.hash("chain:SPY")
+        #expect(later["strikes"] == first["strikes"] && later["expirations"] == first["expirations"])
+        #expect((Int(later["seq"] ?? "0") ?? 0) >= 3, "re-listed about every second (half the TTL)")
+        #expect((Int64(later["updated_ms"] ?? "0") ?? 0) > (Int64(first["updated_ms"] ?? "0") ?? 0))
+        let ttl = try h.redis.command(["PTTL", "\(h.prefix):chain:SPY"]).int ?? -2
+        #expect(ttl > 0 && ttl <= 2000)
+        try await h.stop()
+    }
+
     @Test func lineBudgetLeavesOutFartherOptionsAndSaysSo() async throws {
         var o = WorkerHarness.Options()
         o.symbols = [SymbolSpec(symbol: "AAPL"), SymbolSpec(symbol: "SPY", options: .init(expirations: 1, strikesAroundATM: 2))]
