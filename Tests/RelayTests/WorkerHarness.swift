@@ -54,6 +54,7 @@ final class WorkerHarness: @unchecked Sendable {
         var reconnectInitial: Duration = .milliseconds(100)
         var reconnectMax: Duration = .milliseconds(400)
         var chainTTL: Duration = .seconds(86_400)
+        var metrics = RelayMetrics()
     }
 
     static func start(_ o: Options = Options(), name: String = #function) async throws -> WorkerHarness {
@@ -86,7 +87,7 @@ final class WorkerHarness: @unchecked Sendable {
             symbols: o.symbols, maxMarketDataLines: o.maxLines, recentreInterval: .milliseconds(300))
         var logger = Logger(label: "test.\(name)")
         logger.logLevel = .warning
-        let worker = try Worker(configuration: configuration, logger: logger)
+        let worker = try Worker(configuration: configuration, logger: logger, metrics: o.metrics)
         let group = ServiceGroup(services: [worker], logger: logger)
         let task = Task { try await group.run() }
         let redis = try RedisConnection(url: url)

@@ -1,5 +1,6 @@
 import Foundation
 import MarketModel
+import Prometheus
 import Relay
 import Simulators
 import Testing
@@ -99,6 +100,33 @@ struct WorkerIntegrationTests {
         #expect((Int64(later["updated_ms"] ?? "0") ?? 0) > (Int64(first["updated_ms"] ?? "0") ?? 0))
         let ttl = try h.redis.command(["PTTL", "\(h.prefix):chain:SPY"]).int ?? -2
         #expect(ttl > 0 && ttl <= 2000)
+        try await h.stop()
+    }
+
+    /// `quote_relay_redis_write_latency_seconds` stayed at count 0: the publisher measured
+    /// every write but nothing carried the figures into the metrics.
+    @Test func redisWriteLatencyReachesMetrics() async throws {
+        let registry = PrometheusCollectorRegistry()
+        var o = WorkerHarness.Options()
+        o.metrics = RelayMetrics(factory: RelayMetrics.makeFactory(registry: registry))
+        let h = try await WorkerHarness.start(o)
+        #expect(await h.wait(.seconds(10)) { h.hash("quote:AAPL")["bid"] != nil })
+        func samples() -> [String: Double] {
+            var buffer: [UInt8] = []
+            registry.emit(into: &buffer)
+            var out: [String: Double] = [:]
+            for line in String(decoding: buffer, as: UTF8.self).split(separator: "\n") where !line.hasPrefix("#") {
+                let parts = line.split(separator: " ")
+                if parts.count == 2 { out[String(parts[0])] = Double(parts[1]) }
+            }
+            return out
+        }
+        // The status loop (every heartbeat, 1 s here) mirrors the publisher's figures.
+        #expect(await h.wait(.seconds(5)) { (samples()["quote_relay_redis_write_latency_seconds_count"] ?? 0) > 0 })
+        let now = samples()
+        let count = now["quote_relay_redis_write_latency_seconds_count"] ?? 0
+        #expect(count == now["quote_relay_redis_writes_total"], "one latency sample per write")
+        #expect((now["quote_relay_redis_write_latency_seconds_sum"] ?? 0) > 0)
         try await h.stop()
     }
 
