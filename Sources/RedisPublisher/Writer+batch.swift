@@ -158,7 +158,9 @@ extension Writer {
         var failed: UInt64 = 0
         for (i, state) in outcome.records.enumerated() {
             switch state {
-            case .done: written += 1
+            case .done:
+                written += 1
+                self.written.remember(batch.records[i].record, writtenNanos: now, ttl: configuration.ttl(for:))
             case .failed: failed += 1
             case .unanswered, .retry: retryRecords.append(batch.records[i])
             }

@@ -29,6 +29,10 @@ final class Writer {
     var payload: [UInt8] = []
     /// Consecutive failed connects; 0 while connected.
     var failedAttempts = 0
+    /// What Redis holds as far as we know, to write again when the server changes.
+    var written = WrittenRecords()
+    /// `run_id` of the server last connected to; a different one means its data is gone.
+    var serverRunID: String?
 
     // Prefixed names, computed once.
     let updatedKey: String
@@ -109,6 +113,7 @@ final class Writer {
             let c = try RedisConnection(url: configuration.url, connectTimeout: configuration.connectTimeout, ioTimeout: configuration.ioTimeout)
             digests = try scripts.load(into: c)
             connection = c
+            noteServer(runID: (try? Self.runID(of: c)) ?? nil)
         } catch {
             connection = nil
             let attempt = failedAttempts + 1

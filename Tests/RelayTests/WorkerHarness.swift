@@ -54,6 +54,8 @@ final class WorkerHarness: @unchecked Sendable {
         var heartbeat: Duration = .seconds(1)
         var reconnectInitial: Duration = .milliseconds(100)
         var reconnectMax: Duration = .milliseconds(400)
+        var chainTTL: Duration = .seconds(86_400)
+        var metrics = RelayMetrics()
     }
 
     static func start(_ o: Options = Options(), name: String = #function) async throws -> WorkerHarness {
@@ -74,7 +76,7 @@ final class WorkerHarness: @unchecked Sendable {
             port: ports.port, clientId: 5, connectTimeout: .seconds(2), heartbeatInterval: o.heartbeat,
             reconnect: BackoffPolicy(initial: o.reconnectInitial, max: o.reconnectMax, multiplier: 2))
         let publisher = PublisherConfiguration(
-            url: url, workerID: id, keyPrefix: prefix, scriptsDirectory: "\(repoRoot)/lua")
+            url: url, workerID: id, keyPrefix: prefix, chainTTL: o.chainTTL, scriptsDirectory: "\(repoRoot)/lua")
         let alphaVantage = av.map {
             AlphaVantageConfiguration(baseURL: $0.baseURL, apiKey: APIKey("test-key-123456"), entitlement: .realtime, requestsPerMinute: 600, requestsPerDay: 100_000)
         }
@@ -86,7 +88,7 @@ final class WorkerHarness: @unchecked Sendable {
             symbols: o.symbols, maxMarketDataLines: o.maxLines, recentreInterval: .milliseconds(300))
         var logger = Logger(label: "test.\(name)")
         logger.logLevel = .warning
-        let worker = try Worker(configuration: configuration, logger: logger)
+        let worker = try Worker(configuration: configuration, logger: logger, metrics: o.metrics)
         let group = ServiceGroup(services: [worker], logger: logger)
         let task = Task { try await group.run() }
         let redis = try RedisConnection(url: url)

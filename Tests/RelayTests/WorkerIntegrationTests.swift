@@ -1,5 +1,6 @@
 import Foundation
 import MarketModel
+import Prometheus
 import Relay
 import Simulators
 import Testing
@@ -80,6 +81,52 @@ struct WorkerIntegrationTests {
         #expect(keys.allSatisfy { $0.contains(":\(expirations[0]):") })
         // Calls and puts on the same 5 strikes.
         #expect(Set(keys.map { $0.split(separator: ":").last! }) == ["C", "P"])
+        try await h.stop()
+    }
+
+    /// The chain is written once at start-up; without a refresh `P:chain:SYM` expired after
+    /// `redis.chain_ttl_seconds` and never came back.
+    @Test func optionChainIsRefreshedBeforeItsTTLRunsOut() async throws {
+        var o = WorkerHarness.Options()
+        o.symbols = [SymbolSpec(symbol: "SPY", options: .init(expirations: 1, strikesAroundATM: 1))]
+        o.chainTTL = .seconds(2)
+        let h = try await WorkerHarness.start(o)
+        #expect(await h.wait(.seconds(10)) { h.hash("chain:SPY")["source"] == "ib" })
+        let first = h.hash("chain:SPY")
+        try await Task.sleep(for: .seconds(4))
+        let later = h.hash("chain:SPY")
+        #expect(later["strikes"] == first["strikes"] && later["expirations"] == first["expirations"])
+        #expect((Int(later["seq"] ?? "0") ?? 0) >= 3, "re-listed about every second (half the TTL)")
+        #expect((Int64(later["updated_ms"] ?? "0") ?? 0) > (Int64(first["updated_ms"] ?? "0") ?? 0))
+        let ttl = try h.redis.command(["PTTL", "\(h.prefix):chain:SPY"]).int ?? -2
+        #expect(ttl > 0 && ttl <= 2000)
+        try await h.stop()
+    }
+
+    /// `quote_relay_redis_write_latency_seconds` stayed at count 0: the publisher measured
+    /// every write but nothing carried the figures into the metrics.
+    @Test func redisWriteLatencyReachesMetrics() async throws {
+        let registry = PrometheusCollectorRegistry()
+        var o = WorkerHarness.Options()
+        o.metrics = RelayMetrics(factory: RelayMetrics.makeFactory(registry: registry))
+        let h = try await WorkerHarness.start(o)
+        #expect(await h.wait(.seconds(10)) { h.hash("quote:AAPL")["bid"] != nil })
+        func samples() -> [String: Double] {
+            var buffer: [UInt8] = []
+            registry.emit(into: &buffer)
+            var out: [String: Double] = [:]
+            for line in String(decoding: buffer, as: UTF8.self).split(separator: "\n") where !line.hasPrefix("#") {
+                let parts = line.split(separator: " ")
+                if parts.count == 2 { out[String(parts[0])] = Double(parts[1]) }
+            }
+            return out
+        }
+        // The status loop (every heartbeat, 1 s here) mirrors the publisher's figures.
+        #expect(await h.wait(.seconds(5)) { (samples()["quote_relay_redis_write_latency_seconds_count"] ?? 0) > 0 })
+        let now = samples()
+        let count = now["quote_relay_redis_write_latency_seconds_count"] ?? 0
+        #expect(count == now["quote_relay_redis_writes_total"], "one latency sample per write")
+        #expect((now["quote_relay_redis_write_latency_seconds_sum"] ?? 0) > 0)
         try await h.stop()
     }
 

@@ -80,6 +80,9 @@ extension Worker {
         if stats.writeErrors > last.writeErrors { metrics.redisWriteErrors.increment(by: Int64(stats.writeErrors - last.writeErrors)) }
         if stats.reconnects > last.reconnects { metrics.redisReconnects.increment(by: Int64(stats.reconnects - last.reconnects)) }
         if stats.eventsDropped > last.eventsDropped { metrics.eventsDropped.increment(by: Int64(stats.eventsDropped - last.eventsDropped)) }
+        for (nanos, count) in stats.latency.recorded(since: last.latency) {
+            for _ in 0..<count { metrics.redisWriteLatency.recordNanoseconds(Int64(clamping: nanos)) }
+        }
         metrics.redisConnected.record(stats.connected ? 1 : 0)
         readiness.setRedisReachable(stats.connected)
         lastPublisherStats = stats

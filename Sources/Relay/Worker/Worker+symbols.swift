@@ -56,31 +56,13 @@ extension Worker {
     }
 
     /// Publishes `P:chain:SYM` and prepares the option window; subscriptions follow once the
-    /// underlying has a price (see `recentre`).
+    /// underlying has a price (see `recentre`). The chain is asked for again periodically
+    /// (`refreshChainIfDue`).
     func setUpChain(_ symbol: String, contract: Contract, options: SymbolSpec.OptionWindow) async {
         var delay = Duration.seconds(1)
         while !Task.isCancelled {
             do {
-                let all = try await session.optionParameters(symbol: contract.symbol, secType: contract.secType, conId: contract.conId)
-                let smart = all.filter { $0.exchange == "SMART" }
-                guard let chosen = smart.first(where: { $0.tradingClass == contract.symbol }) ?? smart.first ?? all.first else {
-                    reportProblem(symbol, "IB lists no option chain for \(symbol)")
-                    return
-                }
-                var chain = ChainSnapshot(symbol: symbol, expirations: chosen.expirations, strikes: chosen.strikes)
-                chain.underlyingConId = chosen.underlyingConId
-                chain.exchange = chosen.exchange
-                chain.tradingClass = chosen.tradingClass
-                chain.multiplier = chosen.multiplier
-                publisher.publish(chain.record(source: .ib, updatedMs: nowMs()))
-                symbols[symbol]?.chainTradingClass = chosen.tradingClass
-                symbols[symbol]?.chainMultiplier = chosen.multiplier
-                symbols[symbol]?.window = MarketData.OptionWindow(
-                    expirations: chosen.expirations, strikes: chosen.strikes,
-                    expirationsCount: options.expirations, strikesAroundATM: options.strikesAroundATM)
-                logger.info("option chain", metadata: [
-                    "symbol": "\(symbol)", "expirations": "\(chosen.expirations.count)", "strikes": "\(chosen.strikes.count)",
-                ])
+                guard try await fetchChain(symbol, contract: contract, options: options) else { return }
                 await recentre(symbol)
                 return
             } catch let error as IBSessionError where error.isPermanent {
@@ -97,6 +79,7 @@ extension Worker {
         while !Task.isCancelled {
             try? await Task.sleep(for: configuration.recentreInterval)
             for symbol in order where symbols[symbol]?.window != nil {
+                await refreshChainIfDue(symbol)
                 await recentre(symbol)
             }
         }

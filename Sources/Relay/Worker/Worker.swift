@@ -29,6 +29,8 @@ public actor Worker: Service {
         /// Options a chain lists but IB does not know (error 200 on qualification).
         var missingOptions: Set<OptionKey> = []
         var recentring = false
+        /// When IB last listed the chain (`P:chain:SYM` written), for the periodic refresh.
+        var chainFetchedAt: ContinuousClock.Instant?
         /// Why IB cannot serve it (bad symbol, no permission), for the status hash and log.
         var problem: String?
     }
