@@ -35,10 +35,6 @@ public struct PublisherConfiguration: Sendable {
     /// with full jitter. Defaults 200 ms and 5 s.
     public var reconnectInitialDelay: Duration
     public var reconnectMaxDelay: Duration
-    /// Called on the writer thread after each round trip that wrote data keys, with the
-    /// number of keys and the oldest key's latency (hand-over to confirmed write). One call per
-    /// batch rather than per key keeps metrics off the per-update path.
-    public var onBatchWritten: (@Sendable (_ keys: Int, _ oldestLatencyNanos: UInt64) -> Void)?
 
     public init(
         url: RedisURL = RedisURL(),

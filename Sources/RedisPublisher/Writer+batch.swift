@@ -181,7 +181,6 @@ extension Writer {
             }
         }
 
-        var oldestLatency: UInt64 = 0
         let flushWaiters = shared.locked { s -> [CheckedContinuation<Bool, Never>] in
             s.inFlight -= 1
             if outcome.failure == nil { s.stats.batches += 1 }
@@ -190,9 +189,7 @@ extension Writer {
             s.stats.eventsPublished += eventsPublished
             for (i, state) in outcome.records.enumerated() where state == .done {
                 let enqueued = batch.records[i].enqueuedNanos
-                let latency = now > enqueued ? now - enqueued : 0
-                s.stats.latency.record(nanos: latency)
-                oldestLatency = max(oldestLatency, latency)
+                s.stats.latency.record(nanos: now > enqueued ? now - enqueued : 0)
             }
             s.pending.restore(retryRecords)
             s.pending.restoreEvents(retryEvents)
@@ -210,7 +207,6 @@ extension Writer {
             request.continuation.resume(with: result.mapError { $0 as any Error })
         }
         for waiter in flushWaiters { waiter.resume(returning: true) }
-        if written > 0, let observe = configuration.onBatchWritten { observe(Int(written), oldestLatency) }
     }
 
     /// EVALSHA publish.lua with the argument layout documented at the top of the script.

@@ -54,8 +54,7 @@ public struct RelayMetrics: Sendable {
     /// Data key writes (one `publish.lua` call each).
     public let redisWrites: Counter
     public let redisWriteErrors: Counter
-    /// Hand-over to confirmed write of the oldest key in each pipelined batch (one sample per
-    /// round trip, so the worst case of every batch is seen); a histogram in seconds.
+    /// Hand-over (`publish()`) to confirmed write of each data key; a histogram in seconds.
     public let redisWriteLatency: Metrics.Timer
     public let redisReconnects: Counter
     public let failovers: Counter

@@ -75,10 +75,7 @@ public actor Worker: Service {
         self.metrics = metrics
         self.readiness = readiness
         self.nowMs = nowMs
-        var publisherConfiguration = configuration.publisher
-        let latency = metrics.redisWriteLatency
-        publisherConfiguration.onBatchWritten = { _, nanos in latency.recordNanoseconds(Int64(nanos)) }
-        self.publisher = try Publisher(configuration: publisherConfiguration, logger: logger)
+        self.publisher = try Publisher(configuration: configuration.publisher, logger: logger)
         self.session = GatewaySession(configuration: configuration.gateway, logger: logger)
         if let av = configuration.alphaVantage {
             let client = AlphaVantageClient(configuration: av, logger: logger)
