@@ -77,6 +77,7 @@ struct WorkerIntegrationTests {
         let fields = h.hash(String(first.dropFirst(h.prefix.count + 1)))
         #expect(fields["right"] == "C" || fields["right"] == "P")
         #expect(fields["con_id"] != nil)
+        #expect(fields["open_interest"].flatMap(Double.init) != nil, "generic tick 101: open interest")
         #expect(fields["expiry"] == expirations.first)
         #expect(keys.allSatisfy { $0.contains(":\(expirations[0]):") })
         // Calls and puts on the same 5 strikes.
