@@ -31,7 +31,8 @@ struct RunCommand: AsyncParsableCommand {
             filePath: config, environment: ProcessInfo.processInfo.environment, overrides: overrides)
         report.problems.insert(contentsOf: flagProblems, at: 0)
         guard report.problems.isEmpty, let relay = report.configuration else {
-            printError("\(config): invalid configuration (\(report.problems.count) problems):")
+            let count = report.problems.count
+            printError("\(config): invalid configuration (\(count) problem\(count == 1 ? "" : "s")):")
             for problem in report.problems { printError("  \(problem)") }
             throw ExitCode(2)
         }

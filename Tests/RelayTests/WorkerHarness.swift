@@ -55,6 +55,7 @@ final class WorkerHarness: @unchecked Sendable {
         var reconnectInitial: Duration = .milliseconds(100)
         var reconnectMax: Duration = .milliseconds(400)
         var chainTTL: Duration = .seconds(86_400)
+        var quoteTTL: Duration = .seconds(300)
         var metrics = RelayMetrics()
     }
 
@@ -76,7 +77,7 @@ final class WorkerHarness: @unchecked Sendable {
             port: ports.port, clientId: 5, connectTimeout: .seconds(2), heartbeatInterval: o.heartbeat,
             reconnect: BackoffPolicy(initial: o.reconnectInitial, max: o.reconnectMax, multiplier: 2))
         let publisher = PublisherConfiguration(
-            url: url, workerID: id, keyPrefix: prefix, chainTTL: o.chainTTL, scriptsDirectory: "\(repoRoot)/lua")
+            url: url, workerID: id, keyPrefix: prefix, quoteTTL: o.quoteTTL, chainTTL: o.chainTTL, scriptsDirectory: "\(repoRoot)/lua")
         let alphaVantage = av.map {
             AlphaVantageConfiguration(baseURL: $0.baseURL, apiKey: APIKey("test-key-123456"), entitlement: .realtime, requestsPerMinute: 600, requestsPerDay: 100_000)
         }

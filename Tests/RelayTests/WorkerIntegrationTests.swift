@@ -257,4 +257,23 @@ struct WorkerIntegrationTests {
         #expect(h.worker.sessionStatus.totalReconnects == 0, "a bad frame is skipped, not a reason to reconnect")
         try await h.stop()
     }
+
+    @Test func quietLinesAreKeptAliveBySnapshotsAndExpireWhenIBCannotConfirm() async throws {
+        var o = WorkerHarness.Options()
+        o.quoteTTL = .seconds(3)
+        let h = try await WorkerHarness.start(o)
+        #expect(await h.wait(.seconds(10)) { h.hash("quote:AAPL")["bid"] != nil })
+        // Quiet: no ticks, but snapshots answered (a closed market behaves like this).
+        #expect(await h.ib.control("quiet").hasPrefix("OK"))
+        try await Task.sleep(for: .milliseconds(300))
+        let before = Int64(h.hash("quote:AAPL")["updated_ms"] ?? "0") ?? 0
+        try await Task.sleep(for: .seconds(5))
+        let kept = h.hash("quote:AAPL")
+        #expect(kept["bid"] != nil, "a quiet line's key outlives its TTL: the keep-alive snapshot confirmed it")
+        #expect((Int64(kept["updated_ms"] ?? "0") ?? 0) > before)
+        // Stalled: snapshots unanswered, so nothing confirms the value and the key expires.
+        #expect(await h.ib.control("stall").hasPrefix("OK"))
+        #expect(await h.wait(.seconds(8)) { h.hash("quote:AAPL").isEmpty })
+        try await h.stop()
+    }
 }

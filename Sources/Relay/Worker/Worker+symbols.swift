@@ -33,7 +33,7 @@ extension Worker {
                 symbols[symbol]?.contract = contract
                 symbols[symbol]?.hours = TradingHours(details: first)
                 let id = session.subscribe(contract, genericTicks: "")
-                book.addQuote(id, symbol: symbol)
+                book.addQuote(id, symbol: symbol, contract: contract, nowMs: nowMs())
                 logger.info("subscribed", metadata: ["symbol": "\(symbol)", "con_id": "\(contract.conId)"])
                 if let options = spec.options, spec.secType.hasOptionChains {
                     await setUpChain(symbol, contract: contract, options: options)
@@ -131,7 +131,7 @@ extension Worker {
             // The window may have moved on while IB answered.
             guard admittedOptions(for: symbol).contains(key), book.optionSubscriptions[symbol]?[key] == nil else { return }
             let id = session.subscribe(contract, genericTicks: "101")
-            book.addOption(id, symbol: symbol, key: key, conId: contract.conId)
+            book.addOption(id, symbol: symbol, key: key, contract: contract, nowMs: nowMs())
         } catch let error as IBSessionError where error.isPermanent {
             symbols[symbol]?.missingOptions.insert(key)
             logger.debug("option does not exist, skipped", metadata: ["option": "\(key.key(symbol: symbol))", "error": "\(error)"])

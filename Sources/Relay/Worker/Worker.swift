@@ -61,6 +61,9 @@ public actor Worker: Service {
     var leftOut: String?
     var lastPublisherStats = PublisherStats()
     var lastSessionStatus = SessionStatus()
+    var stalenessFailures = 0
+    /// Lines with a keep-alive snapshot in flight.
+    var refreshing: Set<SubscriptionID> = []
 
     /// The IB session's state and counters (connection, reconnects, skipped messages).
     public nonisolated var sessionStatus: SessionStatus { session.status }
