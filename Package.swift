@@ -61,6 +61,7 @@ let package = Package(
             name: "IBSession",
             dependencies: [
                 "TWSProtocol",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -87,6 +88,7 @@ let package = Package(
             name: "Simulators",
             dependencies: [
                 "TWSProtocol",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -100,6 +102,7 @@ let package = Package(
             name: "Relay",
             dependencies: [
                 "IBSession", "MarketData", "MarketModel", "RedisPublisher", "AlphaVantage", "Failover",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import TWSProtocol
@@ -119,7 +120,7 @@ extension SessionCore {
     /// Copies the skip counters into the shared status (once per socket read, not per message).
     func publishCounters() {
         let (skipped, undecodable, dropped) = (skippedCount, undecodableCount, droppedTicks)
-        statusBox.mutex.withLock { status in
+        statusBox.mutex.withLockedValue { status in
             guard status.skippedMessages != skipped || status.undecodableMessages != undecodable
                 || status.droppedTicks != dropped
             else { return }
