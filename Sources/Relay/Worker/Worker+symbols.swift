@@ -5,12 +5,35 @@ import MarketModel
 import TWSProtocol
 
 extension Worker {
-    /// Resolves every configured symbol, one after another (the session paces requests
-    /// anyway), subscribes its quote and, for option underlyings, its chain.
+    /// Requests in flight at once while setting up: enough to hide IB's round trips (tens
+    /// of ms each at a real gateway), while the session's pacer keeps the rate under IB's limit.
+    static let setUpWidth = 16
+
+    /// Resolves and subscribes every underlying first (they come before options in the line
+    /// budget, and a quote is what most readers want), then every option chain and window.
     func setUpSymbols() async {
-        for symbol in order {
-            guard !Task.isCancelled else { return }
-            await resolve(symbol)
+        await forEach(order, width: Self.setUpWidth) { worker, symbol in await worker.resolve(symbol) }
+        let underlyings = order.filter { symbols[$0]?.contract != nil && symbols[$0]?.spec.options != nil }
+        await forEach(underlyings, width: Self.setUpWidth) { worker, symbol in
+            guard let state = await worker.symbols[symbol], let contract = state.contract, let options = state.spec.options,
+                state.spec.secType.hasOptionChains
+            else { return }
+            await worker.setUpChain(symbol, contract: contract, options: options)
+        }
+    }
+
+    /// Runs `body` for every item with at most `width` running at once.
+    func forEach<Item: Sendable>(_ items: [Item], width: Int, _ body: @escaping @Sendable (Worker, Item) async -> Void) async {
+        await withTaskGroup(of: Void.self) { group in
+            var next = items.makeIterator()
+            for _ in 0..<width {
+                guard let item = next.next() else { break }
+                group.addTask { await body(self, item) }
+            }
+            while await group.next() != nil {
+                guard !Task.isCancelled, let item = next.next() else { continue }
+                group.addTask { await body(self, item) }
+            }
         }
     }
 
@@ -35,9 +58,6 @@ extension Worker {
                 let id = session.subscribe(contract, genericTicks: "")
                 book.addQuote(id, symbol: symbol, contract: contract, nowMs: nowMs())
                 logger.info("subscribed", metadata: ["symbol": "\(symbol)", "con_id": "\(contract.conId)"])
-                if let options = spec.options, spec.secType.hasOptionChains {
-                    await setUpChain(symbol, contract: contract, options: options)
-                }
                 return
             } catch let error as IBSessionError where error.isPermanent {
                 reportProblem(symbol, "\(error)")
@@ -106,10 +126,7 @@ extension Worker {
             session.unsubscribe(id)
             book.remove(id)
         }
-        for key in toAdd {
-            guard !Task.isCancelled else { return }
-            await subscribeOption(symbol, key: key)
-        }
+        await forEach(toAdd, width: Self.setUpWidth) { worker, key in await worker.subscribeOption(symbol, key: key) }
         metrics.marketDataLines.record(book.entries.count)
     }
 
