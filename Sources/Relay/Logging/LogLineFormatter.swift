@@ -1,3 +1,4 @@
+import MarketModel
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -83,23 +84,7 @@ public enum LogLineFormatter {
         }
     }
 
-    static func jsonString(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+    static func jsonString(_ text: String) -> String { JSONText.quoted(text) }
 
     /// UTC with milliseconds; gmtime_r instead of a Foundation formatter keeps logging cheap.
     static func iso8601(milliseconds: Int64) -> String {
