@@ -152,6 +152,11 @@ public struct ContractDetails: Sendable, Hashable {
     public var minSize: Double?
     public var sizeIncrement: Double?
     public var suggestedSizeIncrement: Double?
+    /// The time (and zone) IB appends to lastTradeDateOrContractMonth after a space or dash,
+    /// e.g. `16:00 US/Eastern`; the contract keeps only the date.
+    public var lastTradeTime: String
+    /// CONTRACT_DATA's separate lastTradeDate field (v182+), empty before.
+    public var lastTradeDate: String
 
     public init(
         contract: Contract, marketName: String = "", minTick: Double? = nil, orderTypes: String = "",
@@ -161,7 +166,8 @@ public struct ContractDetails: Sendable, Hashable {
         evMultiplier: Double? = nil, secIdList: [(tag: String, value: String)] = [], aggGroup: Int32? = nil,
         underSymbol: String = "", underSecType: String = "", marketRuleIds: String = "",
         realExpirationDate: String = "", stockType: String = "", minSize: Double? = nil,
-        sizeIncrement: Double? = nil, suggestedSizeIncrement: Double? = nil
+        sizeIncrement: Double? = nil, suggestedSizeIncrement: Double? = nil,
+        lastTradeTime: String = "", lastTradeDate: String = ""
     ) {
         self.contract = contract
         self.marketName = marketName
@@ -190,6 +196,8 @@ public struct ContractDetails: Sendable, Hashable {
         self.minSize = minSize
         self.sizeIncrement = sizeIncrement
         self.suggestedSizeIncrement = suggestedSizeIncrement
+        self.lastTradeTime = lastTradeTime
+        self.lastTradeDate = lastTradeDate
     }
 
     public static func == (a: ContractDetails, b: ContractDetails) -> Bool {
@@ -204,6 +212,7 @@ public struct ContractDetails: Sendable, Hashable {
             && a.marketRuleIds == b.marketRuleIds && a.realExpirationDate == b.realExpirationDate
             && a.stockType == b.stockType && a.minSize == b.minSize && a.sizeIncrement == b.sizeIncrement
             && a.suggestedSizeIncrement == b.suggestedSizeIncrement
+            && a.lastTradeTime == b.lastTradeTime && a.lastTradeDate == b.lastTradeDate
     }
 
     public func hash(into h: inout Hasher) {

@@ -1,0 +1,138 @@
+import Logging
+import NIOCore
+import TWSProtocol
+
+/// The simulator's live state on its one event loop: the engine plus the channels its
+/// actions go to. Everything here runs on `loop`, so no locks: the I/O handlers, the tick
+/// timer and the control port all reach it through `NIOLoopBound`.
+final class GatewayCore {
+    let loop: any EventLoop
+    let logger: Logger
+    let clock: @Sendable () -> Int64
+    var engine: GatewayEngine
+    private var channels: [ConnectionID: any Channel] = [:]
+    private var nextConnection = 1
+    private var timer: RepeatedTask?
+    /// How often the tick timer runs; the rate decides how many updates each run makes.
+    static let timerInterval = TimeAmount.milliseconds(10)
+
+    init(configuration: IBGatewaySimulator.Configuration, loop: any EventLoop, logger: Logger) {
+        self.loop = loop
+        self.logger = logger
+        clock = configuration.clock
+        engine = GatewayEngine(configuration: configuration, nowMs: configuration.clock())
+    }
+
+    func startTimer(_ bound: NIOLoopBound<GatewayCore>) {
+        _ = engine.advance(nowMs: clock())
+        timer = loop.scheduleRepeatedTask(initialDelay: Self.timerInterval, delay: Self.timerInterval) { _ in
+            let core = bound.value
+            core.perform(core.engine.advance(nowMs: core.clock()))
+        }
+    }
+
+    func shutdown() -> [any Channel] {
+        timer?.cancel()
+        timer = nil
+        let open = Array(channels.values)
+        channels = [:]
+        return open
+    }
+
+    // MARK: Events from connections
+
+    func accepted(_ channel: any Channel) -> ConnectionID {
+        let id = ConnectionID(nextConnection)
+        nextConnection += 1
+        channels[id] = channel
+        logger.debug("connection accepted", metadata: ["conn": "\(id)", "peer": "\(channel.remoteAddress.map { "\($0)" } ?? "?")"])
+        perform(engine.accepted(id, nowMs: clock()))
+        return id
+    }
+
+    func versions(_ id: ConnectionID, _ greeting: Handshake.ClientGreeting) {
+        logger.debug(
+            "client versions", metadata: ["conn": "\(id)", "range": "v\(greeting.minVersion)..\(greeting.maxVersion)"])
+        perform(engine.versionsReceived(id, minVersion: greeting.minVersion, maxVersion: greeting.maxVersion, nowMs: clock()))
+    }
+
+    func received(_ message: ClientMessage, from id: ConnectionID) {
+        if case .startAPI(let clientId, _) = message {
+            logger.info("client connected", metadata: ["conn": "\(id)", "client_id": "\(clientId)", "version": "\(engine.serverVersion(of: id))"])
+        }
+        perform(engine.received(message, from: id, nowMs: clock()))
+    }
+
+    func closed(_ id: ConnectionID) {
+        guard channels.removeValue(forKey: id) != nil else { return }
+        engine.closed(id)
+        logger.debug("connection closed", metadata: ["conn": "\(id)"])
+    }
+
+    func serverVersion(of id: ConnectionID) -> Int { engine.serverVersion(of: id) }
+
+    // MARK: Control
+
+    func control(_ line: String) -> String {
+        switch ControlCommand.parse(line) {
+        case .failure(let error):
+            return "ERR \(error)"
+        case .success(let command):
+            let outcome = engine.execute(command, nowMs: clock())
+            if case .counters = command {} else if case .help = command {} else {
+                logger.info("fault command", metadata: ["command": "\(line.trimmingCharacters(in: .whitespaces))"])
+            }
+            perform(outcome.actions)
+            if outcome.flood > 0 { flood(outcome.flood) }
+            return outcome.reply
+        }
+    }
+
+    /// Runs a flood in chunks so that sockets drain and the control port stays responsive.
+    private func flood(_ remaining: Int) {
+        let chunk = min(remaining, 500)
+        perform(engine.flood(chunk, nowMs: clock()))
+        guard remaining > chunk else { return }
+        let bound = NIOLoopBound(self, eventLoop: loop)
+        loop.execute { bound.value.flood(remaining - chunk) }
+    }
+
+    // MARK: Actions
+
+    func perform(_ actions: [GatewayAction]) {
+        for action in actions {
+            switch action {
+            case .hello(let id, let version, let time, let delayMs):
+                let bytes = Handshake.serverHello(version: version, time: time)
+                if delayMs > 0 {
+                    let bound = NIOLoopBound(self, eventLoop: loop)
+                    loop.scheduleTask(in: .milliseconds(Int64(delayMs))) { bound.value.write(bytes, to: id) }
+                } else {
+                    write(bytes, to: id)
+                }
+            case .send(let id, let messages):
+                guard let channel = channels[id] else { continue }
+                let version = engine.serverVersion(of: id)
+                var buffer = channel.allocator.buffer(capacity: messages.count * 48)
+                for message in messages {
+                    buffer.writeBytes(MessageEncoder.encode(message, serverVersion: version))
+                }
+                channel.writeAndFlush(buffer, promise: nil)
+            case .close(let id):
+                guard let channel = channels[id] else { continue }
+                // An empty write completes after every earlier one: the client reads the
+                // last message (e.g. error 326) before the FIN.
+                channel.writeAndFlush(channel.allocator.buffer(capacity: 0)).whenComplete { _ in
+                    channel.close(promise: nil)
+                }
+            }
+        }
+    }
+
+    private func write(_ bytes: [UInt8], to id: ConnectionID) {
+        guard let channel = channels[id] else { return }
+        channel.writeAndFlush(channel.allocator.buffer(bytes: bytes), promise: nil)
+    }
+}
+
+import Foundation

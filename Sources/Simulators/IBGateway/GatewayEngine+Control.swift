@@ -1,0 +1,111 @@
+import TWSProtocol
+
+extension GatewayEngine {
+    struct ControlOutcome: Sendable, Equatable {
+        /// The control port's answer line: `OK ...` or `ERR ...`.
+        var reply: String
+        var actions: [GatewayAction] = []
+        /// Market updates to emit as fast as possible; the I/O layer runs them in chunks so
+        /// that sockets keep draining during a large flood.
+        var flood = 0
+    }
+
+    mutating func execute(_ command: ControlCommand, nowMs: Int64) -> ControlOutcome {
+        switch command {
+        case .rate(let n):
+            faults.ticksPerSecond = n
+            tickDebt = 0
+            return ControlOutcome(reply: "OK rate \(n)")
+        case .stall:
+            faults.stall = true
+            return ControlOutcome(reply: "OK stall")
+        case .quiet:
+            faults.quiet = true
+            return ControlOutcome(reply: "OK quiet")
+        case .hang:
+            faults.hang = true
+            return ControlOutcome(reply: "OK hang")
+        case .resume:
+            faults.stall = false
+            faults.quiet = false
+            faults.competingSession = false
+            faults.noPermission = []
+            let wasHanging = faults.hang
+            faults.hang = false
+            return ControlOutcome(reply: "OK resume", actions: wasHanging ? releaseDeferredHellos(nowMs: nowMs) : [])
+        case .drop:
+            let ids = sessions.keys.sorted()
+            for id in ids { sessions[id]?.phase = .closing }
+            return ControlOutcome(reply: "OK drop \(ids.count)", actions: ids.map { .close($0) })
+        case .refuse(let seconds):
+            faults.refuseUntilMs = seconds > 0 ? nowMs + Int64(seconds * 1000) : nil
+            return ControlOutcome(reply: "OK refuse \(seconds)")
+        case .farmDown(let farm):
+            faults.downFarms.insert(farm)
+            return ControlOutcome(reply: "OK farm-down \(farm)", actions: broadcast(GatewayNotice.farmBroken(farm)))
+        case .farmUp(let farm):
+            let farms = farm.map { [$0] } ?? faults.downFarms.sorted()
+            guard !farms.isEmpty else { return ControlOutcome(reply: "OK farm-up (no farm was down)") }
+            faults.downFarms.subtract(farms)
+            return ControlOutcome(
+                reply: "OK farm-up \(farms.joined(separator: ","))",
+                actions: farms.flatMap { broadcast(GatewayNotice.farmOK($0)) })
+        case .connectivityLost:
+            faults.connectivityLost = true
+            return ControlOutcome(reply: "OK connectivity-lost", actions: broadcast(GatewayNotice.connectivityLost))
+        case .connectivityRestored(let dataLost):
+            faults.connectivityLost = false
+            if dataLost {
+                // Like IB after 1101: every subscription is gone and must be requested again.
+                for id in sessions.keys { sessions[id]?.subscriptions = [:] }
+                return ControlOutcome(reply: "OK connectivity-restored lost", actions: broadcast(GatewayNotice.restoredDataLost))
+            }
+            return ControlOutcome(
+                reply: "OK connectivity-restored maintained", actions: broadcast(GatewayNotice.restoredDataMaintained))
+        case .competingSession(let on):
+            faults.competingSession = on
+            guard on else { return ControlOutcome(reply: "OK competing-session off") }
+            var actions: [GatewayAction] = []
+            for id in sessions.keys.sorted() {
+                guard var session = sessions[id], session.phase == .ready, !session.subscriptions.isEmpty else { continue }
+                let notices = session.subscriptions.keys.sorted().map { GatewayNotice.competingSession($0) }
+                session.subscriptions = [:]
+                sessions[id] = session
+                countErrors(notices)
+                actions.append(.send(id, notices))
+            }
+            return ControlOutcome(reply: "OK competing-session on", actions: actions)
+        case .slowHandshake(let ms):
+            faults.slowHandshakeMs = ms
+            return ControlOutcome(reply: "OK slow-handshake \(ms)")
+        case .flood(let n):
+            return ControlOutcome(reply: "OK flood \(n)", flood: n)
+        case .noPermission(let symbol):
+            faults.noPermission.insert(symbol)
+            return ControlOutcome(reply: "OK no-permission \(symbol)")
+        case .counters:
+            return ControlOutcome(reply: "OK " + currentCounters.reply)
+        case .help:
+            return ControlOutcome(reply: "OK " + ControlCommand.helpText)
+        }
+    }
+
+    /// A notice to every connection past START_API.
+    private mutating func broadcast(_ notice: ServerMessage) -> [GatewayAction] {
+        let ids = sessions.values.filter { $0.phase == .ready }.map(\.id).sorted()
+        countErrors(Array(repeating: notice, count: ids.count))
+        return ids.map { .send($0, [notice]) }
+    }
+
+    private mutating func releaseDeferredHellos(nowMs: Int64) -> [GatewayAction] {
+        var actions: [GatewayAction] = []
+        for id in sessions.keys.sorted() {
+            guard case .helloDeferred = sessions[id]?.phase, let version = sessions[id]?.serverVersion else { continue }
+            sessions[id]?.phase = .awaitingStartAPI
+            actions.append(.hello(
+                id, serverVersion: version, connectionTime: Eastern.connectionTime(epochMs: nowMs),
+                delayMs: faults.slowHandshakeMs))
+        }
+        return actions
+    }
+}

@@ -1,0 +1,133 @@
+import TWSProtocol
+
+extension GatewayEngine {
+    // MARK: Reference data
+
+    func contractDetails(reqId: Int32, contract: Contract) -> [ServerMessage] {
+        let matches = catalog.match(contract)
+        guard !matches.isEmpty else { return [GatewayNotice.noSecurityDefinition(reqId)] }
+        return matches.map {
+            .contractData(reqId: reqId, details: catalog.details(for: $0, requestedExchange: contract.exchange, calendar: calendar))
+        } + [.contractDataEnd(reqId: reqId)]
+    }
+
+    /// One message per exchange with every expiration and the union of strikes, then END.
+    /// An unknown underlying gets only END, as IB answers.
+    func optionParameters(reqId: Int32, symbol: String, underlyingConId: Int64) -> [ServerMessage] {
+        guard let chain = catalog.chains[symbol.uppercased()],
+            underlyingConId == 0 || underlyingConId == chain.underConId
+        else { return [.optionParametersEnd(reqId: reqId)] }
+        return catalog.optionExchanges.map {
+            .optionParameters(OptionParameters(
+                reqId: reqId, exchange: $0, underlyingConId: chain.underConId, tradingClass: chain.symbol,
+                multiplier: "100", expirations: chain.expirations.map(\.yyyymmdd), strikes: chain.strikes))
+        } + [.optionParametersEnd(reqId: reqId)]
+    }
+
+    // MARK: Market data
+
+    /// The type actually served: frozen types only apply while the market is closed.
+    func servedMarketDataType(requested: Int32, instrument: Instrument, nowMs: Int64) -> Int32 {
+        let open = calendar.isOpen(secType: instrument.secType, epochMs: nowMs)
+        switch requested {
+        case 2: return open ? 1 : 2
+        case 3: return 3
+        case 4: return open ? 3 : 4
+        default: return 1
+        }
+    }
+
+    var linesInUse: Int { sessions.values.reduce(0) { $0 + $1.subscriptions.count } }
+
+    mutating func marketData(
+        _ session: inout Session, reqId: Int32, contract: Contract, snapshot: Bool, nowMs: Int64
+    ) -> [ServerMessage] {
+        if faults.competingSession { return [GatewayNotice.competingSession(reqId)] }
+        if contract.exchange.isEmpty && contract.conId == 0 { return [GatewayNotice.missingExchange(reqId)] }
+        let matches = catalog.match(contract)
+        guard let instrument = matches.first else { return [GatewayNotice.noSecurityDefinition(reqId)] }
+        guard matches.count == 1 else { return [GatewayNotice.ambiguous(reqId, symbol: contract.symbol)] }
+        if contract.exchange.isEmpty { return [GatewayNotice.missingExchange(reqId)] }
+        if faults.noPermission.contains(instrument.symbol) { return [GatewayNotice.noPermission(reqId, symbol: instrument.symbol)] }
+        if session.subscriptions[reqId] != nil { return [GatewayNotice.duplicateTicker(reqId)] }
+        if !snapshot && linesInUse >= configuration.marketDataLines { return [GatewayNotice.tooManyTickers(reqId)] }
+
+        let type = servedMarketDataType(requested: session.requestedMarketDataType, instrument: instrument, nowMs: nowMs)
+        ensureMarket(instrument, nowMs: nowMs)
+        var subscription = Subscription(reqId: reqId, instrument: instrument, marketDataType: type)
+        if snapshot {
+            // A stalled or disconnected gateway never answers snapshots: that is the fault.
+            if faults.dataBlocked(for: instrument) { return [] }
+            var out = header(reqId: reqId, type: type)
+            out += diff(&subscription, clientId: session.clientId ?? 0)
+            out.append(.tickSnapshotEnd(reqId: reqId))
+            return out
+        }
+        var out = header(reqId: reqId, type: type)
+        // A quiet market still shows its current state to a new subscriber.
+        if !faults.dataBlocked(for: instrument) {
+            out += diff(&subscription, clientId: session.clientId ?? 0)
+        }
+        session.subscriptions[reqId] = subscription
+        return out
+    }
+
+    private func header(reqId: Int32, type: Int32) -> [ServerMessage] {
+        [
+            .tickReqParams(reqId: reqId, minTick: 0.01, bboExchange: "9c0001", snapshotPermissions: 3),
+            .marketDataType(reqId: reqId, marketDataType: type),
+        ]
+    }
+
+    mutating func ensureMarket(_ instrument: Instrument, nowMs: Int64) {
+        switch instrument {
+        case .stock(let s): _ = market.stockState(s, nowMs: nowMs)
+        case .option(let o): _ = market.optionState(o, nowMs: nowMs)
+        }
+    }
+
+    func currentTicks(_ instrument: Instrument) -> [(tickType: Int32, value: TickValue)] {
+        switch instrument {
+        case .stock(let s): market.ticks(stock: s)
+        case .option(let o): market.ticks(option: o)
+        }
+    }
+
+    /// The messages that bring a subscriber from what it was last sent to the current
+    /// market: only changed tick types; a changed bid/ask/last price carries its size and is
+    /// followed by the size tick, as IB does.
+    mutating func diff(_ subscription: inout Subscription, clientId: Int32) -> [ServerMessage] {
+        let delayed = subscription.marketDataType >= 3
+        let reqId = subscription.reqId
+        var out: [ServerMessage] = []
+        let ticks = currentTicks(subscription.instrument)
+        let sizes = Dictionary(ticks.map { ($0.tickType, $0.value) }, uniquingKeysWith: { a, _ in a })
+        var priceChanged: Set<Int32> = []
+        for (liveType, value) in ticks {
+            let pairedPrice: Int32? = [0: 1, 3: 2, 5: 4][liveType]
+            let forced = pairedPrice.map { priceChanged.contains($0) } ?? false
+            guard forced || subscription.lastSent[liveType] != value else { continue }
+            subscription.lastSent[liveType] = value
+            let type = delayed ? (DelayedTicks.map[liveType] ?? liveType) : liveType
+            recorder.record(clientId: clientId, reqId: reqId, tickType: type, value: value)
+            switch value {
+            case .price(let price):
+                priceChanged.insert(liveType)
+                let sizeType: Int32? = [1: 0, 2: 3, 4: 5][liveType]
+                var size: Double? = nil
+                if let sizeType, case .size(let s)? = sizes[sizeType] { size = s }
+                out.append(.tickPrice(reqId: reqId, tickType: type, price: price, size: price == nil ? 0 : size, attrMask: 0))
+            case .size(let size):
+                out.append(.tickSize(reqId: reqId, tickType: type, size: size))
+            case .string(let text):
+                out.append(.tickString(reqId: reqId, tickType: type, value: text))
+            case .optionComputation(var computation):
+                computation.reqId = reqId
+                computation.tickType = type
+                out.append(.tickOptionComputation(computation))
+            }
+        }
+        counters.ticksSent += out.count
+        return out
+    }
+}

@@ -1,0 +1,106 @@
+import TWSProtocol
+
+extension GatewayEngine {
+    /// Instruments that move: every subscribed one, plus the underlyings of subscribed
+    /// options (an option's price follows its underlying). Sorted by conId so that the
+    /// round-robin order is reproducible.
+    func activeInstruments(nowMs: Int64) -> [Instrument] {
+        var byConId: [Int64: Instrument] = [:]
+        for session in sessions.values where session.phase == .ready {
+            for subscription in session.subscriptions.values {
+                let instrument = subscription.instrument
+                byConId[instrument.conId] = instrument
+                if case .option(let o) = instrument, let stock = catalog.stocks[o.symbol] {
+                    byConId[stock.conId] = .stock(stock)
+                }
+            }
+        }
+        return byConId.keys.sorted().compactMap { byConId[$0] }
+            .filter { calendar.isOpen(secType: $0.secType, epochMs: nowMs) }
+    }
+
+    /// Called by the I/O layer's timer: performs the market updates the rate owes since the
+    /// last call (at most one second's worth, so a paused loop does not cause a burst).
+    mutating func advance(nowMs: Int64) -> [GatewayAction] {
+        defer { lastAdvanceMs = nowMs }
+        guard let last = lastAdvanceMs, faults.ticksPerSecond > 0 else { return [] }
+        let elapsed = Double(max(0, nowMs - last)) / 1000
+        tickDebt = min(tickDebt + faults.ticksPerSecond * elapsed, max(1, faults.ticksPerSecond))
+        let due = Int(tickDebt)
+        guard due > 0 else { return [] }
+        tickDebt -= Double(due)
+        return marketUpdates(due, nowMs: nowMs, ignoringQuiet: false)
+    }
+
+    /// `flood N`: N market updates at once, regardless of the rate (and of `quiet`, which
+    /// models a calm market, not a broken feed).
+    mutating func flood(_ count: Int, nowMs: Int64) -> [GatewayAction] {
+        marketUpdates(count, nowMs: nowMs, ignoringQuiet: true)
+    }
+
+    private mutating func marketUpdates(_ count: Int, nowMs: Int64, ignoringQuiet: Bool) -> [GatewayAction] {
+        let active = activeInstruments(nowMs: nowMs).filter {
+            ignoringQuiet ? !faults.dataBlocked(for: $0) : faults.ticksAllowed(for: $0)
+        }
+        guard !active.isEmpty else { return [] }
+        var outbox: [ConnectionID: [ServerMessage]] = [:]
+        for _ in 0..<count {
+            let instrument = active[roundRobin % active.count]
+            roundRobin &+= 1
+            switch instrument {
+            case .stock(let s): market.step(stock: s, nowMs: nowMs)
+            case .option(let o): market.step(option: o, nowMs: nowMs)
+            }
+            publish(instrument, into: &outbox)
+        }
+        return outbox.keys.sorted().compactMap { id in
+            guard let messages = outbox[id], !messages.isEmpty else { return nil }
+            return .send(id, messages)
+        }
+    }
+
+    /// Sends every subscriber of the instrument what changed for it.
+    private mutating func publish(_ instrument: Instrument, into outbox: inout [ConnectionID: [ServerMessage]]) {
+        for id in sessions.keys.sorted() {
+            guard var session = sessions[id], session.phase == .ready else { continue }
+            var touched = false
+            for reqId in session.subscriptions.keys.sorted() {
+                guard var subscription = session.subscriptions[reqId], subscription.instrument.conId == instrument.conId
+                else { continue }
+                let messages = diff(&subscription, clientId: session.clientId ?? 0)
+                session.subscriptions[reqId] = subscription
+                touched = true
+                if !messages.isEmpty { outbox[id, default: []] += messages }
+            }
+            if touched { sessions[id] = session }
+        }
+    }
+
+    // MARK: Observation
+
+    func subscriptionInfos() -> [SubscriptionInfo] {
+        var result: [SubscriptionInfo] = []
+        for session in sessions.values where session.phase == .ready {
+            for s in session.subscriptions.values {
+                var info = SubscriptionInfo(
+                    clientId: session.clientId ?? 0, reqId: s.reqId, conId: s.instrument.conId, symbol: s.instrument.symbol,
+                    secType: s.instrument.secType, marketDataType: s.marketDataType)
+                if case .option(let o) = s.instrument {
+                    info.expiry = o.expiry.yyyymmdd
+                    info.strike = o.strike
+                    info.right = o.rightCode
+                }
+                result.append(info)
+            }
+        }
+        return result.sorted { ($0.clientId, $0.reqId) < ($1.clientId, $1.reqId) }
+    }
+
+    var currentCounters: GatewayCounters {
+        var c = counters
+        c.connections = sessions.values.filter { $0.phase != .closing }.count
+        c.clients = sessions.values.filter { $0.phase == .ready }.count
+        c.subscriptions = linesInUse
+        return c
+    }
+}

@@ -1,0 +1,117 @@
+import TWSProtocol
+
+/// A value the simulator has for one tick type of one instrument. Prices are nil when a
+/// side has no quote (sent as IB's -1 with size 0).
+public enum TickValue: Sendable, Hashable {
+    case price(Double?)
+    case size(Double)
+    case string(String)
+    /// An option computation; its `reqId` is 0 here and set per subscription when sent.
+    case optionComputation(OptionComputation)
+}
+
+/// The current market of every instrument that has been asked for, and its seeded walk.
+///
+/// Stock prices live in integer cents so that a long walk never drifts off the tick grid.
+/// Each instrument owns a generator derived from (seed, conId): its sequence of states is a
+/// function of the seed and of how many times it stepped, nothing else.
+struct MarketSimulator: Sendable {
+    struct StockState: Sendable {
+        var random: SeededRandom
+        var midCents: Int
+        var bidCents: Int, askCents: Int
+        var bidSize: Double, askSize: Double
+        var lastCents: Int, lastSize: Double
+        var volume: Double
+        var openCents: Int, highCents: Int, lowCents: Int, closeCents: Int
+        var lastTradeSeconds: Int64
+    }
+
+    struct OptionState: Sendable {
+        var random: SeededRandom
+        /// Model volatility; jitters a little on every step.
+        var volatility: Double
+        var bidCents: Int? = nil, askCents: Int? = nil
+        var bidSize: Double, askSize: Double
+        var lastCents: Int? = nil, lastSize: Double
+        var volume: Double
+        var closeCents: Int? = nil
+        var lastTradeSeconds: Int64? = nil
+        var underlyingPrice: Double
+    }
+
+    let seed: UInt64
+    let catalog: InstrumentCatalog
+    let riskFreeRate: Double
+    var stocks: [Int64: StockState] = [:]
+    var options: [Int64: OptionState] = [:]
+
+    init(seed: UInt64, catalog: InstrumentCatalog, riskFreeRate: Double) {
+        self.seed = seed
+        self.catalog = catalog
+        self.riskFreeRate = riskFreeRate
+    }
+
+    // MARK: Stocks
+
+    mutating func stockState(_ stock: StockListing, nowMs: Int64) -> StockState {
+        if let state = stocks[stock.conId] { return state }
+        var random = SeededRandom(seed: seed, salt: UInt64(bitPattern: stock.conId))
+        let mid = Int((stock.basePrice * 100).rounded())
+        let spread = max(1, mid / 10_000)
+        let close = mid - mid * random.int(in: -150...150) / 10_000
+        let open = close + close * random.int(in: -50...50) / 10_000
+        let state = StockState(
+            random: random, midCents: mid, bidCents: mid - spread / 2 - spread % 2, askCents: mid + spread / 2,
+            bidSize: Double(100 * random.int(in: 1...10)), askSize: Double(100 * random.int(in: 1...10)),
+            lastCents: mid, lastSize: 100, volume: Double(100 * random.int(in: 10_000...90_000)),
+            openCents: open, highCents: max(open, mid, close) + mid / 500, lowCents: min(open, mid, close) - mid / 500,
+            closeCents: close, lastTradeSeconds: nowMs / 1000)
+        stocks[stock.conId] = state
+        return state
+    }
+
+    /// One market event: the quote may move, sizes may change, a trade may print.
+    mutating func step(stock: StockListing, nowMs: Int64) {
+        var s = stockState(stock, nowMs: nowMs)
+        if s.random.unit() < 0.5 {
+            let move = Int((s.random.normal() * Double(s.midCents) * 0.0004).rounded())
+            s.midCents = max(50, s.midCents + move)
+            let spread = max(1, s.midCents / 10_000) + (s.random.unit() < 0.3 ? 1 : 0)
+            s.bidCents = s.midCents - (spread + 1) / 2
+            s.askCents = s.bidCents + spread
+        }
+        if s.random.unit() < 0.4 { s.bidSize = Double(100 * s.random.int(in: 1...10)) }
+        if s.random.unit() < 0.4 { s.askSize = Double(100 * s.random.int(in: 1...10)) }
+        if s.random.unit() < 0.6 {
+            s.lastCents = s.random.unit() < 0.5 ? s.bidCents : s.askCents
+            s.lastSize = s.random.unit() < 0.2 ? Double(s.random.int(in: 1...99)) : Double(100 * s.random.int(in: 1...5))
+            s.volume += s.lastSize
+            s.highCents = max(s.highCents, s.lastCents)
+            s.lowCents = min(s.lowCents, s.lastCents)
+            s.lastTradeSeconds = nowMs / 1000
+        }
+        stocks[stock.conId] = s
+    }
+
+    /// Every tick type a stock subscription carries, in the order IB sends them.
+    func ticks(stock: StockListing) -> [(tickType: Int32, value: TickValue)] {
+        guard let s = stocks[stock.conId] else { return [] }
+        return [
+            (1, .price(cents(s.bidCents))), (0, .size(s.bidSize)),
+            (2, .price(cents(s.askCents))), (3, .size(s.askSize)),
+            (4, .price(cents(s.lastCents))), (5, .size(s.lastSize)),
+            (8, .size(s.volume)),
+            (6, .price(cents(s.highCents))), (7, .price(cents(s.lowCents))),
+            (9, .price(cents(s.closeCents))), (14, .price(cents(s.openCents))),
+            (45, .string(String(s.lastTradeSeconds))),
+        ]
+    }
+
+    func midPrice(of underConId: Int64) -> Double? {
+        stocks[underConId].map { Double($0.bidCents + $0.askCents) / 200 }
+    }
+
+    private func cents(_ value: Int) -> Double { Double(value) / 100 }
+    func optionalCents(_ value: Int?) -> Double? { value.map { Double($0) / 100 } }
+}
