@@ -1,0 +1,207 @@
+import CHiredis
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One blocking connection to Redis over hiredis 0.14.1. hiredis' pointers never leave this
+/// type: replies are copied into `RedisReply` and freed before a call returns.
+///
+/// Every call blocks the calling thread (bounded by the I/O timeout), so a connection lives
+/// on a dedicated thread (the publisher's writer, a CLI command, a test) and never on a NIO
+/// event loop or the cooperative pool. It is deliberately not `Sendable`.
+public final class RedisConnection {
+    public let url: RedisURL
+    private var context: UnsafeMutablePointer<redisContext>?
+
+    /// Connects, then authenticates (password, or ACL user and password) and selects the
+    /// database from `url`.
+    ///
+    /// - Parameters:
+    ///   - connectTimeout: bounds the TCP connect.
+    ///   - ioTimeout: bounds every later socket read or write, so a hung server surfaces as
+    ///     an `.io` error instead of blocking forever. nil means no bound (only for pub/sub
+    ///     listeners that wait for messages indefinitely).
+    public init(url: RedisURL, connectTimeout: Duration = .seconds(2), ioTimeout: Duration? = .seconds(5)) throws(RedisError) {
+        self.url = url
+        guard let ctx = redisConnectWithTimeout(url.host, Int32(url.port), Self.makeTimeval(connectTimeout)) else {
+            throw RedisError(.connectFailed, "cannot allocate a hiredis context")
+        }
+        context = ctx
+        if ctx.pointee.err != 0 {
+            let why = Self.errorText(ctx)
+            close()
+            throw RedisError(.connectFailed, "connect to \(url.host):\(url.port) failed: \(why)")
+        }
+        if let ioTimeout {
+            _ = redisSetTimeout(ctx, Self.makeTimeval(ioTimeout))
+        }
+        // Finds a peer that vanished without a FIN while we only write (the publisher mostly
+        // writes and reads small replies).
+        _ = redisEnableKeepAlive(ctx)
+        do throws(RedisError) {
+            if let password = url.password {
+                let auth = url.user.map { ["AUTH", $0, password] } ?? ["AUTH", password]
+                do throws(RedisError) {
+                    _ = try command(auth)
+                } catch where error.code == .server {
+                    throw RedisError(.authFailed, "AUTH refused for user \(url.user ?? "default"): \(error.message)")
+                }
+            }
+            if url.database != 0 {
+                _ = try command(["SELECT", String(url.database)])
+            }
+        } catch {
+            close()
+            throw error
+        }
+    }
+
+    deinit {
+        if let context { redisFree(context) }
+    }
+
+    /// Frees the connection; later calls fail with `.closed`.
+    public func close() {
+        if let context { redisFree(context) }
+        context = nil
+    }
+
+    public var isOpen: Bool { context != nil }
+
+    /// Sends one command and waits for its reply. A server error reply is thrown (`.server`,
+    /// or `.noScript`); socket failures throw and leave the connection closed.
+    @discardableResult
+    public func command(_ arguments: [String]) throws(RedisError) -> RedisReply {
+        let ctx = try liveContext()
+        let raw = Self.withArgv(arguments) { argc, argv, lengths in
+            redisCommandArgv(ctx, argc, argv, lengths)
+        }
+        guard let raw else { throw failure(ctx) }
+        let reply = Self.copy(raw.assumingMemoryBound(to: redisReply.self))
+        freeReplyObject(raw)
+        return try reply.checked()
+    }
+
+    /// Sends several commands in one write and returns their replies in order, error replies
+    /// included as `.error` values (one failing command does not hide the others' results).
+    public func pipeline(_ commands: [[String]]) throws(RedisError) -> [RedisReply] {
+        let ctx = try liveContext()
+        for arguments in commands {
+            let status = Self.withArgv(arguments) { argc, argv, lengths in
+                redisAppendCommandArgv(ctx, argc, argv, lengths)
+            }
+            guard status == REDIS_OK else { throw failure(ctx) }
+        }
+        var replies: [RedisReply] = []
+        replies.reserveCapacity(commands.count)
+        for _ in commands { replies.append(try readReply()) }
+        return replies
+    }
+
+    /// Queues already-encoded commands; nothing is sent until `readReply` needs a reply.
+    public func append(_ buffer: RESPBuffer) throws(RedisError) {
+        let ctx = try liveContext()
+        let status = buffer.bytes.withUnsafeBufferPointer { bytes in
+            bytes.baseAddress!.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
+                redisAppendFormattedCommand(ctx, $0, bytes.count)
+            }
+        }
+        guard status == REDIS_OK else { throw failure(ctx) }
+    }
+
+    /// Flushes queued commands if needed and reads the next reply (server errors come back as
+    /// `.error`). With pub/sub this reads the next message.
+    public func readReply() throws(RedisError) -> RedisReply {
+        let ctx = try liveContext()
+        var raw: UnsafeMutableRawPointer?
+        guard redisGetReply(ctx, &raw) == REDIS_OK, let raw else { throw failure(ctx) }
+        let reply = Self.copy(raw.assumingMemoryBound(to: redisReply.self))
+        freeReplyObject(raw)
+        return reply
+    }
+
+    private func liveContext() throws(RedisError) -> UnsafeMutablePointer<redisContext> {
+        guard let context else { throw RedisError(.closed, "the connection is closed") }
+        return context
+    }
+
+    /// Maps hiredis' context error and closes: after any I/O error hiredis' context is unusable.
+    private func failure(_ ctx: UnsafeMutablePointer<redisContext>) -> RedisError {
+        let why = Self.errorText(ctx)
+        let code: RedisError.Code = switch ctx.pointee.err {
+        case REDIS_ERR_EOF: .closed
+        case REDIS_ERR_PROTOCOL: .protocolError
+        default: .io
+        }
+        close()
+        return RedisError(code, why.isEmpty ? "connection to \(url.host):\(url.port) lost" : why)
+    }
+
+    private static func errorText(_ ctx: UnsafeMutablePointer<redisContext>) -> String {
+        withUnsafeBytes(of: ctx.pointee.errstr) { raw in
+            let bytes = raw.prefix { $0 != 0 }
+            return String(decoding: bytes, as: UTF8.self)
+        }
+    }
+
+    static func makeTimeval(_ d: Duration) -> timeval {
+        let (seconds, attoseconds) = d.components
+        return timeval(tv_sec: Int(max(0, seconds)), tv_usec: Int(attoseconds / 1_000_000_000_000))
+    }
+
+    /// Calls `body` with C argv/argvlen arrays pointing into one contiguous copy of the
+    /// arguments (binary-safe: lengths are passed, no NUL terminators are needed).
+    private static func withArgv<R>(
+        _ arguments: [String],
+        _ body: (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> R
+    ) -> R {
+        var storage: [UInt8] = []
+        var offsets: [Int] = []
+        var lengths: [Int] = []
+        offsets.reserveCapacity(arguments.count)
+        lengths.reserveCapacity(arguments.count)
+        for argument in arguments {
+            offsets.append(storage.count)
+            storage.append(contentsOf: argument.utf8)
+            lengths.append(argument.utf8.count)
+        }
+        storage.append(0)  // a non-empty buffer always has a base address
+        return storage.withUnsafeBufferPointer { buffer in
+            let base = UnsafeRawPointer(buffer.baseAddress!)
+            var pointers: [UnsafePointer<CChar>?] = offsets.map { (base + $0).assumingMemoryBound(to: CChar.self) }
+            return pointers.withUnsafeMutableBufferPointer { argv in
+                lengths.withUnsafeBufferPointer { lens in
+                    body(Int32(arguments.count), argv.baseAddress!, lens.baseAddress!)
+                }
+            }
+        }
+    }
+
+    private static func copy(_ reply: UnsafeMutablePointer<redisReply>) -> RedisReply {
+        let r = reply.pointee
+        switch r.type {
+        case REDIS_REPLY_STATUS: return .status(text(r))
+        case REDIS_REPLY_ERROR: return .error(text(r))
+        case REDIS_REPLY_INTEGER: return .integer(Int64(r.integer))
+        case REDIS_REPLY_STRING: return .string(text(r))
+        case REDIS_REPLY_ARRAY:
+            var elements: [RedisReply] = []
+            elements.reserveCapacity(r.elements)
+            for i in 0..<r.elements {
+                if let element = r.element[i] { elements.append(copy(element)) } else { elements.append(.null) }
+            }
+            return .array(elements)
+        default: return .null
+        }
+    }
+
+    private static func text(_ r: redisReply) -> String {
+        guard let str = r.str, r.len > 0 else { return "" }
+        return str.withMemoryRebound(to: UInt8.self, capacity: r.len) {
+            String(decoding: UnsafeBufferPointer(start: $0, count: r.len), as: UTF8.self)
+        }
+    }
+}

@@ -1,0 +1,226 @@
+import Logging
+import MarketModel
+
+extension Writer {
+    /// Which reply belongs to what.
+    enum Slot {
+        case record(Int)
+        case event(Int)
+        /// MULTI, DEL, HSET, PEXPIRE: +OK / +QUEUED.
+        case statusStep
+        case statusExec
+        case staleness(Int)
+    }
+
+    /// What became of each part of a batch.
+    struct Outcome {
+        enum State: UInt8 { case unanswered, done, retry, failed }
+        var records: [State]
+        var events: [State]
+        var status: State = .unanswered
+        var staleness: [Result<StalenessChange, RedisError>?]
+        var needsReload = false
+        var failure: RedisError?
+
+        init(_ batch: Batch) {
+            records = Array(repeating: .unanswered, count: batch.records.count)
+            events = Array(repeating: .unanswered, count: batch.events.count)
+            staleness = Array(repeating: nil, count: batch.staleness.count)
+        }
+    }
+
+    /// Writes one batch in a single pipelined round trip, then settles every part of it.
+    func execute(_ batch: Batch) {
+        guard let connection, let digests else {
+            settle(batch, Outcome(batch), writtenAt: MonotonicClock.nanos())
+            return
+        }
+        buffer.removeAll()
+        var slots: [Slot] = []
+        slots.reserveCapacity(batch.records.count + batch.events.count + 5 + batch.staleness.count)
+        for (i, pending) in batch.records.enumerated() {
+            encodePublish(pending.record, sha: digests.publish)
+            slots.append(.record(i))
+        }
+        for (i, event) in batch.events.enumerated() {
+            buffer.beginCommand(argumentCount: 3)
+            buffer.argument("PUBLISH")
+            buffer.argument(eventsKey)
+            buffer.argument(event)
+            slots.append(.event(i))
+        }
+        if let status = batch.status {
+            encodeStatus(status)
+            slots.append(contentsOf: [.statusStep, .statusStep, .statusStep] + (status.fields.isEmpty ? [] : [.statusStep]))
+            slots.append(.statusExec)
+        }
+        for (i, request) in batch.staleness.enumerated() {
+            buffer.beginCommand(argumentCount: 7)
+            buffer.argument("EVALSHA")
+            buffer.argument(digests.staleness)
+            buffer.argument(2)
+            buffer.argument(updatedKey)
+            buffer.argument(staleKey)
+            buffer.argument(request.thresholdMs)
+            buffer.argument(prefixWithSeparator)
+            slots.append(.staleness(i))
+        }
+
+        var outcome = Outcome(batch)
+        do throws(RedisError) {
+            try connection.append(buffer)
+            for slot in slots {
+                record(try connection.readReply(), for: slot, in: &outcome)
+            }
+            if outcome.needsReload {
+                self.digests = try scripts.load(into: connection)
+                shared.locked { $0.stats.scriptReloads += 1 }
+                logger.notice("Redis did not know the Lua scripts (restart or SCRIPT FLUSH); reloaded them")
+            }
+        } catch {
+            outcome.failure = error
+            connectionLost(error)
+        }
+        settle(batch, outcome, writtenAt: MonotonicClock.nanos())
+    }
+
+    private func record(_ reply: RedisReply, for slot: Slot, in outcome: inout Outcome) {
+        let error: String? = if case .error(let message) = reply { message } else { nil }
+        let noScript = error?.hasPrefix("NOSCRIPT") ?? false
+        if noScript { outcome.needsReload = true }
+        switch slot {
+        case .record(let i):
+            outcome.records[i] = error == nil ? .done : noScript ? .retry : .failed
+            if let error, !noScript {
+                logger.error("Redis refused a data write", metadata: ["error": "\(error)"])
+            }
+        case .event(let i):
+            outcome.events[i] = error == nil ? .done : .failed
+        case .statusStep:
+            if error != nil { outcome.status = .failed }
+        case .statusExec:
+            if outcome.status == .unanswered { outcome.status = error == nil && !reply.isNull ? .done : .failed }
+            if let error { logger.error("Redis refused the status write", metadata: ["error": "\(error)"]) }
+        case .staleness(let i):
+            if noScript { return }  // retried after the reload
+            if let error {
+                outcome.staleness[i] = .failure(RedisError(.server, error))
+            } else {
+                do throws(RedisError) {
+                    outcome.staleness[i] = .success(try StalenessChange(reply: reply))
+                } catch {
+                    outcome.staleness[i] = .failure(error)
+                }
+            }
+        }
+    }
+
+    /// Updates the backlog and the stats, then answers waiters outside the lock. Writes that
+    /// got no answer (connection lost) or hit NOSCRIPT go back into the backlog unless a newer
+    /// value of the same key is already waiting.
+    private func settle(_ batch: Batch, _ outcome: Outcome, writtenAt now: UInt64) {
+        var retryRecords: [PendingRecord] = []
+        var retryEvents: [String] = []
+        var written: UInt64 = 0
+        var failed: UInt64 = 0
+        for (i, state) in outcome.records.enumerated() {
+            switch state {
+            case .done: written += 1
+            case .failed: failed += 1
+            case .unanswered, .retry: retryRecords.append(batch.records[i])
+            }
+        }
+        for (i, state) in outcome.events.enumerated() where state == .unanswered {
+            retryEvents.append(batch.events[i])
+        }
+        let eventsPublished = UInt64(outcome.events.lazy.filter { $0 == .done }.count)
+        var answers: [(StalenessRequest, Result<StalenessChange, RedisError>)] = []
+        var retryStaleness: [StalenessRequest] = []
+        for (i, request) in batch.staleness.enumerated() {
+            if let result = outcome.staleness[i] {
+                answers.append((request, result))
+            } else if outcome.failure == nil {
+                retryStaleness.append(request)  // NOSCRIPT: run again with the reloaded script
+            } else {
+                answers.append((request, .failure(RedisError(.notConnected, "the connection to Redis was lost: \(outcome.failure!.message)"))))
+            }
+        }
+
+        let flushWaiters = shared.locked { s -> [CheckedContinuation<Bool, Never>] in
+            s.inFlight = false
+            if outcome.failure == nil { s.stats.batches += 1 }
+            s.stats.writes += written
+            s.stats.writeErrors += failed
+            s.stats.eventsPublished += eventsPublished
+            for (i, state) in outcome.records.enumerated() where state == .done {
+                let enqueued = batch.records[i].enqueuedNanos
+                s.stats.latency.record(nanos: now > enqueued ? now - enqueued : 0)
+            }
+            s.pending.restore(retryRecords)
+            s.pending.restoreEvents(retryEvents)
+            if let status = batch.status {
+                if outcome.status == .done {
+                    s.stats.statusWrites += 1
+                } else if outcome.status == .unanswered, s.status == nil {
+                    s.status = status
+                }
+            }
+            s.stalenessRequests.insert(contentsOf: retryStaleness, at: 0)
+            return s.takeFlushWaitersIfIdle()
+        }
+        for (request, result) in answers {
+            request.continuation.resume(with: result.mapError { $0 as any Error })
+        }
+        for waiter in flushWaiters { waiter.resume(returning: true) }
+    }
+
+    /// EVALSHA publish.lua with the argument layout documented at the top of the script.
+    private func encodePublish(_ record: Record, sha: String) {
+        let key = configuration.prefixed(record.key)
+        let tracked = record.kind != .chain
+        // `seq` and `stale` belong to the scripts; a producer's copy would be overwritten anyway.
+        let fieldCount = record.fields.count - record.fields.lazy.filter { $0.name == "seq" || $0.name == "stale" }.count
+        buffer.beginCommand(argumentCount: 16 + 2 * fieldCount)
+        buffer.argument("EVALSHA")
+        buffer.argument(sha)
+        buffer.argument(3)
+        buffer.argument(key)
+        buffer.argument(updatedKey)
+        buffer.argument(streamKey)
+        buffer.argument(tracked ? record.key : "")
+        buffer.argument(record.updatedMs)
+        buffer.argument(max(1, configuration.ttl(for: record.kind).milliseconds))
+        buffer.argument(record.jsonPayload(prefixedKey: key))
+        buffer.argument(configuration.streamEnabled ? max(1, configuration.streamMaxLen) : 0)
+        buffer.argument("")
+        buffer.argument("stale")
+        buffer.argument("0")
+        buffer.argument("seq")
+        buffer.argument("0")
+        for field in record.fields where field.name != "seq" && field.name != "stale" {
+            buffer.argument(field.name)
+            buffer.argument(field.value)
+        }
+    }
+
+    /// MULTI; DEL; [HSET fields]; PEXPIRE; EXEC: the status hash is replaced as a whole, so
+    /// fields that are no longer known disappear, and it never exists without its TTL.
+    private func encodeStatus(_ status: PendingStatus) {
+        buffer.append(["MULTI"])
+        buffer.append(["DEL", statusKey])
+        if !status.fields.isEmpty {
+            buffer.beginCommand(argumentCount: 2 + 2 * status.fields.count)
+            buffer.argument("HSET")
+            buffer.argument(statusKey)
+            for (name, value) in status.fields {
+                buffer.argument(name)
+                buffer.argument(value)
+            }
+        }
+        buffer.beginCommand(argumentCount: 3)
+        buffer.argument("PEXPIRE")
+        buffer.argument(statusKey)
+        buffer.argument(status.ttlMs)
+        buffer.append(["EXEC"])
+    }
+}

@@ -1,0 +1,167 @@
+import Logging
+import MarketModel
+
+/// One round trip's worth of work, taken from the shared backlog under the lock.
+struct Batch {
+    var records: [PendingRecord] = []
+    var events: [String] = []
+    var status: PendingStatus?
+    var staleness: [StalenessRequest] = []
+
+    var isEmpty: Bool { records.isEmpty && events.isEmpty && status == nil && staleness.isEmpty }
+}
+
+/// The publisher's writer thread: owns the connection and does all blocking I/O.
+///
+/// Lives only on its own thread (created there, never shared), so it needs no locking of its
+/// own; it touches `shared` only under its lock.
+final class Writer {
+    let configuration: PublisherConfiguration
+    let scripts: LuaScripts
+    let logger: Logger
+    let shared: PublisherShared
+    let backoff: ReconnectBackoff
+
+    var connection: RedisConnection?
+    var digests: LuaScripts.Loaded?
+    var buffer = RESPBuffer(reservingCapacity: 1 << 20)
+    /// Consecutive failed connects; 0 while connected.
+    var failedAttempts = 0
+
+    // Prefixed names, computed once.
+    let updatedKey: String
+    let streamKey: String
+    let staleKey: String
+    let eventsKey: String
+    let statusKey: String
+    let prefixWithSeparator: String
+
+    init(configuration: PublisherConfiguration, scripts: LuaScripts, logger: Logger, shared: PublisherShared) {
+        self.configuration = configuration
+        self.scripts = scripts
+        self.logger = logger
+        self.shared = shared
+        self.backoff = ReconnectBackoff(initial: configuration.reconnectInitialDelay, maximum: configuration.reconnectMaxDelay)
+        updatedKey = configuration.prefixed(Keys.updated)
+        streamKey = configuration.prefixed(Keys.stream)
+        staleKey = configuration.prefixed(PublisherKeys.stale)
+        eventsKey = configuration.prefixed(Keys.events)
+        statusKey = configuration.prefixed(Keys.worker(configuration.workerID))
+        prefixWithSeparator = configuration.keyPrefix.isEmpty ? "" : configuration.keyPrefix + ":"
+    }
+
+    func run() {
+        logger.info("redis publisher started", metadata: ["redis": "\(configuration.url)"])
+        while true {
+            if connection == nil, !connect() {
+                failedAttempts += 1
+                failStalenessRequests(RedisError(.notConnected, "Redis is not connected"))
+                let delay = backoff.delay(attempt: failedAttempts, random: Double.random(in: 0..<1))
+                let nanos = UInt64(max(0, delay.milliseconds)) * 1_000_000
+                guard shared.locked({ $0.sleep(nanos: nanos) }) else { break }
+                continue
+            }
+            let batch: Batch? = shared.locked { s in
+                guard s.waitForWork() else { return nil }
+                s.inFlight = true
+                return Batch(
+                    records: s.pending.takeRecords(limit: configuration.maxBatch),
+                    events: s.pending.takeEvents(limit: configuration.maxBatch),
+                    status: s.status.take(),
+                    staleness: s.stalenessRequests.drain()
+                )
+            }
+            guard let batch else { break }
+            execute(batch)
+        }
+        finish()
+    }
+
+    /// Connects, loads the scripts and reports the outcome in the stats.
+    private func connect() -> Bool {
+        do throws(RedisError) {
+            let c = try RedisConnection(url: configuration.url, connectTimeout: configuration.connectTimeout, ioTimeout: configuration.ioTimeout)
+            digests = try scripts.load(into: c)
+            connection = c
+        } catch {
+            connection = nil
+            let attempt = failedAttempts + 1
+            shared.locked { s in
+                s.stats.connected = false
+                s.stats.connectFailures += 1
+                s.stats.lastError = error.description
+            }
+            // The first failure of an outage is news; the retries are noise, so they are logged
+            // at a lower level, with a periodic reminder.
+            if attempt == 1 || attempt % 20 == 0 {
+                logger.warning("cannot connect to Redis; retrying with backoff", metadata: [
+                    "redis": "\(configuration.url)", "error": "\(error)", "attempt": "\(attempt)",
+                ])
+            } else {
+                logger.debug("Redis connect attempt failed", metadata: ["error": "\(error)", "attempt": "\(attempt)"])
+            }
+            return false
+        }
+        let reconnected = shared.locked { s -> Bool in
+            s.stats.connected = true
+            let again = s.everConnected
+            if again { s.stats.reconnects += 1 }
+            s.everConnected = true
+            return again
+        }
+        logger.info(reconnected ? "reconnected to Redis" : "connected to Redis", metadata: [
+            "redis": "\(configuration.url)", "failed_attempts": "\(failedAttempts)",
+        ])
+        failedAttempts = 0
+        return true
+    }
+
+    /// Drops a connection that failed mid-conversation; the loop reconnects at once.
+    func connectionLost(_ error: RedisError) {
+        connection?.close()
+        connection = nil
+        shared.locked { s in
+            s.stats.connected = false
+            s.stats.lastError = error.description
+        }
+        logger.warning("lost the connection to Redis; reconnecting", metadata: ["error": "\(error)"])
+    }
+
+    func failStalenessRequests(_ error: RedisError) {
+        let requests = shared.locked { $0.stalenessRequests.drain() }
+        for r in requests { r.continuation.resume(throwing: error) }
+    }
+
+    /// The writer is leaving: everyone waiting is answered.
+    private func finish() {
+        connection?.close()
+        connection = nil
+        let (requests, flushWaiters, runWaiters) = shared.locked { s in
+            s.finished = true
+            s.stats.connected = false
+            let f = Array(s.flushWaiters.values)
+            s.flushWaiters.removeAll()
+            return (s.stalenessRequests.drain(), f, s.runWaiters.drain())
+        }
+        let idle = shared.locked { $0.isIdle }
+        for r in requests { r.continuation.resume(throwing: RedisError(.stopped, "the publisher stopped")) }
+        for w in flushWaiters { w.resume(returning: idle) }
+        for w in runWaiters { w.resume() }
+        logger.info("redis publisher stopped")
+    }
+}
+
+/// Keys this module adds to the layout (documented in the README as contract extensions).
+public enum PublisherKeys {
+    /// `P:stale`: the set of `P:updated` members whose `stale` flag staleness.lua has set, so
+    /// keys that became fresh again are found without scanning the index.
+    public static let stale = "stale"
+}
+
+extension Array {
+    /// All elements, leaving the array empty.
+    mutating func drain() -> [Element] {
+        defer { self = [] }
+        return self
+    }
+}

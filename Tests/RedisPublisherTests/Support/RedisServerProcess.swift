@@ -1,0 +1,96 @@
+import Foundation
+import RedisPublisher
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A redis-server child on a loopback port, for tests that need their own server (restart,
+/// ACL users, SCRIPT FLUSH). Spawned with posix_spawn and an empty signal mask, stopped with
+/// SIGKILL and a bounded wait: `Foundation.Process` can hang inside `swift test`.
+final class RedisServerProcess: @unchecked Sendable {
+    let port: Int
+    let directory: String
+    private(set) var pid: pid_t = 0
+
+    var url: RedisURL { RedisURL(host: "127.0.0.1", port: port) }
+
+    /// The binary from `QR_REDIS_SERVER`, else `redis-server` on PATH.
+    static var binary: String { ProcessInfo.processInfo.environment["QR_REDIS_SERVER"] ?? "redis-server" }
+
+    /// Starts a server and waits (at most 10 s) until it answers PING.
+    init(port: Int? = nil, extraArguments: [String] = []) throws {
+        self.port = try port ?? Self.freePort()
+        directory = NSTemporaryDirectory() + "qr-redis-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try launch(extraArguments: extraArguments)
+    }
+
+    deinit { kill() }
+
+    /// Starts the server again on the same port (after `kill`).
+    func restart(extraArguments: [String] = []) throws {
+        try launch(extraArguments: extraArguments)
+    }
+
+    private func launch(extraArguments: [String]) throws {
+        let arguments = [Self.binary, "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                         "--dir", directory, "--logfile", directory + "/redis.log", "--daemonize", "no"] + extraArguments
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var emptyMask = sigset_t()
+        sigemptyset(&emptyMask)
+        posix_spawnattr_setsigmask(&attributes, &emptyMask)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
+        var cArguments: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { for p in cArguments { free(p) } }
+        var child: pid_t = 0
+        let rc = posix_spawnp(&child, Self.binary, nil, &attributes, &cArguments, environ)
+        guard rc == 0 else { throw TestFailure("cannot start \(Self.binary): errno \(rc)") }
+        pid = child
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            if let connection = try? RedisConnection(url: url, connectTimeout: .milliseconds(200), ioTimeout: .seconds(1)),
+               (try? connection.command(["PING"])) == .status("PONG") {
+                return
+            }
+            usleep(20_000)
+        }
+        kill()
+        throw TestFailure("redis-server did not answer on port \(port) within 10 s")
+    }
+
+    /// SIGKILL and reap (bounded: SIGKILL cannot be ignored).
+    func kill() {
+        guard pid > 0 else { return }
+        Glibc.kill(pid, SIGKILL)
+        var status: Int32 = 0
+        for _ in 0..<500 {
+            if waitpid(pid, &status, WNOHANG) != 0 { break }
+            usleep(10_000)
+        }
+        pid = 0
+    }
+
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw TestFailure("socket() failed") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw TestFailure("bind() failed") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,65 @@
+-- quote-relay: the staleness check (CONTRACT §3), run every failover.check_interval_seconds.
+--
+-- KEYS[1]  the freshness index, a sorted set      (mkt:updated): member quote:AAPL, score updated_ms
+-- KEYS[2]  the members flagged stale, a set      (mkt:stale)    contract extension, see README
+-- ARGV[1]  threshold in milliseconds (failover.staleness_seconds * 1000)
+-- ARGV[2]  the key prefix with its separator ("mkt:"; "" for no prefix): member -> hash name
+--
+-- Uses Redis' own clock (TIME), so the worker's clock and the script's agree for every
+-- reader. A member is stale when now - updated_ms > threshold.
+--
+-- KEYS[2] holds exactly the members whose stale flag this script set, so the keys that became
+-- fresh again are found by looking at the few flagged members, never by scanning the index.
+-- publish.lua writes stale=0 on every write (a write confirms the data) and leaves KEYS[2]
+-- alone: the next check reports the key fresh (or sets the flag again, without reporting it
+-- twice, if the write carried an old updated_ms).
+--
+-- Members whose hash has expired (TTL) are dropped from both sets and reported as expired.
+--
+-- Returns { newly_stale_members, newly_fresh_members, expired_members, stale_total, now_ms }.
+local index = KEYS[1]
+local flagged = KEYS[2]
+local threshold = tonumber(ARGV[1])
+local prefix = ARGV[2]
+
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local cutoff = now - threshold
+
+local newly_stale, newly_fresh, expired = {}, {}, {}
+
+-- Flagged members that are fresh again (or gone).
+for _, member in ipairs(redis.call('SMEMBERS', flagged)) do
+  local score = redis.call('ZSCORE', index, member)
+  local key = prefix .. member
+  if not score or redis.call('EXISTS', key) == 0 then
+    redis.call('SREM', flagged, member)
+    redis.call('ZREM', index, member)
+    expired[#expired + 1] = member
+  elseif tonumber(score) >= cutoff then
+    redis.call('SREM', flagged, member)
+    if redis.call('HGET', key, 'stale') ~= '0' then
+      redis.call('HSET', key, 'stale', '0')
+    end
+    newly_fresh[#newly_fresh + 1] = member
+  end
+end
+
+-- Members older than the threshold.
+for _, member in ipairs(redis.call('ZRANGEBYSCORE', index, '-inf', '(' .. cutoff)) do
+  local key = prefix .. member
+  local stale = redis.call('HGET', key, 'stale')
+  if not stale and redis.call('EXISTS', key) == 0 then
+    redis.call('ZREM', index, member)
+    expired[#expired + 1] = member
+  else
+    if stale ~= '1' then
+      redis.call('HSET', key, 'stale', '1')
+    end
+    if redis.call('SADD', flagged, member) == 1 then
+      newly_stale[#newly_stale + 1] = member
+    end
+  end
+end
+
+return { newly_stale, newly_fresh, expired, redis.call('SCARD', flagged), now }
