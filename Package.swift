@@ -24,6 +24,7 @@ let package = Package(
     products: [
         .executable(name: "quote-relay", targets: ["quote-relay"]),
         .executable(name: "quote-relay-sim", targets: ["quote-relay-sim"]),
+        .executable(name: "bench-e2e", targets: ["bench-e2e"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -125,6 +126,27 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: The end-to-end benchmark (benchmarks/e2e/run.sh): the IB simulator in-process,
+        // a pub/sub subscriber on the same clock, the worker and the peer as child processes.
+        .target(
+            name: "BenchE2E",
+            dependencies: ["Simulators", .product(name: "Logging", package: "swift-log")],
+            path: "benchmarks/e2e/Sources/BenchE2E",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "bench-e2e",
+            dependencies: ["BenchE2E", "Simulators", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "benchmarks/e2e/Sources/bench-e2e",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "BenchE2ETests",
+            dependencies: ["BenchE2E", "Simulators", "TWSProtocol"],
+            path: "benchmarks/e2e/Tests/BenchE2ETests",
             swiftSettings: swiftSettings
         ),
 

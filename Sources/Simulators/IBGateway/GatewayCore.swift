@@ -117,6 +117,7 @@ final class GatewayCore {
                 for message in messages {
                     buffer.writeBytes(MessageEncoder.encode(message, serverVersion: version))
                 }
+                engine.configuration.benchmarkStamps?.stampSent(messages)
                 channel.writeAndFlush(buffer, promise: nil)
             case .close(let id):
                 guard let channel = channels[id] else { continue }
