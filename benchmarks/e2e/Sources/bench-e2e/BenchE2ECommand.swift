@@ -94,37 +94,59 @@ struct RunCommand: AsyncParsableCommand {
 struct SubscribeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "subscribe",
-        abstract: "Count pub/sub messages for a while and print the rate as JSON (the subscriber's own ceiling).")
+        abstract: "Count pub/sub messages until the publisher goes quiet; print the rate as JSON.",
+        discussion: """
+            Measures the subscriber's own ceiling (run.sh attaches it to redis-benchmark's PUBLISH \
+            and EVALSHA runs). The rate is taken between the first and the last message, so the \
+            idle time before and after the publisher does not dilute it.
+            """)
 
     @Option(help: "redis-server port (loopback).")
     var redisPort: Int
     @Option(help: "PSUBSCRIBE pattern.")
     var pattern: String
-    @Option(help: "Seconds to count after the first message.")
-    var seconds = 5.0
     @Option(help: "Give up when no message arrives within this many seconds.")
     var firstMessageTimeout = 30.0
+    @Option(help: "Stop after this many seconds without a message.")
+    var idleSeconds = 1.0
+    @Option(help: "Stop after this many seconds in any case.")
+    var maxSeconds = 120.0
 
     func run() async throws {
         let subscriber = PubSubSubscriber(redisPort: redisPort, pattern: pattern, stamps: nil)
         try await subscriber.start()
         emit("{\"subscribed\": true}")
-        let deadline = ContinuousClock.now + .seconds(firstMessageTimeout)
-        while subscriber.counters.messages == 0 && ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(2))
-        }
-        let start = subscriber.counters
         let meter = subscriber.readerThreadId.map { CPUMeter(sources: [.init(pid: getpid(), thread: $0)]) }
         let began = ContinuousClock.now
-        try await Task.sleep(for: .seconds(seconds))
-        let elapsed = ContinuousClock.now - began
-        let end = subscriber.counters
-        let cpu = meter?.percent().values.first
+        var first: (count: UInt64, at: ContinuousClock.Instant)?
+        var last: (count: UInt64, at: ContinuousClock.Instant)?
+        while true {
+            try await Task.sleep(for: .milliseconds(10))
+            let now = ContinuousClock.now
+            let count = subscriber.counters.messages
+            if first == nil, count > 0 { first = (count, now) }
+            if count != last?.count { last = (count, now) }
+            if first == nil, now - began > .seconds(firstMessageTimeout) { break }
+            if let l = last, first != nil, now - l.at > .seconds(idleSeconds) { break }
+            if now - began > .seconds(maxSeconds) { break }
+        }
+        let total = ContinuousClock.now - began
+        // CPU seconds of the reader thread over the whole run, all spent while messages flowed.
+        let cpuSeconds = meter?.percent().values.first.map {
+            $0 / 100 * (Double(total.components.seconds) + Double(total.components.attoseconds) / 1e18)
+        }
         await subscriber.stop()
-        let secs = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        let messages = end.messages - start.messages
-        let rate = Double(messages) / secs
-        emit("{\"messages\": \(messages), \"seconds\": \(secs), \"messages_per_second\": \(Int(rate)), \"reader_cpu_percent\": \(cpu.map { String(Int($0)) } ?? "null")}")
+        var messages: UInt64 = 0
+        var seconds = 0.0
+        if let first, let last, last.at > first.at {
+            messages = last.count - first.count
+            let d = last.at - first.at
+            seconds = Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+        }
+        let rate = seconds > 0 ? Int(Double(messages) / seconds) : 0
+        emit(
+            "{\"messages\": \(messages), \"seconds\": \(seconds), \"messages_per_second\": \(rate), "
+                + "\"total_messages\": \(subscriber.counters.messages), \"reader_busy_percent\": \(cpuSeconds.map { seconds > 0 ? String(Int($0 / seconds * 100)) : "null" } ?? "null")}")
     }
 }
 
