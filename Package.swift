@@ -34,6 +34,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0", traits: ["YAML"]),
+        // Already in the graph through swift-configuration's YAML trait; Relay reads the
+        // `symbols` list of maps with it directly (see Sources/Relay/Config/YAMLConfigFile.swift).
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // MARK: C libraries, each confined to one wrapper module
@@ -106,6 +109,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -155,7 +159,7 @@ let package = Package(
         .testTarget(name: "MarketModelTests", dependencies: ["MarketModel"], swiftSettings: swiftSettings),
         .testTarget(name: "MarketDataTests", dependencies: ["MarketData"], swiftSettings: swiftSettings),
         .testTarget(name: "FailoverTests", dependencies: ["Failover"], swiftSettings: swiftSettings),
-        .testTarget(name: "IBSessionTests", dependencies: ["IBSession", "Simulators"], swiftSettings: swiftSettings),
+        .testTarget(name: "IBSessionTests", dependencies: ["IBSession", "Simulators", .product(name: "NIOEmbedded", package: "swift-nio")], swiftSettings: swiftSettings),
         .testTarget(name: "RedisPublisherTests", dependencies: ["RedisPublisher"], swiftSettings: swiftSettings),
         .testTarget(name: "AlphaVantageTests", dependencies: ["AlphaVantage", "Simulators"], swiftSettings: swiftSettings),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulators", "TWSProtocol"], swiftSettings: swiftSettings),

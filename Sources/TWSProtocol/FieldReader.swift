@@ -136,7 +136,9 @@ struct FieldReader {
         guard let value = NumberParser.double(raw) else {
             throw .invalidNumber(field: field, text: String(decoding: raw, as: UTF8.self))
         }
-        return Sentinel.isUnset(value) ? nil : value
+        // + 0 turns "-0" into 0: a negative zero carries no information and would only make
+        // equal quotes compare unequal.
+        return Sentinel.isUnset(value) ? nil : value + 0
     }
 }
 

@@ -139,7 +139,8 @@ extension MessageDecoder {
         let tickType = try r.int32("tickType")
         var c = OptionComputation(reqId: reqId, tickType: tickType)
         if v >= ServerVersion.priceBasedVolatility {
-            c.tickAttrib = try r.optionalInt32("tickAttrib")
+            // Empty reads as 0 (return-based), as in ibapi; nil means "field absent" (< v156).
+            c.tickAttrib = try r.optionalInt32("tickAttrib") ?? 0
         }
         // "Not computed" markers: impliedVol < 0, delta -2, optPrice/pvDividend/undPrice -1,
         // gamma/vega/theta -2.

@@ -32,7 +32,7 @@ extension MessageEncoder {
                 let json = error.advancedOrderRejectJson ?? ""
                 w.add(v >= ServerVersion.encodeMsgASCII7 ? ASCII7.escape(json) : json)
             }
-            if v >= ServerVersion.errorTime { w.add(error.errorTimeMs ?? 0) }
+            if v >= ServerVersion.errorTime { w.addOrEmpty(error.errorTimeMs) }
 
         case .tickPrice(let reqId, let tickType, let price, let size, let attrMask):
             w.add(IncomingMessageID.tickPrice)

@@ -24,8 +24,10 @@ struct IBGatewayCommand: AsyncParsableCommand {
     var host = "127.0.0.1"
     @Option(help: "TWS API port (0 = any free port; the bound port is logged).")
     var port = 4002
-    @Option(help: "Control port for fault commands (0 = any free port; -1 = none).")
+    @Option(help: "Control port for fault commands (0 = any free port).")
     var controlPort = 4099
+    @Flag(help: "Do not open a control port.")
+    var noControlPort = false
     @Option(help: "Seed of every price walk and base price.")
     var seed: UInt64 = 1
     @Option(help: "Comma-separated underlyings (each gets an option chain).")
@@ -44,6 +46,8 @@ struct IBGatewayCommand: AsyncParsableCommand {
     var today: String?
     @Option(help: "Comma-separated managed accounts.")
     var accounts = "DU1234567"
+    @Option(help: "Values kept per (client, reqId, tick type) for the control port's 'sent' command.")
+    var recordLimit = 1
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
@@ -77,7 +81,7 @@ struct IBGatewayCommand: AsyncParsableCommand {
         guard rate >= 0, rate.isFinite else { throw ValidationError("--rate must be a non-negative number") }
         guard maxLines >= 0, pacingLimit >= 0 else { throw ValidationError("--max-lines and --pacing-limit must not be negative") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
-        guard (0...65535).contains(port), (-1...65535).contains(controlPort) else { throw ValidationError("ports must be within 0...65535") }
+        guard (0...65535).contains(port), (0...65535).contains(controlPort) else { throw ValidationError("ports must be within 0...65535") }
         if !symbols.contains(where: { $0.isLetter }) { throw ValidationError("--symbols needs at least one symbol") }
     }
 
@@ -92,6 +96,7 @@ struct IBGatewayCommand: AsyncParsableCommand {
         c.tradingHours = TradingHoursMode(rawValue: hours) ?? .alwaysOpen
         c.today = today.flatMap(SimDate.init(yyyymmdd:))
         c.accounts = accounts.split(separator: ",").map(String.init)
+        c.recordLimit = max(0, recordLimit)
         var faults: [String] = []
         if stall { faults.append("stall") }
         if quiet { faults.append("quiet") }
@@ -111,7 +116,7 @@ struct IBGatewayCommand: AsyncParsableCommand {
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let simulator = IBGatewaySimulator(configuration: simulatorConfiguration, logger: logger)
         let service = SimulatorService(
-            simulator: simulator, host: host, port: port, controlPort: controlPort < 0 ? nil : controlPort)
+            simulator: simulator, host: host, port: port, controlPort: noControlPort ? nil : controlPort)
         let group = ServiceGroup(
             services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()

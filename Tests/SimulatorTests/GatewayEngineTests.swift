@@ -168,3 +168,66 @@ import TWSProtocol
         #expect(closed)
     }
 }
+
+@Suite struct ControlCommandTests {
+    @Test(arguments: [
+        ("rate 12.5", ControlCommand.rate(12.5)), ("stall", .stall), ("QUIET", .quiet), ("hang", .hang),
+        ("resume", .resume), ("drop", .drop), ("refuse 3", .refuse(seconds: 3)), ("farm-down", .farmDown("usfarm")),
+        ("farm-down usopt", .farmDown("usopt")), ("farm-up", .farmUp(nil)), ("connectivity-lost", .connectivityLost),
+        ("connectivity-restored lost", .connectivityRestored(dataLost: true)),
+        ("connectivity-restored maintained", .connectivityRestored(dataLost: false)),
+        ("competing-session", .competingSession(true)), ("competing-session off", .competingSession(false)),
+        ("slow-handshake 250", .slowHandshake(milliseconds: 250)), ("flood 1000", .flood(1000)),
+        ("no-permission aapl", .noPermission("AAPL")), ("sent 17 3", .sent(clientId: 17, reqId: 3)),
+        ("  counters  ", .counters),
+    ])
+    func parses(line: String, command: ControlCommand) throws {
+        #expect(try ControlCommand.parse(line).get() == command)
+    }
+
+    @Test(arguments: ["", "rate", "rate -1", "rate fast", "stall now", "flood 0", "connectivity-restored", "sent 1", "jump"])
+    func rejects(line: String) {
+        guard case .failure = ControlCommand.parse(line) else { Issue.record("accepted '\(line)'"); return }
+    }
+}
+
+@Suite struct GatewayFaultLogicTests {
+    @Test func optionFarmDownStopsOnlyOptionTicks() throws {
+        var h = EngineHarness()
+        let (id, _) = h.connect(clientId: 1)
+        _ = h.send(.reqMktData(reqId: 1, contract: stock("AAPL"), genericTickList: "", snapshot: false, regulatorySnapshot: false), from: id)
+        let strike = try #require(h.engine.catalog.chains["AAPL"]?.strikes[10])
+        _ = h.send(.reqMktData(reqId: 2, contract: option("AAPL", "20260619", strike, "C"), genericTickList: "", snapshot: false, regulatorySnapshot: false), from: id)
+        let outcome = h.control("farm-down usopt")
+        #expect(outcome.actions == [.send(id, [GatewayNotice.farmBroken("usopt")])])
+        var sent: [ServerMessage] = []
+        for _ in 0..<40 { sent += h.tick(ms: 100, for: id) }
+        let reqIds = Set(sent.compactMap { m -> Int32? in
+            switch m {
+            case .tickPrice(let r, _, _, _, _), .tickSize(let r, _, _), .tickString(let r, _, _): r
+            case .tickOptionComputation(let c): c.reqId
+            default: nil
+            }
+        })
+        #expect(reqIds == [1])
+        #expect(h.control("farm-up").actions == [.send(id, [GatewayNotice.farmOK("usopt")])])
+    }
+
+    @Test func hangDefersTheHelloUntilResume() {
+        var h = EngineHarness()
+        _ = h.control("hang")
+        let id = ConnectionID(9)
+        _ = h.engine.accepted(id, nowMs: h.now)
+        #expect(h.engine.versionsReceived(id, minVersion: 100, maxVersion: 176, nowMs: h.now).isEmpty)
+        #expect(h.control("resume").actions == [.hello(id, serverVersion: 176, connectionTime: "20260601 10:30:00 EDT", delayMs: 0)])
+    }
+
+    @Test func accountSyncRequestsGetTheirEndMessages() {
+        var h = EngineHarness()
+        let (id, _) = h.connect(clientId: 1)
+        #expect(h.engine.received(.unknown(messageId: 61, fields: ["1"]), from: id, nowMs: h.now) == [.sendFields(id, [["62", "1"]])])
+        #expect(h.engine.received(.unknown(messageId: 6, fields: ["2", "1", ""]), from: id, nowMs: h.now) == [.sendFields(id, [["54", "1", "DU1234567"]])])
+        #expect(h.engine.received(.unknown(messageId: 7, fields: ["3", "42"]), from: id, nowMs: h.now) == [.sendFields(id, [["55", "1", "42"]])])
+        #expect(h.engine.received(.unknown(messageId: 3, fields: []), from: id, nowMs: h.now).isEmpty)
+    }
+}

@@ -143,4 +143,30 @@ struct HostileInputTests {
         }
         #expect(decoded + rejected == 30_000)
     }
+
+    /// Inputs the fuzzer found, kept as regressions: each once broke encode(decode(x)) == decode(x).
+    @Test func fuzzerFindings() throws {
+        // Empty errorTime (v194+) stays nil through a round trip.
+        let error = try MessageDecoder.decodeServer(payload("4,49,8,,54,"), serverVersion: 194)
+        #expect(error == .error(ErrorMessage(reqId: 49, code: 8, message: "", advancedOrderRejectJson: "54", errorTimeMs: nil)))
+        #expect(try MessageDecoder.decodeServer(unframe(MessageEncoder.encode(error, serverVersion: 194)), serverVersion: 194) == error)
+        // "-0" is zero.
+        let tick = try MessageDecoder.decodeServer(payload("1,6,1,0,-1,-0,90"), serverVersion: 176)
+        #expect(tick == .tickPrice(reqId: 1, tickType: 0, price: nil, size: 0, attrMask: 90))
+        #expect(String(describing: tick) == String(describing: ServerMessage.tickPrice(reqId: 1, tickType: 0, price: nil, size: 0, attrMask: 90)))
+        // An empty tickAttrib reads as 0 (return-based), as in ibapi.
+        let greeks = try MessageDecoder.decodeServer(payload("21,1,11,,19,1,0,,0,,,"), serverVersion: 176)
+        #expect(greeks == .tickOptionComputation(OptionComputation(reqId: 1, tickType: 11, tickAttrib: 0, impliedVol: 19, delta: 1, optPrice: 0, gamma: 0)))
+    }
+
+    @Test func everyPayloadViewDecodesAlike() throws {
+        let frame = MessageEncoder.encode(.tickSize(reqId: 3, tickType: 8, size: 42), serverVersion: 176)
+        let fromArray = try MessageDecoder.decodeServer(unframe(frame), serverVersion: 176)
+        let fromSlice = try MessageDecoder.decodeServer(frame[4...], serverVersion: 176)
+        let fromPointer = try frame[4...].withUnsafeBytes { try MessageDecoder.decodeServer($0, serverVersion: 176) }
+        #expect(fromArray == .tickSize(reqId: 3, tickType: 8, size: 42))
+        #expect(fromSlice == fromArray && fromPointer == fromArray)
+        let request = MessageEncoder.encode(.cancelMktData(reqId: 9), serverVersion: 176)
+        #expect(try MessageDecoder.decodeClient(request[4...], serverVersion: 176) == .cancelMktData(reqId: 9))
+    }
 }

@@ -32,6 +32,9 @@ public enum ControlCommand: Sendable, Hashable {
     case flood(Int)
     /// Market data requests for the symbol get 354.
     case noPermission(String)
+    /// The last value sent to (clientId, reqId) per tick type, for cross-checks from
+    /// outside the process (the conformance scripts).
+    case sent(clientId: Int32, reqId: Int32)
     case counters
     case help
 
@@ -85,6 +88,11 @@ public enum ControlCommand: Sendable, Hashable {
         case "no-permission":
             guard args.count == 1 else { return .failure(.init("no-permission needs one symbol")) }
             return .success(.noPermission(args[0].uppercased()))
+        case "sent":
+            guard args.count == 2, let clientId = Int32(args[0]), let reqId = Int32(args[1]) else {
+                return .failure(.init("usage: sent CLIENT_ID REQ_ID"))
+            }
+            return .success(.sent(clientId: clientId, reqId: reqId))
         case "counters": return none(.counters)
         case "help": return none(.help)
         default: return .failure(.init("unknown command '\(head)' (try help)"))
@@ -92,7 +100,7 @@ public enum ControlCommand: Sendable, Hashable {
     }
 
     public static let helpText =
-        "commands: rate N | stall | quiet | hang | resume | drop | refuse SECONDS | farm-down [FARM] | farm-up [FARM] | connectivity-lost | connectivity-restored maintained|lost | competing-session [on|off] | slow-handshake MS | flood N | no-permission SYMBOL | counters | help"
+        "commands: rate N | stall | quiet | hang | resume | drop | refuse SECONDS | farm-down [FARM] | farm-up [FARM] | connectivity-lost | connectivity-restored maintained|lost | competing-session [on|off] | slow-handshake MS | flood N | no-permission SYMBOL | sent CLIENT_ID REQ_ID | counters | help"
 }
 
 public struct ControlCommandError: Error, Sendable, Hashable, CustomStringConvertible {

@@ -79,7 +79,10 @@ final class GatewayCore {
             return "ERR \(error)"
         case .success(let command):
             let outcome = engine.execute(command, nowMs: clock())
-            if case .counters = command {} else if case .help = command {} else {
+            switch command {
+            case .counters, .help, .sent:
+                logger.debug("control query", metadata: ["command": "\(line.trimmingCharacters(in: .whitespaces))"])
+            default:
                 logger.info("fault command", metadata: ["command": "\(line.trimmingCharacters(in: .whitespaces))"])
             }
             perform(outcome.actions)
@@ -118,6 +121,11 @@ final class GatewayCore {
                     buffer.writeBytes(MessageEncoder.encode(message, serverVersion: version))
                 }
                 engine.configuration.benchmarkStamps?.stampSent(messages)
+                channel.writeAndFlush(buffer, promise: nil)
+            case .sendFields(let id, let messages):
+                guard let channel = channels[id] else { continue }
+                var buffer = channel.allocator.buffer(capacity: messages.count * 16)
+                for fields in messages { buffer.writeBytes(Framing.frame(Framing.payload(fields: fields))) }
                 channel.writeAndFlush(buffer, promise: nil)
             case .close(let id):
                 guard let channel = channels[id] else { continue }

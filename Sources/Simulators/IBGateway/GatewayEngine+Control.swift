@@ -83,10 +83,28 @@ extension GatewayEngine {
         case .noPermission(let symbol):
             faults.noPermission.insert(symbol)
             return ControlOutcome(reply: "OK no-permission \(symbol)")
+        case .sent(let clientId, let reqId):
+            let sent = recorder.sent(clientId: clientId, reqId: reqId)
+            let parts = sent.keys.sorted().compactMap { type in sent[type]?.last.map { "\(type)=\(Self.text($0))" } }
+            return ControlOutcome(reply: (["OK"] + parts).joined(separator: " "))
         case .counters:
             return ControlOutcome(reply: "OK " + currentCounters.reply)
         case .help:
             return ControlOutcome(reply: "OK " + ControlCommand.helpText)
+        }
+    }
+
+    /// One recorded value as text: numbers in Swift's shortest round-trip spelling, an
+    /// option computation as `iv,delta,optPrice,pvDividend,gamma,vega,theta,undPrice`.
+    static func text(_ value: TickValue) -> String {
+        func n(_ d: Double?) -> String { d.map { "\($0)" } ?? "none" }
+        switch value {
+        case .price(let p): return n(p)
+        case .size(let s): return n(s)
+        case .string(let s): return s
+        case .optionComputation(let c):
+            return [c.impliedVol, c.delta, c.optPrice, c.pvDividend, c.gamma, c.vega, c.theta, c.undPrice].map(n)
+                .joined(separator: ",")
         }
     }
 

@@ -43,6 +43,14 @@ extension GatewayEngine {
             ignoringQuiet ? !faults.dataBlocked(for: $0) : faults.ticksAllowed(for: $0)
         }
         guard !active.isEmpty else { return [] }
+        // Who listens to what, computed once: subscriptions do not change during a batch.
+        var subscribers: [Int64: [(ConnectionID, Int32)]] = [:]
+        for id in sessions.keys.sorted() {
+            guard let session = sessions[id], session.phase == .ready else { continue }
+            for reqId in session.subscriptions.keys.sorted() {
+                if let conId = session.subscriptions[reqId]?.instrument.conId { subscribers[conId, default: []].append((id, reqId)) }
+            }
+        }
         var outbox: [ConnectionID: [ServerMessage]] = [:]
         for _ in 0..<count {
             let instrument = active[roundRobin % active.count]
@@ -53,28 +61,17 @@ extension GatewayEngine {
                 if let stamps = configuration.benchmarkStamps { market.stampVolume(of: s, with: stamps) }
             case .option(let o): market.step(option: o, nowMs: nowMs)
             }
-            publish(instrument, into: &outbox)
+            for (id, reqId) in subscribers[instrument.conId] ?? [] {
+                guard var subscription = sessions[id]?.subscriptions[reqId] else { continue }
+                let clientId = sessions[id]?.clientId ?? 0
+                let messages = diff(&subscription, clientId: clientId)
+                sessions[id]?.subscriptions[reqId] = subscription
+                if !messages.isEmpty { outbox[id, default: []] += messages }
+            }
         }
         return outbox.keys.sorted().compactMap { id in
             guard let messages = outbox[id], !messages.isEmpty else { return nil }
             return .send(id, messages)
-        }
-    }
-
-    /// Sends every subscriber of the instrument what changed for it.
-    private mutating func publish(_ instrument: Instrument, into outbox: inout [ConnectionID: [ServerMessage]]) {
-        for id in sessions.keys.sorted() {
-            guard var session = sessions[id], session.phase == .ready else { continue }
-            var touched = false
-            for reqId in session.subscriptions.keys.sorted() {
-                guard var subscription = session.subscriptions[reqId], subscription.instrument.conId == instrument.conId
-                else { continue }
-                let messages = diff(&subscription, clientId: session.clientId ?? 0)
-                session.subscriptions[reqId] = subscription
-                touched = true
-                if !messages.isEmpty { outbox[id, default: []] += messages }
-            }
-            if touched { sessions[id] = session }
         }
     }
 

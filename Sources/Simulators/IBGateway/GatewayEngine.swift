@@ -15,6 +15,8 @@ enum GatewayAction: Sendable, Equatable {
     /// The server hello: two fields, no message id (PROTOCOL.md §2).
     case hello(ConnectionID, serverVersion: Int, connectionTime: String, delayMs: Int)
     case send(ConnectionID, [ServerMessage])
+    /// Messages the codec does not model (account-sync END messages), as raw fields.
+    case sendFields(ConnectionID, [[String]])
     case close(ConnectionID)
 }
 
@@ -139,8 +141,13 @@ struct GatewayEngine: Sendable {
         }
         var out: [ServerMessage] = []
         switch message {
-        case .startAPI, .unknown:
+        case .startAPI:
             break
+        case .unknown(let messageId, let fields):
+            sessions[id] = session
+            let reply = accountSyncReply(messageId: messageId, fields: fields, account: configuration.accounts.first ?? "")
+            guard let reply, !reply.isEmpty else { return [] }
+            return [.sendFields(id, reply)]
         case .reqCurrentTime:
             out.append(.currentTime(nowMs / 1000))
         case .reqIds:

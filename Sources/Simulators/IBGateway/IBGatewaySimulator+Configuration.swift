@@ -26,8 +26,9 @@ extension IBGatewaySimulator {
         /// Accounts in MANAGED_ACCTS.
         public var accounts: [String] = ["DU1234567"]
         /// Per (client, reqId, tick type), how many sent values are kept for `sentTicks`;
-        /// the oldest are dropped beyond it. 0 disables recording.
-        public var recordLimit: Int = 10_000
+        /// the oldest are dropped beyond it. 0 disables recording. Long-running processes
+        /// should keep this small: every subscription records about 20 tick types.
+        public var recordLimit: Int = 1000
         /// Strikes on each side of the at-the-money strike in every chain.
         public var strikesEachSide: Int = 20
         /// Weekly (Friday) expirations, then monthly (third-Friday) ones after them.

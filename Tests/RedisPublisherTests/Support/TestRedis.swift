@@ -60,18 +60,18 @@ enum TestRedis {
 
     static func publisher(_ configuration: PublisherConfiguration) throws -> Publisher {
         var logger = Logger(label: "test.redis-publisher")
-        logger.logLevel = .warning
+        logger.logLevel = .error
         return try Publisher(configuration: configuration, logger: logger)
     }
 }
 
 /// Polls `condition` every 10 ms for at most `timeout`: every wait in these tests is bounded.
-func eventually(timeout: Duration = .seconds(10), _ condition: () throws -> Bool) rethrows -> Bool {
+func eventually(timeout: Duration = .seconds(10), _ condition: () throws -> Bool) async rethrows -> Bool {
     let clock = ContinuousClock()
     let deadline = clock.now + timeout
     while clock.now < deadline {
         if try condition() { return true }
-        usleep(10_000)
+        try? await Task.sleep(for: .milliseconds(10))
     }
     return try condition()
 }

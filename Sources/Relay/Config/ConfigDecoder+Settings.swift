@@ -1,0 +1,170 @@
+extension ConfigDecoder {
+    /// Reads every key of the catalogue, in its order, then checks the rules that span keys.
+    mutating func decode() -> RelayConfiguration {
+        var c = RelayConfiguration()
+        let maxInt32 = Int(Int32.max)
+
+        string("worker.id", &c.worker.id)
+        if let problem = Self.keyComponentProblem(c.worker.id) { self.problem("worker.id", c.worker.id, source(of: "worker.id"), problem) }
+        seconds("worker.status_interval_seconds", &c.worker.statusInterval)
+        seconds("worker.shutdown_timeout_seconds", &c.worker.shutdownTimeout)
+
+        string("ib.host", &c.ib.host)
+        int("ib.port", &c.ib.port, in: 1...65_535)
+        int("ib.client_id", &c.ib.clientID, in: 0...maxInt32)
+        clientIDPool(&c.ib.clientIDPool, clientID: c.ib.clientID)
+        seconds("ib.connect_timeout_seconds", &c.ib.connectTimeout)
+        seconds("ib.heartbeat_interval_seconds", &c.ib.heartbeatInterval)
+        choice("ib.market_data_type", &c.ib.marketDataType)
+        int("ib.max_market_data_lines", &c.ib.maxMarketDataLines, in: 1...100_000)
+        int("ib.max_requests_per_second", &c.ib.maxRequestsPerSecond, in: 1...50, rangeText: "between 1 and 50 (IB disconnects above 50 messages a second)")
+        seconds("ib.connectivity_lost_grace_seconds", &c.ib.connectivityLostGrace)
+        milliseconds("ib.reconnect.initial_delay_ms", &c.ib.reconnect.initialDelay)
+        milliseconds("ib.reconnect.max_delay_ms", &c.ib.reconnect.maxDelay)
+        double("ib.reconnect.multiplier", &c.ib.reconnect.multiplier, atLeast: 1)
+        if c.ib.reconnect.maxDelay < c.ib.reconnect.initialDelay {
+            problem(
+                "ib.reconnect.max_delay_ms", Self.format(c.ib.reconnect.maxDelay, unit: .milliseconds), source(of: "ib.reconnect.max_delay_ms"),
+                "must be at least ib.reconnect.initial_delay_ms (\(Self.format(c.ib.reconnect.initialDelay, unit: .milliseconds)))"
+            )
+        }
+
+        redisURL(&c.redis.url)
+        string("redis.key_prefix", &c.redis.keyPrefix, allowEmpty: true)
+        if let problem = Self.keyComponentProblem(c.redis.keyPrefix, allowEmpty: true) {
+            self.problem("redis.key_prefix", c.redis.keyPrefix, source(of: "redis.key_prefix"), problem)
+        }
+        seconds("redis.quote_ttl_seconds", &c.redis.quoteTTL, wholeOnly: true)
+        seconds("redis.option_ttl_seconds", &c.redis.optionTTL, wholeOnly: true)
+        seconds("redis.chain_ttl_seconds", &c.redis.chainTTL, wholeOnly: true)
+        bool("redis.stream.enabled", &c.redis.streamEnabled)
+        int("redis.stream.maxlen", &c.redis.streamMaxLength, in: 1...Int.max)
+        string("redis.scripts_dir", &c.redis.scriptsDirectory)
+
+        c.symbols = decodeSymbols()
+
+        int("failover.max_reconnect_attempts", &c.failover.maxReconnectAttempts, in: 1...Int.max)
+        seconds("failover.staleness_seconds", &c.failover.staleness)
+        seconds("failover.check_interval_seconds", &c.failover.checkInterval)
+        seconds("failover.failback_stable_seconds", &c.failover.failbackStable)
+        if c.failover.checkInterval > c.failover.staleness {
+            warnings.append("failover.check_interval_seconds is longer than failover.staleness_seconds: staleness is noticed late")
+        }
+
+        string("alphavantage.base_url", &c.alphaVantage.baseURL)
+        if let problem = Self.httpURLProblem(c.alphaVantage.baseURL) {
+            self.problem("alphavantage.base_url", c.alphaVantage.baseURL, source(of: "alphavantage.base_url"), problem)
+        }
+        var apiKey = ""
+        string("alphavantage.api_key", &apiKey, allowEmpty: true)
+        c.alphaVantage.apiKey = apiKey.isEmpty ? nil : apiKey
+        redactLastSetting(hasValue: c.alphaVantage.apiKey != nil)
+        int("alphavantage.requests_per_minute", &c.alphaVantage.requestsPerMinute, in: 1...100_000)
+        int("alphavantage.requests_per_day", &c.alphaVantage.requestsPerDay, in: 1...100_000_000)
+        if c.alphaVantage.requestsPerDay < c.alphaVantage.requestsPerMinute {
+            problem(
+                "alphavantage.requests_per_day", String(c.alphaVantage.requestsPerDay), source(of: "alphavantage.requests_per_day"),
+                "must be at least alphavantage.requests_per_minute (\(c.alphaVantage.requestsPerMinute))"
+            )
+        }
+        choice("alphavantage.entitlement", &c.alphaVantage.entitlement)
+        bool("alphavantage.bulk_quotes", &c.alphaVantage.bulkQuotes)
+        bool("alphavantage.options", &c.alphaVantage.options)
+        seconds("alphavantage.timeout_seconds", &c.alphaVantage.timeout)
+        if c.alphaVantage.apiKey == nil {
+            warnings.append("alphavantage.api_key is not set (ALPHAVANTAGE_API_KEY): failover to Alpha Vantage will be refused by the service")
+        }
+
+        listen(&c.http)
+        choice("log.level", &c.log.level)
+        choice("log.format", &c.log.format)
+
+        checkLineBudget(c)
+        return c
+    }
+
+    /// The source recorded for a key that was just read.
+    func source(of path: String) -> ConfigValueSource {
+        settings.last { $0.keyPath == path }?.source ?? .defaultValue
+    }
+
+    private mutating func redactLastSetting(hasValue: Bool) {
+        guard var last = settings.popLast() else { return }
+        last.value = hasValue ? "***" : "(not set)"
+        settings.append(last)
+    }
+
+    private mutating func clientIDPool(_ pool: inout [Int], clientID: Int) {
+        let path = "ib.client_id_pool"
+        guard let (items, source) = rawList(path) else { return record(path, "[]", .defaultValue) }
+        record(path, "[" + items.joined(separator: ", ") + "]", source)
+        var ids: [Int] = []
+        for item in items {
+            guard let id = Int(item), (0...Int(Int32.max)).contains(id) else {
+                problem(path, item, source, "every client id must be a whole number between 0 and \(Int32.max)")
+                continue
+            }
+            if id == clientID || ids.contains(id) {
+                problem(path, item, source, "client id \(id) appears twice (ib.client_id and the pool must all differ)")
+                continue
+            }
+            ids.append(id)
+        }
+        pool = ids
+    }
+
+    private mutating func redisURL(_ url: inout RedisURL) {
+        let path = "redis.url"
+        guard let (text, source) = raw(path) else { return record(path, url.redacted, .defaultValue) }
+        switch RedisURL.parse(text) {
+        case .success(let parsed):
+            url = parsed
+            record(path, parsed.redacted, source)
+        case .failure(let error):
+            record(path, Redaction.redactURL(text), source)
+            problem(path, Redaction.redactURL(text), source, error.reason)
+        }
+    }
+
+    private mutating func listen(_ http: inout RelayConfiguration.HTTPSettings) {
+        let path = "http.listen"
+        guard let (text, source) = raw(path) else { return record(path, "\(http.host):\(http.port)", .defaultValue) }
+        record(path, text, source)
+        guard let colon = text.lastIndex(of: ":") else { return problem(path, text, source, "expected host:port, e.g. 127.0.0.1:9464") }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { return problem(path, text, source, "host is missing (use 0.0.0.0 to listen on every interface)") }
+        guard let port = Int(text[text.index(after: colon)...]), (0...65_535).contains(port) else {
+            return problem(path, text, source, "port must be between 0 and 65535 (0: any free port)")
+        }
+        http.host = host
+        http.port = port
+    }
+
+    /// Market data lines are the account's hard limit: more subscriptions than lines get error
+    /// 101 from IB. The worker's budget copes by dropping the farthest strikes, so this warns.
+    private mutating func checkLineBudget(_ c: RelayConfiguration) {
+        let wanted = c.symbols.count + c.symbols.compactMap(\.options?.marketDataLines).reduce(0, +)
+        if wanted > c.ib.maxMarketDataLines {
+            warnings.append(
+                "symbols want \(wanted) market data lines but ib.max_market_data_lines is \(c.ib.maxMarketDataLines): the farthest option strikes will not be subscribed"
+            )
+        }
+    }
+
+    /// Parts of Redis key names must not contain glob characters or the separator.
+    static func keyComponentProblem(_ text: String, allowEmpty: Bool = false) -> String? {
+        if text.isEmpty { return allowEmpty ? nil : "must not be empty" }
+        if text.contains(where: { " *?[]\t\n".contains($0) }) { return "must not contain spaces or the glob characters * ? [ ]" }
+        return nil
+    }
+
+    static func httpURLProblem(_ text: String) -> String? {
+        let lower = text.lowercased()
+        guard lower.hasPrefix("http://") || lower.hasPrefix("https://") else { return "must start with http:// or https://" }
+        let afterScheme = text.drop { $0 != "/" }.dropFirst(2)
+        let host = afterScheme.prefix { $0 != "/" && $0 != "?" }
+        if host.isEmpty || host.hasPrefix(":") { return "host is missing" }
+        return nil
+    }
+}

@@ -1,0 +1,217 @@
+import AlphaVantage
+import Failover
+import IBSession
+import MarketData
+import MarketModel
+import RedisPublisher
+import TWSProtocol
+
+extension Worker {
+    func failoverLoop() async {
+        // The engine's deadlines (probe timeouts, staleness, failback) are checked every
+        // second; the Lua staleness check runs every `check_interval_seconds`.
+        let tick = Duration.milliseconds(min(1000, configuration.failover.checkIntervalMs))
+        var lastLuaCheck = ContinuousClock.now
+        while !Task.isCancelled {
+            try? await Task.sleep(for: tick)
+            guard !Task.isCancelled else { return }
+            let due = ContinuousClock.now - lastLuaCheck >= .milliseconds(configuration.failover.checkIntervalMs)
+            if due { lastLuaCheck = ContinuousClock.now }
+            await runChecks(withStaleness: due)
+        }
+    }
+
+    func runChecks(withStaleness: Bool) async {
+        var now = nowMs()
+        for symbol in order {
+            guard let hours = symbols[symbol]?.hours else { continue }
+            let open = hours.isOpen(atMs: now)
+            if symbols[symbol]?.marketOpen != open {
+                symbols[symbol]?.marketOpen = open
+                logger.info("market \(open ? "open" : "closed")", metadata: ["symbol": "\(symbol)"])
+                perform(engine.handle(.marketHours(symbol: symbol, open: open), nowMs: now))
+            }
+        }
+        if withStaleness { await checkStaleness() }
+        now = nowMs()
+        for status in engine.status.symbols {
+            if let confirmed = status.lastConfirmedMs {
+                metrics.symbolStaleness(symbol: status.symbol, seconds: Double(max(0, now - confirmed)) / 1000)
+            }
+        }
+        perform(engine.handle(.tick, nowMs: now))
+        let flowing = lastPublishMs.map { now - $0 < configuration.failover.stalenessMs } ?? false
+        readiness.setDataFlowing(flowing)
+        refreshState(reason: "periodic check")
+    }
+
+    /// Runs `lua/staleness.lua` (Redis' own clock) and turns its answer into events.
+    func checkStaleness() async {
+        do {
+            let change = try await publisher.checkStaleness(thresholdMs: configuration.failover.stalenessMs)
+            readiness.setRedisReachable(true)
+            metrics.staleKeys.record(change.staleCount)
+            let now = nowMs()
+            if !change.newlyStale.isEmpty {
+                logger.warning("keys went stale", metadata: ["keys": "\(change.newlyStale.joined(separator: ","))"])
+                publisher.publishEvent(WorkerEvents.staleness(kind: "stale", worker: configuration.workerID, keys: change.newlyStale, nowMs: now))
+                perform(engine.handle(.stale(symbols: Self.symbols(ofKeys: change.newlyStale)), nowMs: now))
+            }
+            if !change.newlyFresh.isEmpty {
+                logger.info("keys fresh again", metadata: ["keys": "\(change.newlyFresh.joined(separator: ","))"])
+                publisher.publishEvent(WorkerEvents.staleness(kind: "fresh", worker: configuration.workerID, keys: change.newlyFresh, nowMs: now))
+                perform(engine.handle(.fresh(symbols: Self.symbols(ofKeys: change.newlyFresh)), nowMs: now))
+            }
+        } catch {
+            readiness.setRedisReachable(false)
+            logger.warning("staleness check failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// `quote:AAPL`, `option:SPY:20261218:450:C`, `chain:SPY` -> their symbols, unique, in order.
+    static func symbols(ofKeys keys: [String]) -> [String] {
+        var seen = Set<String>()
+        var out: [String] = []
+        for key in keys {
+            let parts = key.split(separator: ":", maxSplits: 2)
+            guard parts.count >= 2 else { continue }
+            let symbol = String(parts[1])
+            if seen.insert(symbol).inserted { out.append(symbol) }
+        }
+        return out
+    }
+
+    /// Carries out the engine's decisions.
+    func perform(_ actions: [FailoverAction]) {
+        guard !actions.isEmpty else { return }
+        let now = nowMs()
+        for action in actions {
+            switch action {
+            case let .probe(symbol, reason):
+                logger.info("probing IB", metadata: ["symbol": "\(symbol)", "reason": "\(reason)"])
+                Task { await self.probe(symbol) }
+            case let .failover(list, reason):
+                guard poller != nil else {
+                    // Nowhere to fail over to: keep IB's (stale-flagged) data and whatever IB
+                    // still delivers, and say so; the state is `degraded`, not `failover`.
+                    let newly = list.filter { !unservable.contains($0) }
+                    guard !newly.isEmpty else { continue }
+                    unservable.formUnion(newly)
+                    logger.error("IB cannot deliver and no Alpha Vantage key is configured: data stays stale until IB recovers",
+                                 metadata: ["symbols": "\(newly.joined(separator: ","))", "reason": "\(reason)"])
+                    refreshState(reason: reason)
+                    continue
+                }
+                let newly = list.filter { !failedOver.contains($0) }
+                guard !newly.isEmpty else { continue }
+                failedOver.formUnion(newly)
+                metrics.failovers.increment(by: Int64(newly.count))
+                logger.warning("failover to Alpha Vantage", metadata: ["symbols": "\(newly.joined(separator: ","))", "reason": "\(reason)"])
+                publisher.publishEvent(WorkerEvents.failover(kind: "failover", worker: configuration.workerID, reason: reason, symbols: newly, nowMs: now))
+                updatePoller()
+                refreshState(reason: reason)
+            case let .failback(list, reason):
+                if !unservable.isDisjoint(with: list) {
+                    unservable.subtract(list)
+                    logger.notice("IB delivers again", metadata: ["symbols": "\(list.joined(separator: ","))", "reason": "\(reason)"])
+                    refreshState(reason: reason)
+                }
+                let back = list.filter { failedOver.contains($0) }
+                guard !back.isEmpty else { continue }
+                failedOver.subtract(back)
+                metrics.failbacks.increment(by: Int64(back.count))
+                logger.notice("failback to IB", metadata: ["symbols": "\(back.joined(separator: ","))", "reason": "\(reason)"])
+                // IB's merged state was kept up to date all along: write it now, which also
+                // switches each key's source back (the publish script drops AV-only fields).
+                for symbol in back {
+                    for id in book.subscriptions(of: symbol) {
+                        if let record = book.record(for: id, source: .ib, nowMs: now) { publisher.publish(record) }
+                    }
+                }
+                publisher.publishEvent(WorkerEvents.failover(kind: "failback", worker: configuration.workerID, reason: reason, symbols: back, nowMs: now))
+                updatePoller()
+                refreshState(reason: reason)
+            case let .recovering(list, reason):
+                logger.info("IB recovering", metadata: ["symbols": "\(list.joined(separator: ","))", "reason": "\(reason)"])
+            case let .recoveryInterrupted(list, reason):
+                logger.info("IB recovery interrupted", metadata: ["symbols": "\(list.joined(separator: ","))", "reason": "\(reason)"])
+            }
+        }
+    }
+
+    /// A snapshot request (plus the session's own heartbeat) tells a quiet symbol from a dead
+    /// feed: an answer confirms the values and refreshes `updated_ms`.
+    func probe(_ symbol: String) async {
+        guard let contract = symbols[symbol]?.contract else {
+            perform(engine.handle(.probeFailed(symbol: symbol, reason: "contract not resolved yet"), nowMs: nowMs()))
+            return
+        }
+        do {
+            let messages = try await session.snapshot(contract, timeout: configuration.probeTimeout)
+            let now = nowMs()
+            if let id = book.quoteSubscription[symbol] {
+                for message in messages {
+                    if let tick = Tick(message) { _ = book.apply(tick, to: id) }
+                }
+                if !failedOver.contains(symbol), let record = book.record(for: id, source: .ib, nowMs: now) {
+                    publisher.publish(record)
+                    lastPublishMs = now
+                }
+            }
+            perform(engine.handle(.probeAnswered(symbol: symbol), nowMs: now))
+        } catch {
+            perform(engine.handle(.probeFailed(symbol: symbol, reason: "\(error)"), nowMs: nowMs()))
+        }
+    }
+
+    func updatePoller() {
+        guard let poller else { return }
+        let quotes = order.filter { failedOver.contains($0) }
+        let options = configuration.alphaVantageOptions
+            ? quotes.filter { symbols[$0]?.window != nil } : []
+        Task { await poller.setSymbols(quotes: quotes, options: options) }
+    }
+
+    /// Alpha Vantage data is written only for symbols in failover, and only to the keys IB
+    /// served (the same option window), so readers find the same keys with `source=alphavantage`.
+    func handleAlphaVantage(_ event: AlphaVantagePollEvent) {
+        let now = nowMs()
+        switch event {
+        case .quotes(let quotes):
+            metrics.alphaVantageRequest(function: quotes.count > 1 ? "REALTIME_BULK_QUOTES" : "GLOBAL_QUOTE")
+            for quote in quotes where failedOver.contains(quote.symbol) {
+                publisher.publish(quote.record(source: .alphavantage, updatedMs: now))
+                lastPublishMs = now
+            }
+        case let .options(symbol, options):
+            metrics.alphaVantageRequest(function: "REALTIME_OPTIONS")
+            guard failedOver.contains(symbol) else { return }
+            let wanted = book.optionSubscriptions[symbol] ?? [:]
+            for option in options {
+                let key = OptionKey(expiry: option.expiry, strike: option.strike, right: option.right)
+                guard wanted[key] != nil else { continue }
+                publisher.publish(option.record(source: .alphavantage, updatedMs: now))
+            }
+        case let .failure(request, error):
+            metrics.alphaVantageRequest(function: request.function)
+            metrics.alphaVantageError(kind: error.code)
+            if case .throttled = error { metrics.avThrottled.increment() }
+            logger.warning("Alpha Vantage request failed", metadata: ["request": "\(request)", "error": "\(error)"])
+        }
+    }
+}
+
+extension Tick {
+    /// The ticks of a snapshot answer, as the book merges them.
+    init?(_ message: ServerMessage) {
+        switch message {
+        case let .tickPrice(_, tickType, price, size, attrMask): self = .price(tickType: tickType, price: price, size: size, attrMask: attrMask)
+        case let .tickSize(_, tickType, size): self = .size(tickType: tickType, size: size)
+        case let .tickString(_, tickType, value): self = .string(tickType: tickType, value: value)
+        case let .tickGeneric(_, tickType, value): self = .generic(tickType: tickType, value: value)
+        case let .tickOptionComputation(c): self = .optionComputation(c)
+        case let .marketDataType(_, t): self = .marketDataType(t)
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import IBSession
+import MarketModel
+import RedisPublisher
+
+extension Worker {
+    /// The worker's state in CONTRACT terms, derived from the session and the failover set.
+    func derivedState() -> String {
+        if stopping { return state == "stopped" ? "stopped" : "stopping" }
+        if !failedOver.isEmpty { return "failover" }
+        if !unservable.isEmpty { return "degraded" }
+        switch session.status.state {
+        case .connected: return "connected"
+        case .degraded: return "degraded"
+        case .stopped: return "stopped"
+        default: return everConnected || state != "starting" ? "connecting" : "starting"
+        }
+    }
+
+    /// Re-derives the state; on a change: a `state` event, a log line and a status write.
+    func refreshState(reason: String) {
+        transition(to: derivedState(), reason: reason)
+    }
+
+    func transition(to next: String, reason: String) {
+        guard next != state else { return }
+        let from = state
+        state = next
+        metrics.workerState(next)
+        logger.notice("worker \(from) -> \(next)", metadata: ["reason": "\(reason)"])
+        publisher.publishEvent(WorkerEvents.state(worker: configuration.workerID, from: from, to: next, reason: reason, nowMs: nowMs()))
+        writeStatus()
+    }
+
+    func statusLoop() async {
+        while !Task.isCancelled {
+            writeStatus()
+            recordPublisherMetrics()
+            try? await Task.sleep(for: configuration.gateway.heartbeatInterval)
+        }
+    }
+
+    /// `P:worker:ID` (CONTRACT §3) plus documented extensions: `symbols_failover`,
+    /// `problems` (symbols IB cannot serve and why), `lines_left_out`.
+    func writeStatus() {
+        let s = session.status
+        let failover = engine.status
+        var fields: [(String, String)] = [
+            ("state", state),
+            ("source", failedOver.isEmpty ? "ib" : (failedOver.count == order.count ? "alphavantage" : "mixed")),
+            ("ib_host", configuration.gateway.host),
+            ("ib_port", String(configuration.gateway.port)),
+            ("client_id", String(s.clientId)),
+            ("reconnect_attempts", String(s.reconnectAttempts)),
+            ("symbols", order.joined(separator: ",")),
+            ("version", configuration.version),
+            ("pid", String(getpid())),
+            ("updated_ms", String(nowMs())),
+        ]
+        if let v = s.serverVersion { fields.append(("server_version", String(v))) }
+        if let since = s.connectedSinceMs { fields.append(("connected_since_ms", String(since))) }
+        if let e = s.lastError, !e.isEmpty { fields.append(("last_error", e)) }
+        if let reason = failover.failoverReason { fields.append(("failover_reason", reason)) }
+        if let since = failover.failoverSinceMs { fields.append(("failover_since_ms", String(since))) }
+        if let t = lastTickMs { fields.append(("last_tick_ms", String(t))) }
+        if !failedOver.isEmpty { fields.append(("symbols_failover", order.filter { failedOver.contains($0) }.joined(separator: ","))) }
+        let problems = order.compactMap { sym in symbols[sym]?.problem.map { "\(sym): \($0)" } }
+        if !problems.isEmpty { fields.append(("problems", problems.joined(separator: "; "))) }
+        if let leftOut { fields.append(("lines_left_out", leftOut)) }
+        publisher.setStatus(fields, ttl: configuration.gateway.heartbeatInterval * 3)
+        metrics.dataSource(failedOver.count == order.count && !order.isEmpty ? "alphavantage" : "ib")
+    }
+
+    /// Mirrors the publisher's counters into metrics (it runs on its own thread and knows
+    /// nothing of swift-metrics).
+    func recordPublisherMetrics() {
+        let stats = publisher.stats
+        let last = lastPublisherStats
+        if stats.writes > last.writes { metrics.redisWrites.increment(by: Int64(stats.writes - last.writes)) }
+        if stats.writeErrors > last.writeErrors { metrics.redisWriteErrors.increment(by: Int64(stats.writeErrors - last.writeErrors)) }
+        if stats.reconnects > last.reconnects { metrics.redisReconnects.increment(by: Int64(stats.reconnects - last.reconnects)) }
+        if stats.eventsDropped > last.eventsDropped { metrics.eventsDropped.increment(by: Int64(stats.eventsDropped - last.eventsDropped)) }
+        metrics.redisConnected.record(stats.connected ? 1 : 0)
+        readiness.setRedisReachable(stats.connected)
+        lastPublisherStats = stats
+    }
+}

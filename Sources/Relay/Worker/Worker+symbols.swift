@@ -1,0 +1,196 @@
+import Foundation
+import IBSession
+import MarketData
+import MarketModel
+import TWSProtocol
+
+extension Worker {
+    /// Resolves every configured symbol, one after another (the session paces requests
+    /// anyway), subscribes its quote and, for option underlyings, its chain.
+    func setUpSymbols() async {
+        for symbol in order {
+            guard !Task.isCancelled else { return }
+            await resolve(symbol)
+        }
+    }
+
+    /// Retries until IB answers: a gateway that is down at start-up is not an error.
+    func resolve(_ symbol: String) async {
+        guard let spec = symbols[symbol]?.spec else { return }
+        let request = Contract(
+            symbol: spec.symbol, secType: spec.secType.rawValue, exchange: spec.exchange,
+            primaryExchange: spec.primaryExchange ?? "", currency: spec.currency)
+        var delay = Duration.seconds(1)
+        while !Task.isCancelled {
+            do {
+                let details = try await session.contractDetails(request)
+                guard let first = details.first else {
+                    reportProblem(symbol, "IB returned no contract for \(spec.symbol) \(spec.secType.rawValue)")
+                    return
+                }
+                var contract = first.contract
+                contract.exchange = spec.exchange
+                symbols[symbol]?.contract = contract
+                symbols[symbol]?.hours = TradingHours(details: first)
+                let id = session.subscribe(contract, genericTicks: "")
+                book.addQuote(id, symbol: symbol)
+                logger.info("subscribed", metadata: ["symbol": "\(symbol)", "con_id": "\(contract.conId)"])
+                if let options = spec.options, spec.secType.hasOptionChains {
+                    await setUpChain(symbol, contract: contract, options: options)
+                }
+                return
+            } catch let error as IBSessionError where error.isPermanent {
+                reportProblem(symbol, "\(error)")
+                return
+            } catch {
+                logger.debug("contract details for \(symbol) failed, retrying", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(30))
+            }
+        }
+    }
+
+    func reportProblem(_ symbol: String, _ problem: String) {
+        symbols[symbol]?.problem = problem
+        logger.error("symbol cannot be served by IB", metadata: ["symbol": "\(symbol)", "problem": "\(problem)"])
+    }
+
+    /// Publishes `P:chain:SYM` and prepares the option window; subscriptions follow once the
+    /// underlying has a price (see `recentre`).
+    func setUpChain(_ symbol: String, contract: Contract, options: SymbolSpec.OptionWindow) async {
+        var delay = Duration.seconds(1)
+        while !Task.isCancelled {
+            do {
+                let all = try await session.optionParameters(symbol: contract.symbol, secType: contract.secType, conId: contract.conId)
+                let smart = all.filter { $0.exchange == "SMART" }
+                guard let chosen = smart.first(where: { $0.tradingClass == contract.symbol }) ?? smart.first ?? all.first else {
+                    reportProblem(symbol, "IB lists no option chain for \(symbol)")
+                    return
+                }
+                var chain = ChainSnapshot(symbol: symbol, expirations: chosen.expirations, strikes: chosen.strikes)
+                chain.underlyingConId = chosen.underlyingConId
+                chain.exchange = chosen.exchange
+                chain.tradingClass = chosen.tradingClass
+                chain.multiplier = chosen.multiplier
+                publisher.publish(chain.record(source: .ib, updatedMs: nowMs()))
+                symbols[symbol]?.chainTradingClass = chosen.tradingClass
+                symbols[symbol]?.chainMultiplier = chosen.multiplier
+                symbols[symbol]?.window = MarketData.OptionWindow(
+                    expirations: chosen.expirations, strikes: chosen.strikes,
+                    expirationsCount: options.expirations, strikesAroundATM: options.strikesAroundATM)
+                logger.info("option chain", metadata: [
+                    "symbol": "\(symbol)", "expirations": "\(chosen.expirations.count)", "strikes": "\(chosen.strikes.count)",
+                ])
+                await recentre(symbol)
+                return
+            } catch let error as IBSessionError where error.isPermanent {
+                reportProblem(symbol, "option chain: \(error)")
+                return
+            } catch {
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(30))
+            }
+        }
+    }
+
+    func recentreLoop() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: configuration.recentreInterval)
+            for symbol in order where symbols[symbol]?.window != nil {
+                await recentre(symbol)
+            }
+        }
+    }
+
+    /// Moves the option window to the underlying's price, within the line budget: cancels what
+    /// left it, qualifies and subscribes what entered.
+    func recentre(_ symbol: String) async {
+        guard var window = symbols[symbol]?.window, symbols[symbol]?.recentring == false,
+            let price = book.referencePrice(symbol)
+        else { return }
+        let change = window.update(underlyingPrice: price, today: today(for: symbol))
+        symbols[symbol]?.window = window
+        let subscribed = book.optionSubscriptions[symbol] ?? [:]
+        let admitted = admittedOptions(for: symbol)
+        let toCancel = subscribed.filter { !admitted.contains($0.key) }
+        let toAdd = admitted.filter { subscribed[$0] == nil && symbols[symbol]?.missingOptions.contains($0) == false }
+            .sorted { $0 < $1 }
+        guard !toCancel.isEmpty || !toAdd.isEmpty else { return }
+        if !change.isEmpty { logger.info("option window: \(change.reason)", metadata: ["symbol": "\(symbol)"]) }
+        symbols[symbol]?.recentring = true
+        defer { symbols[symbol]?.recentring = false }
+        for (_, id) in toCancel {
+            session.unsubscribe(id)
+            book.remove(id)
+        }
+        for key in toAdd {
+            guard !Task.isCancelled else { return }
+            await subscribeOption(symbol, key: key)
+        }
+        metrics.marketDataLines.record(book.entries.count)
+    }
+
+    /// Asks IB for the option's conId first: a strike listed in the chain may not exist for
+    /// every expiry, and subscribing to it would only produce errors.
+    func subscribeOption(_ symbol: String, key: OptionKey) async {
+        guard let state = symbols[symbol], let underlying = state.contract else { return }
+        let request = Contract(
+            symbol: underlying.symbol, secType: "OPT", lastTradeDateOrContractMonth: key.expiry, strike: key.strike,
+            right: key.right.rawValue, multiplier: state.chainMultiplier, exchange: "SMART",
+            currency: underlying.currency, tradingClass: state.chainTradingClass)
+        do {
+            let details = try await session.contractDetails(request)
+            guard var contract = details.first?.contract else {
+                symbols[symbol]?.missingOptions.insert(key)
+                return
+            }
+            contract.exchange = "SMART"
+            // The window may have moved on while IB answered.
+            guard admittedOptions(for: symbol).contains(key), book.optionSubscriptions[symbol]?[key] == nil else { return }
+            let id = session.subscribe(contract, genericTicks: "101")
+            book.addOption(id, symbol: symbol, key: key, conId: contract.conId)
+        } catch let error as IBSessionError where error.isPermanent {
+            symbols[symbol]?.missingOptions.insert(key)
+            logger.debug("option does not exist, skipped", metadata: ["option": "\(key.key(symbol: symbol))", "error": "\(error)"])
+        } catch {
+            logger.debug("option qualification failed, retried at the next re-centring", metadata: ["option": "\(key.key(symbol: symbol))", "error": "\(error)"])
+        }
+    }
+
+    /// The options of `symbol` that fit in `ib.max_market_data_lines`, given every symbol's
+    /// window: underlyings first, then nearer expiries and nearer strikes.
+    func admittedOptions(for symbol: String) -> Set<OptionKey> {
+        let budget = LineBudget(maxLines: configuration.maxMarketDataLines)
+        let demands = order.compactMap { s -> OptionDemand? in
+            guard let window = symbols[s]?.window else { return nil }
+            let missing = symbols[s]?.missingOptions ?? []
+            return OptionDemand(symbol: s, options: window.selected.filter { !missing.contains($0.key) })
+        }
+        let allocation = budget.allocate(underlyings: order, options: demands)
+        let summary = allocation.leftOut.isEmpty ? nil : allocation.summary
+        if summary != leftOut {
+            leftOut = summary
+            if let summary { logger.warning("market data line budget: \(summary)") }
+        }
+        var keys = Set<OptionKey>()
+        for line in allocation.admitted {
+            if case let .option(s, key) = line, s == symbol { keys.insert(key) }
+        }
+        return keys
+    }
+
+    /// The exchange's calendar date, which decides which expiries have passed.
+    func today(for symbol: String) -> String {
+        let zone = symbols[symbol]?.hours.timeZone ?? TimeZone(identifier: "America/New_York")!
+        return TradingHours.date(atMs: nowMs(), timeZone: zone)
+    }
+}
+
+extension IBSessionError {
+    /// Errors that retrying cannot fix: IB does not know the contract (200), the request is
+    /// invalid (321), or there is no permission (354).
+    var isPermanent: Bool {
+        if case .requestFailed(let code, _) = self { return [200, 321, 354, 10089].contains(code) }
+        return false
+    }
+}

@@ -1,0 +1,141 @@
+import AlphaVantage
+import Failover
+import IBSession
+import Logging
+import MarketData
+import MarketModel
+import RedisPublisher
+import ServiceLifecycle
+import TWSProtocol
+
+/// The worker: one IB session in, Redis out, Alpha Vantage when IB cannot deliver.
+///
+/// An actor so that the session's event stream, the failover checks, the option-window
+/// re-centring and the Alpha Vantage poller can all touch the same per-symbol state without
+/// locks. The hot path (a batch of ticks per socket read) is one actor turn per batch: ticks
+/// are merged per instrument and each changed instrument becomes one record for the
+/// publisher, which coalesces further and never blocks.
+public actor Worker: Service {
+    /// What the worker knows about one configured symbol.
+    struct SymbolState {
+        var spec: SymbolSpec
+        /// The qualified contract (conId, primary exchange) once IB resolved it.
+        var contract: Contract?
+        var hours: TradingHours = .unknown
+        var marketOpen: Bool?
+        var window: MarketData.OptionWindow?
+        var chainTradingClass = ""
+        var chainMultiplier = "100"
+        /// Options a chain lists but IB does not know (error 200 on qualification).
+        var missingOptions: Set<OptionKey> = []
+        var recentring = false
+        /// Why IB cannot serve it (bad symbol, no permission), for the status hash and log.
+        var problem: String?
+    }
+
+    let configuration: WorkerConfiguration
+    let logger: Logger
+    let session: GatewaySession
+    let publisher: Publisher
+    let metrics: RelayMetrics
+    let readiness: ReadinessState
+    let poller: AlphaVantagePoller<ContinuousClock>?
+    let nowMs: @Sendable () -> Int64
+
+    var book = MarketBook()
+    var engine: FailoverEngine
+    var symbols: [String: SymbolState] = [:]
+    /// Configuration order: underlyings first in this order when lines are short.
+    let order: [String]
+    /// Symbols served by Alpha Vantage: IB's ticks are merged but not written for them.
+    var failedOver: Set<String> = []
+    /// Symbols IB cannot serve while no Alpha Vantage key is configured (state `degraded`).
+    var unservable: Set<String> = []
+    var state = "starting"
+    var everConnected = false
+    var stopping = false
+    var lastTickMs: Int64?
+    var lastPublishMs: Int64?
+    var leftOut: String?
+    var lastPublisherStats = PublisherStats()
+
+    /// - Throws: when the Lua scripts cannot be read (an unrecoverable start-up error: exit 1).
+    public init(
+        configuration: WorkerConfiguration, logger: Logger, metrics: RelayMetrics = RelayMetrics(),
+        readiness: ReadinessState = ReadinessState(), nowMs: @escaping @Sendable () -> Int64 = WallClock.nowMs
+    ) throws {
+        self.configuration = configuration
+        self.logger = logger
+        self.metrics = metrics
+        self.readiness = readiness
+        self.nowMs = nowMs
+        self.publisher = try Publisher(configuration: configuration.publisher, logger: logger)
+        self.session = GatewaySession(configuration: configuration.gateway, logger: logger)
+        if let av = configuration.alphaVantage {
+            let client = AlphaVantageClient(configuration: av, logger: logger)
+            self.poller = AlphaVantagePoller(client: client, clock: ContinuousClock(), logger: logger)
+        } else {
+            self.poller = nil
+        }
+        var order: [String] = []
+        for spec in configuration.symbols where !order.contains(spec.symbol) {
+            order.append(spec.symbol)
+            symbols[spec.symbol] = SymbolState(spec: spec)
+        }
+        self.order = order
+        self.engine = FailoverEngine(symbols: order, policy: configuration.failover, nowMs: nowMs())
+    }
+
+    /// Runs until graceful shutdown (SIGTERM/SIGINT through the ServiceGroup) or cancellation,
+    /// then cancels market data, writes `stopped` and flushes Redis.
+    public func run() async throws {
+        publisher.start()
+        transition(to: "connecting", reason: "connecting to IB Gateway at \(configuration.gateway.host):\(configuration.gateway.port)")
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await self.session.run() }
+            group.addTask { await self.consumeSessionEvents() }
+            group.addTask { await self.setUpSymbols() }
+            group.addTask { await self.failoverLoop() }
+            group.addTask { await self.statusLoop() }
+            group.addTask { await self.recentreLoop() }
+            if let poller {
+                group.addTask { await poller.run { event in await self.handleAlphaVantage(event) } }
+            }
+            // Wait for the signal (or for our own cancellation), then stop every loop.
+            try? await gracefulShutdown()
+            self.beginStopping()
+            group.cancelAll()
+        }
+        await finishStopping()
+    }
+
+    func beginStopping() {
+        stopping = true
+        readiness.setStopping()
+        transition(to: "stopping", reason: "shutdown requested")
+    }
+
+    func finishStopping() async {
+        transition(to: "stopped", reason: "shut down cleanly")
+        if !(await publisher.flush(timeout: .seconds(3))) {
+            logger.warning("Redis did not take every pending write before shutdown")
+        }
+        publisher.stop()
+        logger.info("quote-relay stopped")
+    }
+}
+
+/// Wall-clock time for records and events (`updated_ms`, `ts_ms`).
+public enum WallClock {
+    @Sendable public static func nowMs() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

@@ -1,0 +1,45 @@
+import AlphaVantage
+import Failover
+import IBSession
+import RedisPublisher
+
+extension WorkerConfiguration {
+    /// Splits the validated file/env configuration into what each component takes.
+    public init(_ c: RelayConfiguration) {
+        let gateway = GatewayConfiguration(
+            host: c.ib.host, port: c.ib.port, clientId: Int32(c.ib.clientID),
+            clientIdPool: c.ib.clientIDPool.map { Int32($0) },
+            connectTimeout: c.ib.connectTimeout, heartbeatInterval: c.ib.heartbeatInterval,
+            reconnect: BackoffPolicy(initial: c.ib.reconnect.initialDelay, max: c.ib.reconnect.maxDelay, multiplier: c.ib.reconnect.multiplier),
+            connectivityLostGrace: c.ib.connectivityLostGrace,
+            marketDataType: c.ib.marketDataType.ibCode,
+            maxRequestsPerSecond: Double(c.ib.maxRequestsPerSecond))
+        let url = c.redis.url
+        let publisher = PublisherConfiguration(
+            url: RedisPublisher.RedisURL(host: url.host, port: url.port, user: url.username, password: url.password, database: url.database),
+            workerID: c.worker.id, keyPrefix: c.redis.keyPrefix,
+            quoteTTL: c.redis.quoteTTL, optionTTL: c.redis.optionTTL, chainTTL: c.redis.chainTTL,
+            streamEnabled: c.redis.streamEnabled, streamMaxLen: c.redis.streamMaxLength,
+            scriptsDirectory: c.redis.scriptsDirectory)
+        var alphaVantage: AlphaVantageConfiguration?
+        if let key = c.alphaVantage.apiKey, !key.isEmpty {
+            let entitlement: AlphaVantageConfiguration.Entitlement = switch c.alphaVantage.entitlement {
+            case .none: .none
+            case .delayed: .delayed
+            case .realtime: .realtime
+            }
+            alphaVantage = AlphaVantageConfiguration(
+                baseURL: c.alphaVantage.baseURL, apiKey: APIKey(key), entitlement: entitlement,
+                requestsPerMinute: c.alphaVantage.requestsPerMinute, requestsPerDay: c.alphaVantage.requestsPerDay,
+                bulkQuotes: c.alphaVantage.bulkQuotes, options: c.alphaVantage.options,
+                http: HTTPClientConfiguration(totalTimeout: c.alphaVantage.timeout))
+        }
+        self.init(
+            workerID: c.worker.id, gateway: gateway, publisher: publisher, alphaVantage: alphaVantage,
+            alphaVantageBulkQuotes: c.alphaVantage.bulkQuotes, alphaVantageOptions: c.alphaVantage.options,
+            failover: FailoverPolicy(
+                maxReconnectAttempts: c.failover.maxReconnectAttempts, staleness: c.failover.staleness,
+                checkInterval: c.failover.checkInterval, failbackStable: c.failover.failbackStable),
+            symbols: c.symbols, maxMarketDataLines: c.ib.maxMarketDataLines)
+    }
+}

@@ -1,0 +1,52 @@
+import AlphaVantage
+import Failover
+import IBSession
+import RedisPublisher
+
+/// Everything the worker needs, already validated and split per component. The YAML/env
+/// layer (`RelayConfiguration`) builds it; tests build it directly.
+public struct WorkerConfiguration: Sendable {
+    /// `worker.id`: names the status hash `P:worker:ID`.
+    public var workerID: String
+    public var gateway: GatewayConfiguration
+    public var publisher: PublisherConfiguration
+    /// nil: no Alpha Vantage failover (no key configured); failover then only marks data stale.
+    public var alphaVantage: AlphaVantageConfiguration?
+    public var alphaVantageBulkQuotes: Bool
+    public var alphaVantageOptions: Bool
+    public var failover: FailoverPolicy
+    public var symbols: [SymbolSpec]
+    /// `ib.max_market_data_lines` [100].
+    public var maxMarketDataLines: Int
+    /// How long a failover probe (snapshot request) may take [one check interval].
+    public var probeTimeout: Duration
+    /// How often option windows are re-centred on the underlying's price [5 s].
+    public var recentreInterval: Duration
+    /// Reported in the status hash.
+    public var version: String
+
+    public init(
+        workerID: String = "quote-relay-1", gateway: GatewayConfiguration, publisher: PublisherConfiguration,
+        alphaVantage: AlphaVantageConfiguration? = nil, alphaVantageBulkQuotes: Bool = false,
+        alphaVantageOptions: Bool = false, failover: FailoverPolicy = FailoverPolicy(), symbols: [SymbolSpec],
+        maxMarketDataLines: Int = 100, probeTimeout: Duration? = nil, recentreInterval: Duration = .seconds(5),
+        version: String = QuoteRelayVersion.current
+    ) {
+        self.workerID = workerID
+        self.gateway = gateway
+        self.publisher = publisher
+        self.alphaVantage = alphaVantage
+        self.alphaVantageBulkQuotes = alphaVantageBulkQuotes
+        self.alphaVantageOptions = alphaVantageOptions
+        self.failover = failover
+        self.symbols = symbols
+        self.maxMarketDataLines = maxMarketDataLines
+        self.probeTimeout = probeTimeout ?? .milliseconds(failover.probeTimeoutMs)
+        self.recentreInterval = recentreInterval
+        self.version = version
+    }
+}
+
+public enum QuoteRelayVersion {
+    public static let current = "0.1.0"
+}

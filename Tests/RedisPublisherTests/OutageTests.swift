@@ -1,0 +1,91 @@
+import Foundation
+import MarketModel
+import Testing
+@testable import RedisPublisher
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Redis going away and coming back, with our own redis-server child (SIGKILL, restart on the
+/// same port).
+@Suite("Publisher outages (own redis-server)")
+struct OutageTests {
+    @Test func aRestartInTheMiddleOfAStreamLosesNoFinalValue() async throws {
+        let server = try RedisServerProcess()
+        let prefix = TestRedis.uniquePrefix("restart")
+        let publisher = try TestRedis.publisher(try TestRedis.configuration(prefix: prefix, url: server.url))
+        publisher.start()
+        defer { publisher.stop() }
+        let symbols = (0..<200).map { "SYM\($0)" }
+        var round = 0
+        func publishRound() {
+            round += 1
+            for s in symbols { publisher.publish(Fixtures.quote(s, bid: Double(round), updatedMs: Int64(round))) }
+            publisher.publishEvent(#"{"type":"state","round":\#(round)}"#)
+        }
+        for _ in 0..<20 { publishRound() }
+        #expect(await publisher.flush(timeout: .seconds(20)))
+
+        server.kill()
+        // The producer keeps going while Redis is down; it never blocks.
+        for _ in 0..<20 { publishRound() }
+        #expect(await eventually { !publisher.stats.connected })
+        for _ in 0..<20 { publishRound() }
+        #expect(await eventually { publisher.stats.pendingKeys == symbols.count })
+
+        try server.restart()
+        for _ in 0..<20 { publishRound() }
+        #expect(await publisher.flush(timeout: .seconds(30)))
+
+        let redis = try TestRedis.connection(server.url)
+        let finals = try redis.pipeline(symbols.map { ["HMGET", "\(prefix):quote:\($0)", "bid", "updated_ms", "source"] })
+        let expected = RedisReply.array([.string("\(round)"), .string("\(round)"), .string("ib")])
+        #expect(finals.allSatisfy { $0 == expected })
+        #expect(try redis.command(["ZCARD", "\(prefix):updated"]) == .integer(Int64(symbols.count)))
+        let stats = publisher.stats
+        #expect(stats.reconnects == 1)
+        #expect(stats.connected)
+        #expect(stats.pendingKeys == 0)
+        #expect(stats.writeErrors == 0)
+    }
+
+    @Test func redisDownAtStartIsRetriedUntilItAppears() async throws {
+        let port = try RedisServerProcess.freePort()
+        let prefix = TestRedis.uniquePrefix("late")
+        let publisher = try TestRedis.publisher(try TestRedis.configuration(prefix: prefix, url: RedisURL(host: "127.0.0.1", port: port)))
+        publisher.start()
+        defer { publisher.stop() }
+        publisher.publish(Fixtures.quote("AAPL", bid: 1))
+        publisher.setStatus([("state", "starting")], ttl: .seconds(30))
+        #expect(await eventually { publisher.stats.connectFailures >= 2 })
+        #expect(await publisher.flush(timeout: .milliseconds(50)) == false)
+        #expect(publisher.stats.lastError?.hasPrefix("connectFailed") == true)
+        publisher.publish(Fixtures.quote("AAPL", bid: 2))
+
+        let server = try RedisServerProcess(port: port)
+        #expect(await publisher.flush(timeout: .seconds(20)))
+        let redis = try TestRedis.connection(server.url)
+        #expect(try redis.command(["HGET", "\(prefix):quote:AAPL", "bid"]) == .string("2"))
+        #expect(try redis.command(["HGET", "\(prefix):quote:AAPL", "seq"]) == .string("1"))
+        #expect(try redis.hgetall("\(prefix):worker:w1") == ["state": "starting"])
+        #expect(publisher.stats.reconnects == 0)  // the first successful connect is not a reconnect
+    }
+
+    @Test func stopEndsRunAndFailsPendingWork() async throws {
+        let port = try RedisServerProcess.freePort()
+        let publisher = try TestRedis.publisher(try TestRedis.configuration(prefix: "x", url: RedisURL(host: "127.0.0.1", port: port)))
+        async let finished: Void = publisher.run()
+        publisher.publish(Fixtures.quote("AAPL"))
+        #expect(await eventually { publisher.stats.connectFailures >= 1 })
+        publisher.stop()
+        await finished
+        #expect(await publisher.flush(timeout: .seconds(1)) == false)
+        do {
+            _ = try await publisher.checkStaleness(thresholdMs: 1)
+            Issue.record("a stopped publisher ran a check")
+        } catch let error as RedisError {
+            #expect(error.code == .stopped)
+        }
+    }
+}

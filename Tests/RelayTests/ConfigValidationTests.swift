@@ -1,0 +1,193 @@
+import Testing
+@testable import Relay
+
+@Suite("Configuration validation")
+struct ConfigValidationTests {
+    func problems(_ yaml: String, env: [String: String] = [:]) -> [String] {
+        let report = ConfigurationLoader.load(yaml: yaml, environment: env)
+        #expect((report.configuration == nil) == !report.problems.isEmpty)
+        return report.problems.map(\.description)
+    }
+
+    @Test func everyProblemIsReportedAtOnce() {
+        let yaml = """
+            worker:
+              id: ""
+            ib:
+              port: 70000
+              client_id: abc
+              connect_timeout_seconds: 0
+              market_data_type: realtime
+              reconnect:
+                initial_delay_ms: 1000
+                max_delay_ms: 500
+                multiplier: 0.5
+            redis:
+              url: http://localhost:6379
+              quote_ttl_seconds: 1.5
+              stream:
+                enabled: maybe
+            symbols: []
+            failover:
+              max_reconnect_attempts: 0
+            alphavantage:
+              base_url: ftp://example.com
+              requests_per_minute: 10
+              requests_per_day: 5
+              entitlement: gold
+            http:
+              listen: localhost
+            log:
+              level: loud
+              format: xml
+            """
+        #expect(problems(yaml) == [
+            "worker.id = \"\" (from file): must not be empty",
+            "ib.port = \"70000\" (from file): must be between 1 and 65535",
+            "ib.client_id = \"abc\" (from file): expected a whole number",
+            "ib.connect_timeout_seconds = \"0\" (from file): must be a positive number of seconds",
+            "ib.market_data_type = \"realtime\" (from file): must be one of live|frozen|delayed|delayed_frozen",
+            "ib.reconnect.multiplier = \"0.5\" (from file): must be at least 1",
+            "ib.reconnect.max_delay_ms = \"500\" (from file): must be at least ib.reconnect.initial_delay_ms (1000)",
+            "redis.url = \"http://localhost:6379\" (from file): scheme must be redis://, not http://",
+            "redis.quote_ttl_seconds = \"1.5\" (from file): must be a whole number of seconds (Redis TTLs are whole seconds)",
+            "redis.stream.enabled = \"maybe\" (from file): expected true or false",
+            "symbols (from file): at least one symbol is required",
+            "failover.max_reconnect_attempts = \"0\" (from file): must be at least 1",
+            "alphavantage.base_url = \"ftp://example.com\" (from file): must start with http:// or https://",
+            "alphavantage.requests_per_day = \"5\" (from file): must be at least alphavantage.requests_per_minute (10)",
+            "alphavantage.entitlement = \"gold\" (from file): must be one of none|delayed|realtime",
+            "http.listen = \"localhost\" (from file): expected host:port, e.g. 127.0.0.1:9464",
+            "log.level = \"loud\" (from file): must be one of trace|debug|info|notice|warning|error|critical",
+            "log.format = \"xml\" (from file): must be one of text|json",
+        ])
+    }
+
+    @Test func environmentProblemsNameTheVariable() {
+        #expect(problems("symbols: [AAPL]\n", env: ["IB_PORT": "0", "FAILOVER_STALENESS_SECONDS": "soon"]) == [
+            "ib.port = \"0\" (from env IB_PORT): must be between 1 and 65535",
+            "failover.staleness_seconds = \"soon\" (from env FAILOVER_STALENESS_SECONDS): expected a number of seconds",
+        ])
+    }
+
+    @Test func aListWhereAValueBelongsIsAProblem() {
+        #expect(problems("ib:\n  port: [1, 2]\nsymbols: [AAPL]\n") == [
+            "ib.port (from file): expected a single value, got a list",
+        ])
+    }
+
+    @Test func aMapWhereAValueBelongsIsAProblem() {
+        #expect(problems("ib:\n  host: {a: 1}\nsymbols: [AAPL]\n") == ["ib.host (from file): expected a value, got a map"])
+    }
+
+    @Test func symbolEntriesAreCheckedField_by_field() {
+        let yaml = """
+            symbols:
+              - "AA:PL"
+              - symbol: EURUSD
+                sec_type: CASH
+                currency: EURO
+                options: {expirations: 0, strikes_around_atm: 99}
+              - sec_type: STK
+              - symbol: ES
+                sec_type: FUT
+                options: true
+              - AAPL
+              - AAPL
+            """
+        #expect(problems(yaml) == [
+            "symbols[0] = \"AA:PL\" (from file): symbol may contain only letters, digits, space, '.', '-', '/', '^'",
+            "symbols[1].currency = \"EURO\" (from file): must be a three-letter currency code such as USD",
+            "symbols[1].options.expirations = \"0\" (from file): must be a whole number between 1 and 24",
+            "symbols[1].options.strikes_around_atm = \"99\" (from file): must be a whole number between 1 and 50",
+            "symbols[1].options (from file): option chains are followed only for sec_type STK or IND, not CASH",
+            "symbols[2].symbol (from file): is required in a map entry",
+            "symbols[3].options (from file): option chains are followed only for sec_type STK or IND, not FUT",
+            "symbols = \"AAPL\" (from file): symbol AAPL is listed twice (its Redis keys would collide)",
+        ])
+    }
+
+    @Test func clientIDPoolMustNotRepeat() {
+        #expect(problems("ib:\n  client_id: 5\n  client_id_pool: [6, 5, 6, x]\nsymbols: [A]\n") == [
+            "ib.client_id_pool = \"5\" (from file): client id 5 appears twice (ib.client_id and the pool must all differ)",
+            "ib.client_id_pool = \"6\" (from file): client id 6 appears twice (ib.client_id and the pool must all differ)",
+            "ib.client_id_pool = \"x\" (from file): every client id must be a whole number between 0 and 2147483647",
+        ])
+    }
+
+    @Test func secretsNeverAppearInProblemsOrSettings() throws {
+        let env = ["REDIS_URL": "rediss://user:hunter2@h:1/0", "ALPHAVANTAGE_API_KEY": "SUPERSECRET"]
+        let report = ConfigurationLoader.load(yaml: "symbols: [AAPL]\n", environment: env)
+        let text = report.problems.map(\.description).joined() + report.renderedSettings()
+        #expect(!text.contains("hunter2"))
+        #expect(!text.contains("SUPERSECRET"))
+        #expect(report.problems.map(\.description) == [
+            "redis.url = \"rediss://user:***@h:1/0\" (from env REDIS_URL): TLS (rediss://) is not supported; use redis://",
+        ])
+        let good = ConfigurationLoader.load(yaml: "symbols: [AAPL]\n", environment: ["REDIS_URL": "redis://u:hunter2@h:1/0", "ALPHAVANTAGE_API_KEY": "SUPERSECRET"])
+        let lines = good.renderedSettings().split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }
+        #expect(lines.contains("redis.url = redis://u:***@h:1/0 (env REDIS_URL)"))
+        #expect(lines.contains("alphavantage.api_key = *** (env ALPHAVANTAGE_API_KEY)"))
+        #expect(!good.renderedSettings().contains("hunter2"))
+        #expect(!good.renderedSettings().contains("SUPERSECRET"))
+    }
+
+    @Test func warningsForValidButDoubtfulSettings() {
+        let yaml = """
+            ib:
+              max_market_data_lines: 10
+            failover:
+              staleness_seconds: 2
+              check_interval_seconds: 5
+            symbols:
+              - symbol: SPY
+                options: {expirations: 2, strikes_around_atm: 5}
+            """
+        let report = ConfigurationLoader.load(yaml: yaml, environment: [:])
+        #expect(report.isValid)
+        #expect(report.warnings == [
+            "failover.check_interval_seconds is longer than failover.staleness_seconds: staleness is noticed late",
+            "alphavantage.api_key is not set (ALPHAVANTAGE_API_KEY): failover to Alpha Vantage will be refused by the service",
+            "symbols want 45 market data lines but ib.max_market_data_lines is 10: the farthest option strikes will not be subscribed",
+        ])
+    }
+
+    @Test(arguments: [
+        ("redis://127.0.0.1:6379/0", RedisURL(host: "127.0.0.1", port: 6379, database: 0)),
+        ("redis://localhost", RedisURL(host: "localhost")),
+        ("redis://:pw@h:6380/3", RedisURL(password: "pw", host: "h", port: 6380, database: 3)),
+        ("redis://user:p@ss@h/1", RedisURL(username: "user", password: "p@ss", host: "h", database: 1)),
+        ("redis://token@h", RedisURL(password: "token", host: "h")),
+        ("redis://[::1]:7000", RedisURL(host: "::1", port: 7000)),
+    ])
+    func redisURLsParse(text: String, expected: RedisURL) throws {
+        #expect(try RedisURL.parse(text).get() == expected)
+    }
+
+    @Test(arguments: [
+        ("localhost:6379", "must look like redis://[user:password@]host:port/db"),
+        ("redis://", "host is missing"),
+        ("redis://h:0", "port must be 1-65535, got 0"),
+        ("redis://h:x", "port must be a number, got 'x'"),
+        ("redis://h/db", "database must be a number >= 0, got 'db'"),
+    ])
+    func badRedisURLsAreExplained(text: String, reason: String) {
+        #expect(throws: RedisURLError(reason)) { try RedisURL.parse(text).get() }
+    }
+
+    @Test func redisURLRedaction() {
+        #expect(RedisURL(username: "u", password: "x", host: "h").redacted == "redis://u:***@h:6379/0")
+        #expect(RedisURL(password: "x", host: "h").description == "redis://:***@h:6379/0")
+        #expect(Redaction.redactURL("redis://bare@h:1") == "redis://***@h:1")
+        #expect(Redaction.redactURL("https://x/query?function=GLOBAL_QUOTE&apikey=K123") == "https://x/query?function=GLOBAL_QUOTE&apikey=***")
+    }
+
+    @Test func shippedConfigFilesAreValid() throws {
+        let root = try #require(RepositoryRoot.path)
+        for name in ["quote-relay.yaml", "demo.yaml"] {
+            let report = ConfigurationLoader.load(filePath: "\(root)/config/\(name)", environment: ["ALPHAVANTAGE_API_KEY": "k"])
+            #expect(report.problems.isEmpty, "\(name): \(report.problems)")
+            #expect(report.warnings.isEmpty, "\(name): \(report.warnings)")
+        }
+    }
+}

@@ -1,0 +1,191 @@
+import Foundation
+import MarketModel
+import Relay
+import Simulators
+import Testing
+
+/// The worker end to end: IB Gateway simulator -> worker -> real Redis (and the Alpha Vantage
+/// simulator for failover). Thresholds are seconds, not minutes: they are configuration.
+@Suite(.serialized)
+struct WorkerIntegrationTests {
+    static let priceFields: [Int32: String] = [1: "bid", 2: "ask", 4: "last", 6: "high", 7: "low", 9: "close", 14: "open"]
+    static let sizeFields: [Int32: String] = [0: "bid_size", 3: "ask_size", 5: "last_size", 8: "volume"]
+
+    @Test func redisEqualsWhatTheGatewaySentAndStopsCleanly() async throws {
+        let h = try await WorkerHarness.start()
+        #expect(await h.wait(.seconds(10)) { h.hash("quote:AAPL")["bid"] != nil && h.hash("quote:MSFT")["last"] != nil })
+        try await Task.sleep(for: .seconds(1))
+        #expect(await h.ib.control("stall").hasPrefix("OK"))
+        try await Task.sleep(for: .milliseconds(500))  // in-flight ticks land, the publisher drains
+        for symbol in ["AAPL", "MSFT"] {
+            let sub = try #require(await h.stockSubscription(symbol))
+            let sent = await h.ib.sentTicks(clientId: sub.clientId, reqId: sub.reqId)
+            let hash = h.hash("quote:\(symbol)")
+            #expect(hash["source"] == "ib")
+            #expect(hash["data_type"] == "live")
+            #expect(hash["stale"] == "0")
+            for (tickType, values) in sent {
+                guard let last = values.last else { continue }
+                switch last {
+                case .price(let p):
+                    guard let field = Self.priceFields[tickType] else { continue }
+                    #expect(hash[field] == p.flatMap(DecimalFormat.string), "\(symbol) \(field)")
+                case .size(let s):
+                    guard let field = Self.sizeFields[tickType] else { continue }
+                    if field == "bid_size" && hash["bid"] == nil || field == "ask_size" && hash["ask"] == nil { continue }
+                    #expect(hash[field] == DecimalFormat.string(s), "\(symbol) \(field)")
+                case .string(let text) where tickType == 45:
+                    #expect(hash["last_trade_ms"] == Int64(text).map { String($0 * 1000) })
+                default: continue
+                }
+            }
+        }
+        // Nothing that IB uses as "unset" reaches Redis, and every number is plain decimal.
+        for key in h.keys("quote:*") {
+            for (field, value) in h.hash(String(key.dropFirst(h.prefix.count + 1))) {
+                #expect(!value.isEmpty && value != "-1" && !value.contains("E") && !value.contains("e+") && value != "2147483647", "\(key) \(field)=\(value)")
+            }
+        }
+        let seqBefore = Int(h.hash("quote:AAPL")["seq"] ?? "0") ?? 0
+        #expect(seqBefore > 1)
+        try await h.stop()
+        let status = h.status()
+        #expect(status["state"] == "stopped")
+        #expect(status["source"] == "ib")
+    }
+
+    @Test func optionChainWindowAndGreeks() async throws {
+        var o = WorkerHarness.Options()
+        o.symbols = [SymbolSpec(symbol: "SPY", options: .init(expirations: 1, strikesAroundATM: 2))]
+        let h = try await WorkerHarness.start(o)
+        defer { Task { try? await h.stop() } }
+        #expect(await h.wait(.seconds(15)) { h.keys("option:SPY:*").count == 10 })
+        let chain = h.hash("chain:SPY")
+        #expect(chain["source"] == "ib")
+        #expect(chain["trading_class"] == "SPY")
+        let expirations = (chain["expirations"] ?? "").split(separator: ",").map(String.init)
+        #expect(expirations == expirations.sorted() && !expirations.isEmpty)
+        #expect(await h.wait(.seconds(10)) {
+            h.keys("option:SPY:*").allSatisfy { key in
+                let fields = h.hash(String(key.dropFirst(h.prefix.count + 1)))
+                return fields["delta"] != nil && fields["gamma"] != nil && fields["iv"] != nil && fields["und_price"] != nil
+            }
+        })
+        let keys = h.keys("option:SPY:*")
+        let first = try #require(keys.first)
+        let fields = h.hash(String(first.dropFirst(h.prefix.count + 1)))
+        #expect(fields["right"] == "C" || fields["right"] == "P")
+        #expect(fields["con_id"] != nil)
+        #expect(fields["expiry"] == expirations.first)
+        #expect(keys.allSatisfy { $0.contains(":\(expirations[0]):") })
+        // Calls and puts on the same 5 strikes.
+        #expect(Set(keys.map { $0.split(separator: ":").last! }) == ["C", "P"])
+        try await h.stop()
+    }
+
+    @Test func lineBudgetLeavesOutFartherOptionsAndSaysSo() async throws {
+        var o = WorkerHarness.Options()
+        o.symbols = [SymbolSpec(symbol: "AAPL"), SymbolSpec(symbol: "SPY", options: .init(expirations: 1, strikesAroundATM: 2))]
+        o.maxLines = 6
+        let h = try await WorkerHarness.start(o)
+        #expect(await h.wait(.seconds(15)) { h.keys("option:SPY:*").count == 4 })
+        try await Task.sleep(for: .seconds(1))
+        let subs = await h.ib.subscriptions().filter { $0.clientId == 5 }
+        #expect(subs.count == 6)
+        #expect(h.keys("option:SPY:*").count == 4)
+        #expect(await h.wait(.seconds(3)) { h.status()["lines_left_out"] != nil })
+        try await h.stop()
+    }
+
+    @Test func unknownSymbolIsReportedWhileOthersFlow() async throws {
+        var o = WorkerHarness.Options()
+        o.symbols = [SymbolSpec(symbol: "NOPE"), SymbolSpec(symbol: "AAPL")]
+        let h = try await WorkerHarness.start(o)
+        #expect(await h.wait(.seconds(10)) { h.hash("quote:AAPL")["last"] != nil })
+        #expect(await h.wait(.seconds(5)) { (h.status()["problems"] ?? "").contains("NOPE") })
+        #expect(h.hash("quote:NOPE").isEmpty)
+        #expect(h.status()["state"] == "connected")
+        try await h.stop()
+    }
+
+    @Test func stalledGatewayFailsOverToAlphaVantageAndBack() async throws {
+        var o = WorkerHarness.Options()
+        o.withAlphaVantage = true
+        o.staleness = .seconds(2)
+        o.checkInterval = .milliseconds(500)
+        o.failbackStable = .seconds(2)
+        let h = try await WorkerHarness.start(o)
+        #expect(await h.wait(.seconds(10)) { h.hash("quote:AAPL")["bid"] != nil })
+        let stalledAt = ContinuousClock.now
+        #expect(await h.ib.control("stall").hasPrefix("OK"))
+        let failedOver = await h.wait(.seconds(10)) { h.hash("quote:AAPL")["source"] == "alphavantage" }
+        #expect(failedOver)
+        let failoverTime = ContinuousClock.now - stalledAt
+        // staleness + one check interval + a probe timeout, with slack for a loaded machine.
+        #expect(failoverTime < .seconds(6), "failover took \(failoverTime)")
+        let av = h.hash("quote:AAPL")
+        #expect(av["data_type"] == "alphavantage_realtime")
+        #expect(av["bid_size"] == nil, "IB-only fields are removed on the source switch")
+        #expect(av["last"] != nil)
+        let status = h.status()
+        #expect(status["state"] == "failover")
+        #expect((status["failover_reason"] ?? "").contains("probe"))
+        #expect(status["failover_since_ms"] != nil)
+
+        let resumedAt = ContinuousClock.now
+        #expect(await h.ib.control("resume").hasPrefix("OK"))
+        #expect(await h.wait(.seconds(15)) { h.hash("quote:AAPL")["source"] == "ib" })
+        let failbackTime = ContinuousClock.now - resumedAt
+        #expect(failbackTime >= .seconds(2), "failback must wait for the stable period")
+        #expect(await h.wait(.seconds(3)) { h.status()["state"] == "connected" })
+        #expect(h.hash("quote:AAPL")["data_type"] == "live")
+        print("measured: stall -> failover \(failoverTime), resume -> failback \(failbackTime)")
+        try await h.stop()
+    }
+
+    @Test func quietGatewayDoesNotFailOver() async throws {
+        var o = WorkerHarness.Options()
+        o.withAlphaVantage = true
+        o.staleness = .seconds(1)
+        o.checkInterval = .milliseconds(300)
+        let h = try await WorkerHarness.start(o)
+        #expect(await h.wait(.seconds(10)) { h.hash("quote:AAPL")["bid"] != nil })
+        #expect(await h.ib.control("quiet").hasPrefix("OK"))
+        let before = Int64(h.hash("quote:AAPL")["updated_ms"] ?? "0") ?? 0
+        try await Task.sleep(for: .seconds(4))
+        let after = h.hash("quote:AAPL")
+        #expect(after["source"] == "ib", "a quiet symbol whose probe answers is not a failure")
+        #expect((Int64(after["updated_ms"] ?? "0") ?? 0) > before, "the answered probe refreshes updated_ms")
+        #expect(h.status()["state"] == "connected")
+        try await h.stop()
+    }
+
+    @Test func refusedConnectionsBeyondTheRetryLimitFailOver() async throws {
+        var o = WorkerHarness.Options()
+        o.withAlphaVantage = true
+        o.initialCommands = ["refuse 60"]
+        o.maxReconnectAttempts = 2
+        let h = try await WorkerHarness.start(o)
+        #expect(await h.wait(.seconds(10)) { h.hash("quote:AAPL")["source"] == "alphavantage" })
+        let status = h.status()
+        #expect(status["state"] == "failover")
+        #expect((status["failover_reason"] ?? "").contains("consecutive"))
+        #expect(Int(status["reconnect_attempts"] ?? "0") ?? 0 >= 2)
+        try await h.stop()
+    }
+
+    @Test func farmOutageWithoutAlphaVantageFlagsStale() async throws {
+        var o = WorkerHarness.Options()
+        o.staleness = .seconds(1)
+        o.checkInterval = .milliseconds(300)
+        let h = try await WorkerHarness.start(o)
+        #expect(await h.wait(.seconds(10)) { h.hash("quote:AAPL")["bid"] != nil })
+        #expect(await h.ib.control("farm-down usfarm").hasPrefix("OK"))
+        #expect(await h.wait(.seconds(8)) { h.hash("quote:AAPL")["stale"] == "1" })
+        #expect(h.hash("quote:AAPL")["source"] == "ib", "without an Alpha Vantage key the data stays IB's, flagged stale")
+        #expect(await h.wait(.seconds(3)) { h.status()["state"] == "degraded" })
+        #expect(await h.ib.control("farm-up usfarm").hasPrefix("OK"))
+        #expect(await h.wait(.seconds(8)) { h.hash("quote:AAPL")["stale"] == "0" })
+        try await h.stop()
+    }
+}
