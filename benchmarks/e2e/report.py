@@ -165,7 +165,8 @@ def main():
 
     w("## Machine")
     w("")
-    for k in ("cpu", "nproc", "kernel", "memory", "swift", "redis", "python", "peer_packages"):
+    for k in ("cpu", "nproc", "kernel", "memory", "swift", "redis", "python", "peer_packages", "load_before",
+              "load_after"):
         if machine.get(k):
             w(f"- {k}: {machine[k]}")
     w("")

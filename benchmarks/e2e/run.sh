@@ -52,6 +52,8 @@ venv=benchmarks/e2e/.venv
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/pip" install -q --disable-pip-version-check -r benchmarks/e2e/requirements-peer.txt
 
+# Other work on the machine shows up in latency: the load average goes into the report.
+export BENCH_LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 redis_port=$(free_port)
 start_redis "$redis_port" "$work"
 redis_pid=$(cat "$work/redis-$redis_port.pid")
@@ -81,11 +83,14 @@ def sh(cmd):
         return ""
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
 mem = next((l.split(":", 1)[1].strip() for l in open("/proc/meminfo") if l.startswith("MemTotal")), "?")
+load = open("/proc/loadavg").read().split()[:3]
 facts = {
     "cpu": cpu, "nproc": os.cpu_count(), "kernel": platform.release(), "memory": mem,
     "swift": sh("swift --version 2>&1 | head -n 1"),
     "redis": sh("redis-server --version"),
     "python": platform.python_version(),
+    "load_before": os.environ.get("BENCH_LOAD_BEFORE", "?"),
+    "load_after": " ".join(load),
     "peer_packages": ", ".join(l for l in sh(f"{sys.argv[2]}/bin/pip freeze").splitlines()
                                if l.split("==")[0].lower() in ("ib_async", "ib-async", "redis", "hiredis")),
 }
