@@ -55,3 +55,31 @@ struct BenchSupportTests {
         #expect(yaml.contains("  - symbol: AAPL\n    options:\n      expirations: 2\n      strikes_around_atm: 3\n  - MSFT\n  - SPY\n"))
     }
 }
+
+@Suite("Run verdict")
+struct RunVerdictTests {
+    func result(offered: Double, absorbed: Double, backlog: UInt64) -> RunResult {
+        var r = RunResult(target: "t", rate: "r", status: "")
+        r.offeredUpdatesPerSecond = offered
+        r.absorbedUpdatesPerSecond = absorbed
+        r.backlogAtEnd = backlog
+        return r
+    }
+
+    @Test func keepingUpIsOk() {
+        #expect(BenchmarkRunner.verdict(rate: .perSecond(10_000), result: result(offered: 9_990, absorbed: 9_995, backlog: 120)) == "ok")
+    }
+
+    @Test func fallingBehindIsSaturated() {
+        #expect(BenchmarkRunner.verdict(rate: .perSecond(10_000), result: result(offered: 10_000, absorbed: 8_000, backlog: 0)) == "saturated")
+        // Absorbing the warm-up's backlog can look like keeping up; the queue at the end says otherwise.
+        #expect(BenchmarkRunner.verdict(rate: .max, result: result(offered: 30_000, absorbed: 31_000, backlog: 21_000)) == "saturated")
+        #expect(BenchmarkRunner.verdict(rate: .max, result: result(offered: 30_000, absorbed: 30_000, backlog: 5_000)) == "ok")
+    }
+
+    @Test func aRateTheSimulatorMissedIsSaid() {
+        #expect(
+            BenchmarkRunner.verdict(rate: .perSecond(100_000), result: result(offered: 24_000, absorbed: 30_000, backlog: 21_000))
+                == "saturated; simulator offered 24% of the rate")
+    }
+}
