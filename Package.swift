@@ -137,7 +137,7 @@ let package = Package(
         // a pub/sub subscriber on the same clock, the worker and the peer as child processes.
         .target(
             name: "BenchE2E",
-            dependencies: ["Simulators", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Simulators", "TWSProtocol", .product(name: "Logging", package: "swift-log")],
             path: "benchmarks/e2e/Sources/BenchE2E",
             swiftSettings: swiftSettings
         ),

@@ -26,6 +26,8 @@ public struct BenchConfiguration: Sendable {
     public var memoryReadyTimeoutSeconds: Double = 300
     public var memoryWarmupSeconds: Double = 10
     public var memoryRate = 1000
+    /// Also flood a null client, to state the simulator's own ceiling next to the targets.
+    public var measureSimulatorCeiling = true
 
     public init(redisPort: Int, workerBinary: String, luaDir: String, peerPython: String, peerScript: String, workDir: String) {
         self.redisPort = redisPort
@@ -95,6 +97,9 @@ public final class BenchmarkRunner: Sendable {
                 if result.status.hasPrefix("failed: start") { break }
             }
         }
+        if configuration.measureSimulatorCeiling {
+            report.runs.append(await measureSimulatorCeiling(simPort: simPort))
+        }
         if let load = configuration.memoryLoad, configuration.targets.contains(.quoteRelay) {
             report.memory.append(await measureMemory(load: load, simPort: simPort))
         }
@@ -139,7 +144,7 @@ public final class BenchmarkRunner: Sendable {
         case .perSecond(let n):
             _ = await simulator.control("rate \(n)")
         case .max:
-            flood = Task { await self.flood(until: windowEnd, subscriber: subscriber) }
+            flood = Task { await self.flood(until: windowEnd) { subscriber.deliveredSequence } }
         }
         try? await Task.sleep(until: warmupEnd)
 
@@ -228,17 +233,69 @@ public final class BenchmarkRunner: Sendable {
     /// "max": keeps `floodWindow` updates in flight between the simulator and the
     /// subscriber, so the rate is what the slowest stage sustains and no queue grows without
     /// bound (an open-loop flood would only measure the simulator's socket buffers).
-    func flood(until deadline: ContinuousClock.Instant, subscriber: PubSubSubscriber) async {
+    func flood(until deadline: ContinuousClock.Instant, delivered: @Sendable () -> UInt64) async {
         let window = UInt64(configuration.floodWindow)
         while ContinuousClock.now < deadline && !Task.isCancelled {
             let issued = stamps.lastIssued
-            let inFlight = issued - min(issued, subscriber.deliveredSequence)
+            let inFlight = issued - min(issued, delivered())
             if inFlight < window {
                 _ = await simulator.control("flood \(min(window - inFlight, 2000))")
             } else {
                 try? await Task.sleep(for: .microseconds(500))
             }
         }
+    }
+
+    // MARK: The harness' own ceiling
+
+    /// The closed-loop flood against `NullTWSClient`: how many updates per second the
+    /// simulator can produce and write on this machine when the consumer costs nothing.
+    func measureSimulatorCeiling(simPort: Int) async -> RunResult {
+        var result = RunResult(target: "simulator → null client", rate: TargetRate.max.description, status: "ok")
+        _ = await simulator.control("rate 0")
+        let client: NullTWSClient
+        do {
+            client = try NullTWSClient(port: simPort, clientId: 7, symbols: symbols)
+            let deadline = ContinuousClock.now + .seconds(30)
+            while await simulator.subscriptions().count < symbols.count {
+                guard ContinuousClock.now < deadline else { throw BenchError("subscriptions not live within 30 s") }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        } catch {
+            result.status = "failed: start: \(error)"
+            return result
+        }
+        let warmupEnd = ContinuousClock.now + .seconds(configuration.warmupSeconds)
+        let windowEnd = warmupEnd + .seconds(configuration.windowSeconds)
+        let flood = Task { await self.flood(until: windowEnd) { client.deliveredSequence } }
+        try? await Task.sleep(until: warmupEnd)
+        let meter = CPUMeter(sources: [CPUMeter.Source(pid: getpid())])
+        let startIssued = stamps.lastIssued
+        let startBytes = client.bytesRead
+        let started = ContinuousClock.now
+        let startTicks = await simulator.counters().ticksSent
+        let startTicksIssued = stamps.lastIssued
+        try? await Task.sleep(until: windowEnd)
+        let endIssued = stamps.lastIssued
+        let endBytes = client.bytesRead
+        let elapsed = ContinuousClock.now - started
+        let cpu = meter.percent()
+        let endTicks = await simulator.counters().ticksSent
+        let endTicksIssued = stamps.lastIssued
+        flood.cancel()
+        await flood.value
+        await client.stop()
+        await waitForNoClients()
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        result.windowSeconds = seconds
+        result.offeredUpdatesPerSecond = Double(endIssued - startIssued) / seconds
+        let ticksPerUpdate = endTicksIssued > startTicksIssued
+            ? Double(endTicks - startTicks) / Double(endTicksIssued - startTicksIssued) : 0
+        result.offeredTickMessagesPerSecond = result.offeredUpdatesPerSecond * ticksPerUpdate
+        result.absorbedUpdatesPerSecond = result.offeredUpdatesPerSecond
+        result.deliveredPayloadBytesPerSecond = Double(endBytes - startBytes) / seconds
+        result.benchProcessCPU = cpu[CPUMeter.Source(pid: getpid())]
+        return result
     }
 
     // MARK: Memory

@@ -83,3 +83,24 @@ struct RunVerdictTests {
                 == "saturated; simulator offered 24% of the rate")
     }
 }
+
+@Suite("NullTWSClient frame scan")
+struct NullClientScanTests {
+    func frame(_ fields: [String]) -> [UInt8] {
+        var payload: [UInt8] = []
+        for f in fields { payload += Array(f.utf8) + [0] }
+        let n = payload.count
+        return [UInt8(n >> 24 & 0xFF), UInt8(n >> 16 & 0xFF), UInt8(n >> 8 & 0xFF), UInt8(n & 0xFF)] + payload
+    }
+
+    /// Only TICK_SIZE with tick type 8 counts; a partial frame is left for the next read.
+    @Test func volumeTicksOnlyAndWholeFramesOnly() {
+        let stream = frame(["2", "6", "1", "8", "1234"]) + frame(["2", "6", "2", "0", "99999"])
+            + frame(["1", "6", "1", "1", "190.5", "100", "0"]) + frame(["2", "6", "3", "8", "77"])
+        let partial = frame(["2", "6", "1", "8", "5000"])
+        let all = stream + partial.prefix(7)
+        let (consumed, highest) = all.withUnsafeBufferPointer { NullTWSClient.scan($0, count: all.count) }
+        #expect(consumed == stream.count)
+        #expect(highest == 1234)
+    }
+}
