@@ -42,7 +42,7 @@ public final class PubSubSubscriber: Sendable {
         thread.start()
         let deadline = ContinuousClock.now + timeout
         while !subscribed.load(ordering: .acquiring) {
-            if let failure = failure.withLock({ $0 }) { throw BenchError("subscriber: \(failure)") }
+            if let failure = error { throw BenchError("subscriber: \(failure)") }
             guard ContinuousClock.now < deadline else { throw BenchError("subscriber: no PSUBSCRIBE confirmation within \(timeout)") }
             try await Task.sleep(for: .milliseconds(5))
         }
@@ -57,13 +57,22 @@ public final class PubSubSubscriber: Sendable {
         }
     }
 
-    public var counters: DeliveryTracker.Counters { tracker.withLock { $0.counters } }
+    // The lock-taking accessors are @inline(never): inlined into an async caller, Mutex on
+    // Linux can pair another thread's id (a C thread-local read before an `await`) with this
+    // thread's unlock and trap. See ReadinessState.swift.
+    public var counters: DeliveryTracker.Counters {
+        @inline(never) get { tracker.withLock { $0.counters } }
+    }
     /// The highest sequence number delivered, without taking the lock.
     public var deliveredSequence: UInt64 { maxSequence.load(ordering: .relaxed) }
     public var readerThreadId: Int32? { let id = threadId.load(ordering: .relaxed); return id > 0 ? id : nil }
-    public var error: String? { failure.withLock { $0 } }
+    public var error: String? {
+        @inline(never) get { failure.withLock { $0 } }
+    }
 
+    @inline(never)
     public func beginWindow(afterSequence: UInt64) { tracker.withLock { $0.beginWindow(afterSequence: afterSequence) } }
+    @inline(never)
     public func endWindow() -> (samples: [UInt64], dropped: Int) {
         tracker.withLock { t in
             let dropped = t.droppedSamples
