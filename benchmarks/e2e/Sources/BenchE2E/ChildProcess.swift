@@ -31,7 +31,17 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     public var pid: Int32 { process.processIdentifier }
-    public var isRunning: Bool { process.isRunning }
+    /// Alive as the kernel sees it (signal 0 reaches it and it is not a zombie): one run judged
+    /// the worker gone while its log shows it running until it was stopped, so liveness no
+    /// longer depends on Foundation's reaper.
+    public var isRunning: Bool {
+        guard process.processIdentifier > 0, kill(pid, 0) == 0 else { return false }
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return false }
+        let state = stat[stat.index(after: close)...].dropFirst().first
+        return state != "Z" && state != "X"
+    }
 
     /// The last `lines` lines of the log, for error messages.
     public func logTail(lines: Int = 15) -> String {
@@ -43,7 +53,7 @@ public final class ChildProcess: @unchecked Sendable {
     /// more seconds. Returns how it ended, for the report.
     @discardableResult
     public func stop(grace: Duration = .seconds(5)) async -> String {
-        guard process.isRunning else { return "exited(\(process.terminationStatus))" }
+        guard isRunning else { return process.isRunning ? "exited" : "exited(\(process.terminationStatus))" }
         kill(pid, SIGTERM)
         if await waitForExit(grace) { return "terminated(\(process.terminationStatus))" }
         kill(pid, SIGKILL)
@@ -53,7 +63,7 @@ public final class ChildProcess: @unchecked Sendable {
 
     private func waitForExit(_ timeout: Duration) async -> Bool {
         let deadline = ContinuousClock.now + timeout
-        while process.isRunning {
+        while isRunning {
             guard ContinuousClock.now < deadline else { return false }
             try? await Task.sleep(for: .milliseconds(20))
         }

@@ -71,6 +71,7 @@ struct RunCommand: AsyncParsableCommand {
             guard let kind = TargetKind(rawValue: String($0)) else { throw ValidationError("unknown target '\($0)'") }
             return kind
         }
+        // An empty list runs no rate (e.g. only the memory run).
         config.rates = try rates.split(separator: ",").map {
             guard let rate = TargetRate(String($0)) else { throw ValidationError("bad rate '\($0)'") }
             return rate
