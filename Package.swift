@@ -62,6 +62,7 @@ let package = Package(
             name: "IBSession",
             dependencies: [
                 "TWSProtocol",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -88,6 +89,7 @@ let package = Package(
             name: "Simulators",
             dependencies: [
                 "TWSProtocol",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -101,6 +103,7 @@ let package = Package(
             name: "Relay",
             dependencies: [
                 "IBSession", "MarketData", "MarketModel", "RedisPublisher", "AlphaVantage", "Failover",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -118,8 +121,10 @@ let package = Package(
         .executableTarget(
             name: "quote-relay",
             dependencies: [
-                "Relay",
+                "Relay", "RedisPublisher",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -128,8 +133,20 @@ let package = Package(
             dependencies: [
                 "Simulators",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Benchmarks (release builds only; run with benchmarks/redis/run.sh)
+        .executableTarget(
+            name: "bench-publisher",
+            dependencies: [
+                "RedisPublisher", "MarketModel",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "benchmarks/redis/Sources",
             swiftSettings: swiftSettings
         ),
 
@@ -137,13 +154,21 @@ let package = Package(
         // a pub/sub subscriber on the same clock, the worker and the peer as child processes.
         .target(
             name: "BenchE2E",
-            dependencies: ["Simulators", "TWSProtocol", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "Simulators", "TWSProtocol",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
             path: "benchmarks/e2e/Sources/BenchE2E",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "bench-e2e",
-            dependencies: ["BenchE2E", "Simulators", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "BenchE2E",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "benchmarks/e2e/Sources/bench-e2e",
             swiftSettings: swiftSettings
         ),

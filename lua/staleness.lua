@@ -16,6 +16,10 @@
 --
 -- Members whose hash has expired (TTL) are dropped from both sets and reported as expired.
 --
+-- Setting or clearing the flag is a write of the key: its `seq` grows by one and the full
+-- record is published on the key's own channel, so SUBSCRIBE + HGETALL stays the whole story
+-- for a subscriber (the same JSON shape as publish.lua's: fields, then key and type).
+--
 -- Returns { newly_stale_members, newly_fresh_members, expired_members, stale_total, now_ms }.
 local index = KEYS[1]
 local flagged = KEYS[2]
@@ -28,6 +32,25 @@ local cutoff = now - threshold
 
 local newly_stale, newly_fresh, expired = {}, {}, {}
 
+-- The text fields of quote and option hashes; every other field is a number.
+local text = { symbol = true, expiry = true, right = true, source = true, data_type = true }
+
+local function set_flag(key, member, value)
+  redis.call('HSET', key, 'stale', value)
+  redis.call('HINCRBY', key, 'seq', 1)
+  local h = redis.call('HGETALL', key)
+  local parts = {}
+  for i = 1, #h, 2 do
+    local name, v = h[i], h[i + 1]
+    if text[name] then v = cjson.encode(v) end
+    parts[#parts + 1] = cjson.encode(name) .. ':' .. v
+  end
+  local kind = string.match(member, '^([^:]+):') or ''
+  parts[#parts + 1] = '"key":' .. cjson.encode(key)
+  parts[#parts + 1] = '"type":' .. cjson.encode(kind)
+  redis.call('PUBLISH', key, '{' .. table.concat(parts, ',') .. '}')
+end
+
 -- Flagged members that are fresh again (or gone).
 for _, member in ipairs(redis.call('SMEMBERS', flagged)) do
   local score = redis.call('ZSCORE', index, member)
@@ -39,7 +62,7 @@ for _, member in ipairs(redis.call('SMEMBERS', flagged)) do
   elseif tonumber(score) >= cutoff then
     redis.call('SREM', flagged, member)
     if redis.call('HGET', key, 'stale') ~= '0' then
-      redis.call('HSET', key, 'stale', '0')
+      set_flag(key, member, '0')
     end
     newly_fresh[#newly_fresh + 1] = member
   end
@@ -54,7 +77,7 @@ for _, member in ipairs(redis.call('ZRANGEBYSCORE', index, '-inf', '(' .. cutoff
     expired[#expired + 1] = member
   else
     if stale ~= '1' then
-      redis.call('HSET', key, 'stale', '1')
+      set_flag(key, member, '1')
     end
     if redis.call('SADD', flagged, member) == 1 then
       newly_stale[#newly_stale + 1] = member

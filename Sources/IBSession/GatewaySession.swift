@@ -1,7 +1,7 @@
 import Logging
 import NIOCore
 import NIOPosix
-import Synchronization
+import NIOConcurrencyHelpers
 import TWSProtocol
 
 /// One persistent TWS API session with IB Gateway: connects, keeps the session alive
@@ -23,7 +23,7 @@ public final class GatewaySession: Sendable {
     public let events: AsyncStream<SessionEvent>
     private let core: SessionCore
     private let statusBox: StatusBox
-    private let ids = Mutex<UInt64>(0)
+    private let ids = NIOLockedValueBox<UInt64>(0)
 
     /// - Parameters:
     ///   - eventLoopGroup: the session uses one loop of it for everything (socket, timers,
@@ -58,10 +58,10 @@ public final class GatewaySession: Sendable {
     }
 
     /// The current state, for status hashes and metrics.
-    public var status: SessionStatus { statusBox.mutex.withLock { $0 } }
+    public var status: SessionStatus { statusBox.mutex.withLockedValue { $0 } }
 
     private func nextId() -> UInt64 {
-        ids.withLock { value in
+        ids.withLockedValue { value in
             value += 1
             return value
         }

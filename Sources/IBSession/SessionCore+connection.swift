@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import TWSProtocol
@@ -110,9 +111,23 @@ extension SessionCore {
     }
 
     func flushBatch() {
+        publishCounters()
         guard !batch.isEmpty else { return }
         events.yield(.marketData(batch))
         batch.removeAll(keepingCapacity: true)
+    }
+
+    /// Copies the skip counters into the shared status (once per socket read, not per message).
+    func publishCounters() {
+        let (skipped, undecodable, dropped) = (skippedCount, undecodableCount, droppedTicks)
+        statusBox.mutex.withLockedValue { status in
+            guard status.skippedMessages != skipped || status.undecodableMessages != undecodable
+                || status.droppedTicks != dropped
+            else { return }
+            status.skippedMessages = skipped
+            status.undecodableMessages = undecodable
+            status.droppedTicks = dropped
+        }
     }
 
     /// The connection is void: its request ids mean nothing any more.

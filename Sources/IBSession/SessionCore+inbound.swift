@@ -38,7 +38,7 @@ extension SessionCore {
         case .error(let error):
             received(error)
         case .unknown:
-            break
+            skippedCount &+= 1
         }
     }
 
@@ -59,6 +59,7 @@ extension SessionCore {
     func undecodable(_ fields: [String], error: any Error, generation: UInt64) {
         guard generation == self.generation else { return }
         undecodableCount += 1
+        publishCounters()
         // Powers of two: a systematic decoding problem shows up without flooding the log.
         if undecodableCount & (undecodableCount - 1) == 0 {
             logger.warning("skipping undecodable gateway message", metadata: [

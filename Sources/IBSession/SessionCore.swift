@@ -1,7 +1,7 @@
 import Logging
 import NIOCore
 import NIOPosix
-import Synchronization
+import NIOConcurrencyHelpers
 import TWSProtocol
 
 import struct Foundation.Date
@@ -40,6 +40,7 @@ final class SessionCore: @unchecked Sendable {
     var finished = false
     var stopped: EventLoopPromise<Void>?
     var undecodableCount = 0
+    var skippedCount = 0
     var droppedTicks = 0
     var competingRetry: Scheduled<Void>?
 
@@ -177,7 +178,7 @@ final class SessionCore: @unchecked Sendable {
     func publishStatus() {
         let state = machine.state
         let version = state.isSessionUp ? machine.serverVersion : nil
-        statusBox.mutex.withLock { status in
+        statusBox.mutex.withLockedValue { status in
             if state.isSessionUp, !status.state.isSessionUp {
                 status.connectedSinceMs = Int64(Date().timeIntervalSince1970 * 1000)
             } else if !state.isSessionUp {
@@ -197,9 +198,9 @@ final class SessionCore: @unchecked Sendable {
 
 /// The status snapshot shared between the loop (writer) and any reader thread.
 final class StatusBox: Sendable {
-    let mutex: Mutex<SessionStatus>
+    let mutex: NIOLockedValueBox<SessionStatus>
 
     init(_ initial: SessionStatus) {
-        mutex = Mutex(initial)
+        mutex = NIOLockedValueBox(initial)
     }
 }

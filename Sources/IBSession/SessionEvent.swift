@@ -89,6 +89,12 @@ public struct SessionStatus: Sendable, Hashable {
     public var lastError: String?
     /// Active persistent subscriptions.
     public var subscriptions: Int
+    /// Messages with an id the codec does not model: skipped, never an error.
+    public var skippedMessages: Int = 0
+    /// Frames that did not decode (bad number, missing fields): skipped and logged.
+    public var undecodableMessages: Int = 0
+    /// Late ticks of cancelled or superseded lines.
+    public var droppedTicks: Int = 0
 
     public init(
         state: SessionState = .disconnected, host: String = "", port: Int = 0, serverVersion: Int? = nil,

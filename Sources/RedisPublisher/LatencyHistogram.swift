@@ -31,6 +31,18 @@ public struct LatencyHistogram: Sendable, Hashable {
         return .nanoseconds(Int64(maxNanos))
     }
 
+    /// The writes recorded since `earlier` (an older copy of this histogram), per bucket: a
+    /// representative latency (the bucket's upper edge, capped at the maximum seen) and how
+    /// many writes fell in it. Lets a metrics exporter replay the distribution without the
+    /// writer thread calling into it on every write.
+    public func recorded(since earlier: LatencyHistogram) -> [(nanos: UInt64, count: UInt64)] {
+        var out: [(nanos: UInt64, count: UInt64)] = []
+        for (index, n) in buckets.enumerated() where n > earlier.buckets[index] {
+            out.append((min(Self.upperEdge(index), maxNanos), n - earlier.buckets[index]))
+        }
+        return out
+    }
+
     public var mean: Duration? {
         count > 0 ? .nanoseconds(Int64(sumNanos / count)) : nil
     }

@@ -62,11 +62,16 @@ struct PendingWrites: Sendable {
 
     /// Puts back records whose write failed, unless a newer value of the key arrived
     /// meanwhile (then the newer one is written and the failed one is simply superseded).
-    mutating func restore(_ failed: [PendingRecord]) {
+    /// Returns how many were put back.
+    @discardableResult
+    mutating func restore(_ failed: [PendingRecord]) -> Int {
+        var restored = 0
         for pending in failed where records[pending.record.key] == nil {
             records[pending.record.key] = pending
             order.append(pending.record.key)
+            restored += 1
         }
+        return restored
     }
 
     /// Queues an event; false (and counted) when the queue is full.

@@ -32,6 +32,12 @@ public final class Publisher: Sendable {
         self.shared = PublisherShared(maxEvents: configuration.maxPendingEvents)
     }
 
+    /// The writer thread holds only the shared state, so a publisher dropped without `stop()`
+    /// still ends its thread.
+    deinit {
+        stop()
+    }
+
     /// Starts the writer thread (idempotent). It connects at once and keeps retrying.
     public func start() {
         let shouldStart = shared.locked { s -> Bool in

@@ -29,8 +29,9 @@ final class PublisherShared: @unchecked Sendable {
     var flushWaiters: [UInt64: CheckedContinuation<Bool, Never>] = [:]
     var runWaiters: [CheckedContinuation<Void, Never>] = []
     var nextWaiterID: UInt64 = 0
-    /// A batch has been taken and its replies are not all in yet.
-    var inFlight = false
+    /// Batches taken whose replies are not all in yet (at most two: the writer prepares and
+    /// sends the next batch while the server works on the previous one).
+    var inFlight = 0
     /// The writer sleeps waiting for work: only then does a producer need to signal.
     var writerWaiting = false
     var started = false
@@ -45,7 +46,7 @@ final class PublisherShared: @unchecked Sendable {
 
     /// Nothing waits to be written and nothing is on the wire.
     var isIdle: Bool {
-        pending.isEmpty && status == nil && stalenessRequests.isEmpty && !inFlight
+        pending.isEmpty && status == nil && stalenessRequests.isEmpty && inFlight == 0
     }
 
     var hasWork: Bool {

@@ -20,6 +20,8 @@ public struct PublisherStats: Sendable, Hashable {
     public var connectFailures: UInt64 = 0
     /// Scripts reloaded after NOSCRIPT (a restarted or flushed server).
     public var scriptReloads: UInt64 = 0
+    /// Keys written again because the server changed (restart: new `run_id`) and had lost them.
+    public var keysRestored: UInt64 = 0
     public var connected = false
     /// Keys waiting to be written right now.
     public var pendingKeys = 0

@@ -22,53 +22,58 @@ public struct RESPBuffer: Sendable {
     /// Starts a command of `argumentCount` arguments (the command name counts); exactly that
     /// many `argument` calls must follow.
     public mutating func beginCommand(argumentCount: Int) {
-        bytes.append(UInt8(ascii: "*"))
-        appendDecimal(Int64(argumentCount))
-        bytes.append(13)
-        bytes.append(10)
+        appendHeader(UInt8(ascii: "*"), Int64(argumentCount))
         commandCount += 1
     }
 
     public mutating func argument(_ s: String) {
         var s = s
         s.withUTF8 { utf8 in
-            bytes.append(UInt8(ascii: "$"))
-            appendDecimal(Int64(utf8.count))
-            bytes.append(13)
-            bytes.append(10)
+            appendHeader(UInt8(ascii: "$"), Int64(utf8.count))
             bytes.append(contentsOf: utf8)
-            bytes.append(13)
-            bytes.append(10)
         }
+        appendCRLF()
+    }
+
+    /// A binary-safe argument from bytes (e.g. a payload encoded in place).
+    public mutating func argument(bytes content: [UInt8]) {
+        appendHeader(UInt8(ascii: "$"), Int64(content.count))
+        bytes.append(contentsOf: content)
+        appendCRLF()
     }
 
     public mutating func argument(_ value: Int64) {
         // Digits first into a small stack buffer, so the length prefix is known.
         var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: enough for Int64.min
-        let count = withUnsafeMutableBytes(of: &digits) { raw -> Int in
-            Self.writeDecimal(value, into: raw)
-        }
-        bytes.append(UInt8(ascii: "$"))
-        appendDecimal(Int64(count))
-        bytes.append(13)
-        bytes.append(10)
+        let count = withUnsafeMutableBytes(of: &digits) { raw in Self.writeDecimal(value, into: raw) }
+        appendHeader(UInt8(ascii: "$"), Int64(count))
         withUnsafeBytes(of: &digits) { raw in bytes.append(contentsOf: raw[0..<count]) }
-        bytes.append(13)
-        bytes.append(10)
+        appendCRLF()
     }
 
     public mutating func argument(_ value: Int) { argument(Int64(value)) }
+
+    /// `*N\r\n` or `$N\r\n` in one append.
+    private mutating func appendHeader(_ marker: UInt8, _ value: Int64) {
+        var scratch: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &scratch) { raw in
+            raw[0] = marker
+            let digits = Self.writeDecimal(value, into: UnsafeMutableRawBufferPointer(rebasing: raw[1...]))
+            raw[1 + digits] = 13
+            raw[2 + digits] = 10
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[0..<(3 + digits)]))
+        }
+    }
+
+    private mutating func appendCRLF() {
+        bytes.append(13)
+        bytes.append(10)
+    }
 
     /// A whole command from strings.
     public mutating func append(_ arguments: [String]) {
         beginCommand(argumentCount: arguments.count)
         for a in arguments { argument(a) }
-    }
-
-    private mutating func appendDecimal(_ value: Int64) {
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        let count = withUnsafeMutableBytes(of: &digits) { raw in Self.writeDecimal(value, into: raw) }
-        withUnsafeBytes(of: &digits) { raw in bytes.append(contentsOf: raw[0..<count]) }
     }
 
     /// Writes `value` in decimal at the start of `raw` (at least 20 bytes) and returns the

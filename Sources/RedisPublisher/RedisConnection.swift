@@ -26,6 +26,7 @@ public final class RedisConnection {
     ///     listeners that wait for messages indefinitely).
     public init(url: RedisURL, connectTimeout: Duration = .seconds(2), ioTimeout: Duration? = .seconds(5)) throws(RedisError) {
         self.url = url
+        Self.ignoreSIGPIPE()
         guard let ctx = redisConnectWithTimeout(url.host, Int32(url.port), Self.makeTimeval(connectTimeout)) else {
             throw RedisError(.connectFailed, "cannot allocate a hiredis context")
         }
@@ -61,6 +62,19 @@ public final class RedisConnection {
 
     deinit {
         if let context { redisFree(context) }
+    }
+
+    /// hiredis writes with write(2), so a server that vanished mid-write raises SIGPIPE, whose
+    /// default action kills the whole worker. Ignoring it turns that into EPIPE, an `.io`
+    /// error the publisher recovers from. Process-wide, and harmless: SwiftNIO already
+    /// suppresses SIGPIPE for its own sockets.
+    private static let sigpipeIgnored: Bool = {
+        signal(SIGPIPE, SIG_IGN)
+        return true
+    }()
+
+    static func ignoreSIGPIPE() {
+        _ = sigpipeIgnored
     }
 
     /// Frees the connection; later calls fail with `.closed`.
@@ -110,6 +124,16 @@ public final class RedisConnection {
             }
         }
         guard status == REDIS_OK else { throw failure(ctx) }
+    }
+
+    /// Sends every queued command without waiting for replies, so the next batch can be
+    /// prepared while the server works on this one.
+    public func flush() throws(RedisError) {
+        let ctx = try liveContext()
+        var done: Int32 = 0
+        while done == 0 {
+            guard redisBufferWrite(ctx, &done) == REDIS_OK else { throw failure(ctx) }
+        }
     }
 
     /// Flushes queued commands if needed and reads the next reply (server errors come back as

@@ -22,18 +22,26 @@ extension Writer {
         var needsReload = false
         var failure: RedisError?
 
-        init(_ batch: Batch) {
+        init(_ batch: Batch, failure: RedisError? = nil) {
             records = Array(repeating: .unanswered, count: batch.records.count)
             events = Array(repeating: .unanswered, count: batch.events.count)
             staleness = Array(repeating: nil, count: batch.staleness.count)
+            self.failure = failure
         }
     }
 
-    /// Writes one batch in a single pipelined round trip, then settles every part of it.
-    func execute(_ batch: Batch) {
+    /// A batch on the wire, with what each of its replies belongs to.
+    struct InFlight {
+        var batch: Batch
+        var slots: [Slot]
+    }
+
+    /// Encodes the batch and writes it to the socket without waiting for replies. nil when
+    /// the connection failed (the batch is then settled, to be retried after reconnecting).
+    func send(_ batch: Batch) -> InFlight? {
         guard let connection, let digests else {
-            settle(batch, Outcome(batch), writtenAt: MonotonicClock.nanos())
-            return
+            settle(batch, Outcome(batch, failure: RedisError(.notConnected, "Redis is not connected")))
+            return nil
         }
         buffer.removeAll()
         var slots: [Slot] = []
@@ -65,23 +73,47 @@ extension Writer {
             buffer.argument(prefixWithSeparator)
             slots.append(.staleness(i))
         }
-
-        var outcome = Outcome(batch)
         do throws(RedisError) {
             try connection.append(buffer)
-            for slot in slots {
-                record(try connection.readReply(), for: slot, in: &outcome)
-            }
-            if outcome.needsReload {
-                self.digests = try scripts.load(into: connection)
-                shared.locked { $0.stats.scriptReloads += 1 }
-                logger.notice("Redis did not know the Lua scripts (restart or SCRIPT FLUSH); reloaded them")
-            }
+            try connection.flush()
         } catch {
-            outcome.failure = error
+            connectionLost(error)
+            settle(batch, Outcome(batch, failure: error))
+            return nil
+        }
+        return InFlight(batch: batch, slots: slots)
+    }
+
+    /// Reads the batch's replies and settles it. Returns true when Redis did not know a
+    /// script (NOSCRIPT): the caller reloads the scripts once nothing else is on the wire.
+    func receive(_ flight: InFlight) -> Bool {
+        var outcome = Outcome(flight.batch)
+        if let connection {
+            do throws(RedisError) {
+                for slot in flight.slots {
+                    record(try connection.readReply(), for: slot, in: &outcome)
+                }
+            } catch {
+                outcome.failure = error
+                connectionLost(error)
+            }
+        } else {
+            outcome.failure = RedisError(.notConnected, "the connection to Redis was lost")
+        }
+        settle(flight.batch, outcome)
+        return outcome.needsReload && outcome.failure == nil
+    }
+
+    /// SCRIPT LOAD again after NOSCRIPT (Redis restarted without us noticing, or SCRIPT FLUSH).
+    func reloadScripts() {
+        guard let connection else { return }
+        do throws(RedisError) {
+            digests = try scripts.load(into: connection)
+            shared.locked { $0.stats.scriptReloads += 1 }
+            logger.notice("Redis did not know the Lua scripts (restart or SCRIPT FLUSH); reloaded them")
+        } catch {
             connectionLost(error)
         }
-        settle(batch, outcome, writtenAt: MonotonicClock.nanos())
     }
 
     private func record(_ reply: RedisReply, for slot: Slot, in outcome: inout Outcome) {
@@ -118,14 +150,17 @@ extension Writer {
     /// Updates the backlog and the stats, then answers waiters outside the lock. Writes that
     /// got no answer (connection lost) or hit NOSCRIPT go back into the backlog unless a newer
     /// value of the same key is already waiting.
-    private func settle(_ batch: Batch, _ outcome: Outcome, writtenAt now: UInt64) {
+    private func settle(_ batch: Batch, _ outcome: Outcome) {
+        let now = MonotonicClock.nanos()
         var retryRecords: [PendingRecord] = []
         var retryEvents: [String] = []
         var written: UInt64 = 0
         var failed: UInt64 = 0
         for (i, state) in outcome.records.enumerated() {
             switch state {
-            case .done: written += 1
+            case .done:
+                written += 1
+                self.written.remember(batch.records[i].record, writtenNanos: now, ttl: configuration.ttl(for:))
             case .failed: failed += 1
             case .unanswered, .retry: retryRecords.append(batch.records[i])
             }
@@ -147,7 +182,7 @@ extension Writer {
         }
 
         let flushWaiters = shared.locked { s -> [CheckedContinuation<Bool, Never>] in
-            s.inFlight = false
+            s.inFlight -= 1
             if outcome.failure == nil { s.stats.batches += 1 }
             s.stats.writes += written
             s.stats.writeErrors += failed
@@ -190,7 +225,8 @@ extension Writer {
         buffer.argument(tracked ? record.key : "")
         buffer.argument(record.updatedMs)
         buffer.argument(max(1, configuration.ttl(for: record.kind).milliseconds))
-        buffer.argument(record.jsonPayload(prefixedKey: key))
+        PayloadEncoder.encode(record, prefixedKey: key, into: &payload)
+        buffer.argument(bytes: payload)
         buffer.argument(configuration.streamEnabled ? max(1, configuration.streamMaxLen) : 0)
         buffer.argument("")
         buffer.argument("stale")

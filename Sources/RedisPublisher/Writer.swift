@@ -25,8 +25,14 @@ final class Writer {
     var connection: RedisConnection?
     var digests: LuaScripts.Loaded?
     var buffer = RESPBuffer(reservingCapacity: 1 << 20)
+    /// Scratch space for one pub/sub payload, reused for every write.
+    var payload: [UInt8] = []
     /// Consecutive failed connects; 0 while connected.
     var failedAttempts = 0
+    /// What Redis holds as far as we know, to write again when the server changes.
+    var written = WrittenRecords()
+    /// `run_id` of the server last connected to; a different one means its data is gone.
+    var serverRunID: String?
 
     // Prefixed names, computed once.
     let updatedKey: String
@@ -50,20 +56,32 @@ final class Writer {
         prefixWithSeparator = configuration.keyPrefix.isEmpty ? "" : configuration.keyPrefix + ":"
     }
 
+    /// The loop: take what is pending, send it, and while the server works on it, take and
+    /// send the next batch before reading the first one's replies, so preparing a batch in
+    /// Swift and executing one in Redis overlap (two batches on the wire at most).
     func run() {
         logger.info("redis publisher started", metadata: ["redis": "\(configuration.url)"])
+        var inFlight: InFlight?
         while true {
-            if connection == nil, !connect() {
-                failedAttempts += 1
-                failStalenessRequests(RedisError(.notConnected, "Redis is not connected"))
-                let delay = backoff.delay(attempt: failedAttempts, random: Double.random(in: 0..<1))
-                let nanos = UInt64(max(0, delay.milliseconds)) * 1_000_000
-                guard shared.locked({ $0.sleep(nanos: nanos) }) else { break }
-                continue
+            if connection == nil {
+                // Nothing is in flight here: a lost connection settles everything outstanding.
+                guard connect() else {
+                    failedAttempts += 1
+                    failStalenessRequests(RedisError(.notConnected, "Redis is not connected"))
+                    let delay = backoff.delay(attempt: failedAttempts, random: Double.random(in: 0..<1))
+                    let nanos = UInt64(max(0, delay.milliseconds)) * 1_000_000
+                    guard shared.locked({ $0.sleep(nanos: nanos) }) else { break }
+                    continue
+                }
             }
+            let waitIfIdle = inFlight == nil
             let batch: Batch? = shared.locked { s in
-                guard s.waitForWork() else { return nil }
-                s.inFlight = true
+                if waitIfIdle {
+                    guard s.waitForWork() else { return nil }
+                } else if s.stopping || !s.hasWork {
+                    return nil
+                }
+                s.inFlight += 1
                 return Batch(
                     records: s.pending.takeRecords(limit: configuration.maxBatch),
                     events: s.pending.takeEvents(limit: configuration.maxBatch),
@@ -71,8 +89,20 @@ final class Writer {
                     staleness: s.stalenessRequests.drain()
                 )
             }
-            guard let batch else { break }
-            execute(batch)
+            if batch == nil && inFlight == nil { break }  // stopping
+
+            var sent = batch.flatMap { send($0) }
+            if let previous = inFlight {
+                let needsReload = receive(previous)
+                if let next = sent, connection == nil || needsReload {
+                    // Settle the next batch before anything else is said on this connection:
+                    // as failed if the connection died, or read normally before SCRIPT LOAD.
+                    _ = receive(next)
+                    sent = nil
+                }
+                if needsReload, connection != nil { reloadScripts() }
+            }
+            inFlight = sent
         }
         finish()
     }
@@ -83,6 +113,7 @@ final class Writer {
             let c = try RedisConnection(url: configuration.url, connectTimeout: configuration.connectTimeout, ioTimeout: configuration.ioTimeout)
             digests = try scripts.load(into: c)
             connection = c
+            noteServer(runID: (try? Self.runID(of: c)) ?? nil)
         } catch {
             connection = nil
             let attempt = failedAttempts + 1

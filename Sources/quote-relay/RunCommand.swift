@@ -31,7 +31,8 @@ struct RunCommand: AsyncParsableCommand {
             filePath: config, environment: ProcessInfo.processInfo.environment, overrides: overrides)
         report.problems.insert(contentsOf: flagProblems, at: 0)
         guard report.problems.isEmpty, let relay = report.configuration else {
-            printError("\(config): invalid configuration (\(report.problems.count) problems):")
+            let count = report.problems.count
+            printError("\(config): invalid configuration (\(count) problem\(count == 1 ? "" : "s")):")
             for problem in report.problems { printError("  \(problem)") }
             throw ExitCode(2)
         }
@@ -62,15 +63,17 @@ struct RunCommand: AsyncParsableCommand {
         ])
         // The worker stops first (it must flush Redis), the HTTP server last, so /healthz
         // answers until the very end.
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [
-                    .init(service: http, successTerminationBehavior: .gracefullyShutdownGroup),
-                    .init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup),
-                ],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                cancellationSignals: [],
-                logger: logger))
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: [
+                .init(service: http, successTerminationBehavior: .gracefullyShutdownGroup),
+                .init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            cancellationSignals: [],
+            logger: logger)
+        // A shutdown that overstays `worker.shutdown_timeout_seconds` is escalated to cancellation.
+        groupConfiguration.maximumGracefulShutdownDuration = relay.worker.shutdownTimeout
+        let group = ServiceGroup(configuration: groupConfiguration)
         installForcedExitOnSecondSignal()
         try await group.run()
     }

@@ -16,6 +16,21 @@ struct LatencyHistogramTests {
         #expect(h.percentile(1) == .microseconds(100))
     }
 
+    /// What `/metrics` replays into its histogram: only the writes since the last copy.
+    @Test func recordedSinceAnEarlierCopyIsTheDifferencePerBucket() {
+        var h = LatencyHistogram()
+        h.record(nanos: 1_000)
+        let earlier = h
+        h.record(nanos: 1_000)
+        h.record(nanos: 1_000)
+        h.record(nanos: 3_000_000)
+        let delta = h.recorded(since: earlier)
+        #expect(delta.map(\.count) == [2, 1])
+        #expect(delta[0].nanos >= 1_000 && delta[0].nanos < 1_200)
+        #expect(delta[1].nanos == 3_000_000, "capped at the maximum seen")
+        #expect(h.recorded(since: h).isEmpty)
+    }
+
     @Test func bucketEdgesContainTheirValues() {
         for v: UInt64 in [0, 1, 7, 8, 15, 16, 17, 1000, 123_456_789, UInt64(Int64.max)] {
             let b = LatencyHistogram.bucket(v)

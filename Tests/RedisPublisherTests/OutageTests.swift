@@ -50,6 +50,42 @@ struct OutageTests {
         #expect(stats.writeErrors == 0)
     }
 
+    /// A quiet key (closed market, a chain written once a day) gets no new value after a
+    /// restart, yet must be back: the writer notices the new `run_id` and writes it again,
+    /// with its original `updated_ms`; a newer pending value wins over the remembered one.
+    @Test func aRestartedServerGetsEveryLiveKeyBackWithoutNewData() async throws {
+        let server = try RedisServerProcess()
+        let prefix = TestRedis.uniquePrefix("quietrestart")
+        let publisher = try TestRedis.publisher(try TestRedis.configuration(prefix: prefix, url: server.url))
+        publisher.start()
+        defer { publisher.stop() }
+        publisher.publish(Fixtures.quote("QUIET", bid: 10, updatedMs: 1_000))
+        publisher.publish(Fixtures.quote("BUSY", bid: 1, updatedMs: 2_000))
+        var chain = ChainSnapshot(symbol: "SPY", expirations: ["20261218"], strikes: [450, 452.5])
+        chain.exchange = "SMART"
+        publisher.publish(chain.record(source: .ib, updatedMs: 3_000))
+        #expect(await publisher.flush(timeout: .seconds(20)))
+
+        server.kill()
+        // An idle writer notices the loss with its next write.
+        publisher.publish(Fixtures.quote("BUSY", bid: 2, updatedMs: 4_000))
+        #expect(await eventually { !publisher.stats.connected })
+        try server.restart()
+        #expect(await eventually { publisher.stats.connected })
+        #expect(await publisher.flush(timeout: .seconds(20)))
+
+        let redis = try TestRedis.connection(server.url)
+        let quiet = try redis.hgetall("\(prefix):quote:QUIET")
+        #expect(quiet["bid"] == "10")
+        #expect(quiet["updated_ms"] == "1000")
+        #expect(quiet["seq"] == "1", "a new server starts the key afresh")
+        #expect(try redis.pttl("\(prefix):quote:QUIET") > 0)
+        #expect(try redis.hgetall("\(prefix):quote:BUSY")["bid"] == "2", "the newer pending value wins")
+        #expect(try redis.hgetall("\(prefix):chain:SPY")["strikes"] == "450,452.5")
+        #expect(try redis.command(["ZSCORE", "\(prefix):updated", "quote:QUIET"]) == .string("1000"))
+        #expect(publisher.stats.keysRestored == 2)
+    }
+
     @Test func redisDownAtStartIsRetriedUntilItAppears() async throws {
         let port = try RedisServerProcess.freePort()
         let prefix = TestRedis.uniquePrefix("late")
@@ -70,6 +106,29 @@ struct OutageTests {
         #expect(try redis.command(["HGET", "\(prefix):quote:AAPL", "seq"]) == .string("1"))
         #expect(try redis.hgetall("\(prefix):worker:w1") == ["state": "starting"])
         #expect(publisher.stats.reconnects == 0)  // the first successful connect is not a reconnect
+    }
+
+    @Test func aHungServerIsDetectedByTheIOTimeoutAndWrittenToOnceItAnswers() async throws {
+        let server = try RedisServerProcess()
+        let prefix = TestRedis.uniquePrefix("hung")
+        var configuration = try TestRedis.configuration(prefix: prefix, url: server.url)
+        configuration.ioTimeout = .milliseconds(300)
+        let publisher = try TestRedis.publisher(configuration)
+        publisher.start()
+        defer { publisher.stop() }
+        publisher.publish(Fixtures.quote("AAPL", bid: 1))
+        #expect(await publisher.flush(timeout: .seconds(10)))
+        // The server stops answering for 2 s; the producer keeps going.
+        try TestRedis.connection(server.url).command(["CLIENT", "PAUSE", "2000", "ALL"])
+        publisher.publish(Fixtures.quote("AAPL", bid: 2))
+        #expect(await eventually { !publisher.stats.connected })
+        #expect(publisher.stats.lastError?.hasPrefix("io:") == true)
+        publisher.publish(Fixtures.quote("AAPL", bid: 3))
+        #expect(await publisher.flush(timeout: .seconds(20)))
+        let redis = try TestRedis.connection(server.url)
+        #expect(try redis.command(["HGET", "\(prefix):quote:AAPL", "bid"]) == .string("3"))
+        #expect(publisher.stats.reconnects >= 1)
+        #expect(publisher.stats.connected)
     }
 
     @Test func stopEndsRunAndFailsPendingWork() async throws {

@@ -54,6 +54,34 @@ struct StalenessTests {
         #expect(try redis.command(["HGET", "\(prefix):option:OLD:20261218:100:P", "stale"]) == .string("1"))
     }
 
+    @Test func aFlagChangeIsAWriteThatSubscribersSee() async throws {
+        let prefix = TestRedis.uniquePrefix("staleps")
+        let publisher = try TestRedis.publisher(try TestRedis.configuration(prefix: prefix))
+        publisher.start()
+        defer { publisher.stop() }
+        let redis = try TestRedis.connection()
+        let channel = "\(prefix):quote:OLD"
+        publisher.publish(Fixtures.quote("OLD", updatedMs: Fixtures.nowMs - 70_000))
+        #expect(await publisher.flush(timeout: .seconds(10)))
+        let subscriber = try TestRedis.connection()
+        #expect(try subscriber.command(["SUBSCRIBE", channel]).array?.count == 3)
+
+        let change = try await publisher.checkStaleness(thresholdMs: 10_000)
+        #expect(change.newlyStale == ["quote:OLD"])
+        let message = try subscriber.readReply().array ?? []
+        #expect(message.first == .string("message"))
+        let payload = message.last?.string ?? ""
+        let object = try JSONSerialization.jsonObject(with: Data(payload.utf8)) as? [String: Any] ?? [:]
+        let hash = try redis.hgetall(channel)
+        // The message is the hash plus key and type, numbers as JSON numbers, seq bumped.
+        #expect(hash["stale"] == "1" && hash["seq"] == "2")
+        #expect(Set(object.keys) == Set(hash.keys).union(["key", "type"]))
+        #expect((object["stale"] as? Int) == 1 && (object["seq"] as? Int) == 2)
+        #expect((object["symbol"] as? String) == "OLD" && (object["source"] as? String) == "ib")
+        #expect((object["key"] as? String) == channel && (object["type"] as? String) == "quote")
+        #expect((object["bid"] as? Double) == Double(hash["bid"] ?? ""))
+    }
+
     @Test func expiredKeysLeaveTheIndex() async throws {
         let prefix = TestRedis.uniquePrefix("expired")
         let publisher = try TestRedis.publisher(try TestRedis.configuration(prefix: prefix))

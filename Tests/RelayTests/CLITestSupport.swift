@@ -36,6 +36,29 @@ struct ProcessResult {
     var stderr: String
 }
 
+/// Reads a pipe to EOF on a dedicated thread.
+final class PipeDrain: @unchecked Sendable {
+    // `text` is written once by the reader thread before `done` is set, and read only after.
+    private let lock = NSLock()
+    private var text: String?
+
+    init(_ handle: FileHandle) {
+        Thread {
+            let data = handle.readDataToEndOfFile()
+            let decoded = String(decoding: data, as: UTF8.self)
+            self.lock.withLock { self.text = decoded }
+        }.start()
+    }
+
+    func result(before deadline: ContinuousClock.Instant) async -> String? {
+        while ContinuousClock.now < deadline {
+            if let text = lock.withLock({ text }) { return text }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return lock.withLock { text }
+    }
+}
+
 enum ChildProcess {
     enum Failure: Error { case timedOut(String) }
 
@@ -57,9 +80,10 @@ enum ChildProcess {
         process.standardInput = FileHandle.nullDevice
         try process.run()
         let pid = process.processIdentifier
-        // Drain both pipes concurrently so a chatty child never blocks on a full pipe.
-        async let out = Task.detached { outPipe.fileHandleForReading.readDataToEndOfFile() }.value
-        async let err = Task.detached { errPipe.fileHandleForReading.readDataToEndOfFile() }.value
+        // Drain both pipes on threads of their own: a blocking read on the cooperative pool
+        // (two threads on this machine) would starve every other test.
+        let out = PipeDrain(outPipe.fileHandleForReading)
+        let err = PipeDrain(errPipe.fileHandleForReading)
         // Foundation reaps the child itself, so its own status is the one to poll.
         let deadline = ContinuousClock.now + timeout
         while process.isRunning, ContinuousClock.now < deadline {
@@ -67,10 +91,88 @@ enum ChildProcess {
         }
         if process.isRunning {
             kill(pid, SIGKILL)
-            _ = await (out, err)
             throw Failure.timedOut("\(executable) \(arguments.joined(separator: " "))")
         }
         let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
-        return ProcessResult(status: status, stdout: String(decoding: await out, as: UTF8.self), stderr: String(decoding: await err, as: UTF8.self))
+        // The child has exited; its pipes reach EOF unless a grandchild kept them, so bound this too.
+        guard let stdout = await out.result(before: deadline + .seconds(5)), let stderr = await err.result(before: deadline + .seconds(5)) else {
+            throw Failure.timedOut("output of \(executable) \(arguments.joined(separator: " "))")
+        }
+        return ProcessResult(status: status, stdout: stdout, stderr: stderr)
+    }
+}
+
+/// The Redis the status tests read: `QR_TEST_REDIS_URL` (scripts/test starts one), else one
+/// redis-server child per test process on a free loopback port, SIGKILLed at exit. Tests
+/// isolate themselves by key prefix.
+enum CLITestRedis {
+    struct Failure: Error, CustomStringConvertible { var description: String }
+
+    static let shared: Result<String, Failure> = {
+        if let url = ProcessInfo.processInfo.environment["QR_TEST_REDIS_URL"], !url.isEmpty { return .success(url) }
+        return Result { () throws(Failure) -> String in try spawn() }
+    }()
+
+    nonisolated(unsafe) static var childPID: pid_t = 0
+
+    static func url() throws -> String { try shared.get() }
+
+    private static func spawn() throws(Failure) -> String {
+        let port = try freePort()
+        let binary = ProcessInfo.processInfo.environment["QR_REDIS_SERVER"] ?? "/usr/bin/redis-server"
+        // Foundation's Process closes the parent's other descriptors in the child, so the
+        // long-lived server holds no test's pipe open. It inherits the runner's blocked signal
+        // mask, which is why it is stopped with SIGKILL (never blockable) at exit.
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no", "--logfile", ""]
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        do {
+            try process.run()
+        } catch {
+            throw Failure(description: "cannot start \(binary): \(error)")
+        }
+        let child = process.processIdentifier
+        childPID = child
+        atexit {
+            if CLITestRedis.childPID > 0 { kill(CLITestRedis.childPID, SIGKILL) }
+        }
+        // Bounded wait until the port accepts connections.
+        for _ in 0..<500 {
+            if canConnect(port: port) { return "redis://127.0.0.1:\(port)/0" }
+            usleep(20_000)
+        }
+        kill(child, SIGKILL)
+        throw Failure(description: "redis-server did not listen on \(port) within 10 s")
+    }
+
+    static func canConnect(port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+    }
+
+    static func freePort() throws(Failure) -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw Failure(description: "socket() failed") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw Failure(description: "bind() failed") }
+        return Int(UInt16(bigEndian: address.sin_port))
     }
 }

@@ -1,3 +1,4 @@
+import RedisPublisher
 import Testing
 @testable import Relay
 
@@ -82,7 +83,7 @@ struct ConfigLoaderTests {
         #expect(c.ib.reconnect.initialDelay == .milliseconds(100))
         #expect(c.failover.staleness == .milliseconds(2500))
         #expect(c.redis.streamEnabled)
-        #expect(c.redis.url == RedisURL(password: "pw", host: "10.0.0.5", port: 6380, database: 2))
+        #expect(c.redis.url == RedisURL(host: "10.0.0.5", port: 6380, password: "pw", database: 2))
         #expect(c.alphaVantage.apiKey == "secret-key")
         #expect(c.ib.clientIDPool == [18, 19])
         #expect(c.symbols.map(\.symbol) == ["SPY", "QQQ"])

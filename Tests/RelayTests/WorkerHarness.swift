@@ -26,6 +26,7 @@ final class WorkerHarness: @unchecked Sendable {
     let group: ServiceGroup
     let task: Task<Void, any Error>
     let configuration: WorkerConfiguration
+    let worker: Worker
 
     static var redisURL: RedisPublisher.RedisURL? {
         guard let text = ProcessInfo.processInfo.environment["QR_TEST_REDIS_URL"] else { return nil }
@@ -53,6 +54,9 @@ final class WorkerHarness: @unchecked Sendable {
         var heartbeat: Duration = .seconds(1)
         var reconnectInitial: Duration = .milliseconds(100)
         var reconnectMax: Duration = .milliseconds(400)
+        var chainTTL: Duration = .seconds(86_400)
+        var quoteTTL: Duration = .seconds(300)
+        var metrics = RelayMetrics()
     }
 
     static func start(_ o: Options = Options(), name: String = #function) async throws -> WorkerHarness {
@@ -73,7 +77,7 @@ final class WorkerHarness: @unchecked Sendable {
             port: ports.port, clientId: 5, connectTimeout: .seconds(2), heartbeatInterval: o.heartbeat,
             reconnect: BackoffPolicy(initial: o.reconnectInitial, max: o.reconnectMax, multiplier: 2))
         let publisher = PublisherConfiguration(
-            url: url, workerID: id, keyPrefix: prefix, scriptsDirectory: "\(repoRoot)/lua")
+            url: url, workerID: id, keyPrefix: prefix, quoteTTL: o.quoteTTL, chainTTL: o.chainTTL, scriptsDirectory: "\(repoRoot)/lua")
         let alphaVantage = av.map {
             AlphaVantageConfiguration(baseURL: $0.baseURL, apiKey: APIKey("test-key-123456"), entitlement: .realtime, requestsPerMinute: 600, requestsPerDay: 100_000)
         }
@@ -85,17 +89,19 @@ final class WorkerHarness: @unchecked Sendable {
             symbols: o.symbols, maxMarketDataLines: o.maxLines, recentreInterval: .milliseconds(300))
         var logger = Logger(label: "test.\(name)")
         logger.logLevel = .warning
-        let worker = try Worker(configuration: configuration, logger: logger)
+        let worker = try Worker(configuration: configuration, logger: logger, metrics: o.metrics)
         let group = ServiceGroup(services: [worker], logger: logger)
         let task = Task { try await group.run() }
         let redis = try RedisConnection(url: url)
-        return WorkerHarness(ib: ib, ibPort: ports.port, av: av, prefix: prefix, workerID: id, redis: redis, group: group, task: task, configuration: configuration)
+        return WorkerHarness(ib: ib, ibPort: ports.port, av: av, prefix: prefix, workerID: id, redis: redis, group: group, task: task, configuration: configuration, worker: worker)
     }
 
     private init(
         ib: IBGatewaySimulator, ibPort: Int, av: AlphaVantageSimulator?, prefix: String, workerID: String,
-        redis: RedisConnection, group: ServiceGroup, task: Task<Void, any Error>, configuration: WorkerConfiguration
+        redis: RedisConnection, group: ServiceGroup, task: Task<Void, any Error>, configuration: WorkerConfiguration,
+        worker: Worker
     ) {
+        self.worker = worker
         self.ib = ib
         self.ibPort = ibPort
         self.av = av

@@ -1,5 +1,6 @@
 import Foundation
 import MarketModel
+import Prometheus
 import Relay
 import Simulators
 import Testing
@@ -76,10 +77,57 @@ struct WorkerIntegrationTests {
         let fields = h.hash(String(first.dropFirst(h.prefix.count + 1)))
         #expect(fields["right"] == "C" || fields["right"] == "P")
         #expect(fields["con_id"] != nil)
+        #expect(fields["open_interest"].flatMap(Double.init) != nil, "generic tick 101: open interest")
         #expect(fields["expiry"] == expirations.first)
         #expect(keys.allSatisfy { $0.contains(":\(expirations[0]):") })
         // Calls and puts on the same 5 strikes.
         #expect(Set(keys.map { $0.split(separator: ":").last! }) == ["C", "P"])
+        try await h.stop()
+    }
+
+    /// The chain is written once at start-up; without a refresh `P:chain:SYM` expired after
+    /// `redis.chain_ttl_seconds` and never came back.
+    @Test func optionChainIsRefreshedBeforeItsTTLRunsOut() async throws {
+        var o = WorkerHarness.Options()
+        o.symbols = [SymbolSpec(symbol: "SPY", options: .init(expirations: 1, strikesAroundATM: 1))]
+        o.chainTTL = .seconds(2)
+        let h = try await WorkerHarness.start(o)
+        #expect(await h.wait(.seconds(10)) { h.hash("chain:SPY")["source"] == "ib" })
+        let first = h.hash("chain:SPY")
+        try await Task.sleep(for: .seconds(4))
+        let later = h.hash("chain:SPY")
+        #expect(later["strikes"] == first["strikes"] && later["expirations"] == first["expirations"])
+        #expect((Int(later["seq"] ?? "0") ?? 0) >= 3, "re-listed about every second (half the TTL)")
+        #expect((Int64(later["updated_ms"] ?? "0") ?? 0) > (Int64(first["updated_ms"] ?? "0") ?? 0))
+        let ttl = try h.redis.command(["PTTL", "\(h.prefix):chain:SPY"]).int ?? -2
+        #expect(ttl > 0 && ttl <= 2000)
+        try await h.stop()
+    }
+
+    /// `quote_relay_redis_write_latency_seconds` stayed at count 0: the publisher measured
+    /// every write but nothing carried the figures into the metrics.
+    @Test func redisWriteLatencyReachesMetrics() async throws {
+        let registry = PrometheusCollectorRegistry()
+        var o = WorkerHarness.Options()
+        o.metrics = RelayMetrics(factory: RelayMetrics.makeFactory(registry: registry))
+        let h = try await WorkerHarness.start(o)
+        #expect(await h.wait(.seconds(10)) { h.hash("quote:AAPL")["bid"] != nil })
+        func samples() -> [String: Double] {
+            var buffer: [UInt8] = []
+            registry.emit(into: &buffer)
+            var out: [String: Double] = [:]
+            for line in String(decoding: buffer, as: UTF8.self).split(separator: "\n") where !line.hasPrefix("#") {
+                let parts = line.split(separator: " ")
+                if parts.count == 2 { out[String(parts[0])] = Double(parts[1]) }
+            }
+            return out
+        }
+        // The status loop (every heartbeat, 1 s here) mirrors the publisher's figures.
+        #expect(await h.wait(.seconds(5)) { (samples()["quote_relay_redis_write_latency_seconds_count"] ?? 0) > 0 })
+        let now = samples()
+        let count = now["quote_relay_redis_write_latency_seconds_count"] ?? 0
+        #expect(count == now["quote_relay_redis_writes_total"], "one latency sample per write")
+        #expect((now["quote_relay_redis_write_latency_seconds_sum"] ?? 0) > 0)
         try await h.stop()
     }
 
@@ -186,6 +234,46 @@ struct WorkerIntegrationTests {
         #expect(await h.wait(.seconds(3)) { h.status()["state"] == "degraded" })
         #expect(await h.ib.control("farm-up usfarm").hasPrefix("OK"))
         #expect(await h.wait(.seconds(8)) { h.hash("quote:AAPL")["stale"] == "0" })
+        try await h.stop()
+    }
+
+    @Test func malformedFramesFromTheGatewayAreSkippedAndCounted() async throws {
+        let h = try await WorkerHarness.start()
+        #expect(await h.wait(.seconds(10)) { h.hash("quote:AAPL")["bid"] != nil })
+        #expect(await h.ib.control("malformed") == "OK malformed")
+        #expect(await h.wait(.seconds(5)) {
+            let s = h.worker.sessionStatus
+            return s.skippedMessages >= 1 && s.undecodableMessages >= 4
+        })
+        // Nothing of the garbage reached Redis, and data keeps flowing on the same connection.
+        let seq = Int(h.hash("quote:AAPL")["seq"] ?? "0") ?? 0
+        #expect(await h.wait(.seconds(5)) { (Int(h.hash("quote:AAPL")["seq"] ?? "0") ?? 0) > seq })
+        for key in h.keys("quote:*") {
+            let fields = h.hash(String(key.dropFirst(h.prefix.count + 1)))
+            #expect(fields.values.allSatisfy { !$0.contains("not-a-number") })
+            #expect(fields["bid"].flatMap(Double.init) != nil)
+        }
+        #expect(h.status()["state"] == "connected")
+        #expect(h.worker.sessionStatus.totalReconnects == 0, "a bad frame is skipped, not a reason to reconnect")
+        try await h.stop()
+    }
+
+    @Test func quietLinesAreKeptAliveBySnapshotsAndExpireWhenIBCannotConfirm() async throws {
+        var o = WorkerHarness.Options()
+        o.quoteTTL = .seconds(3)
+        let h = try await WorkerHarness.start(o)
+        #expect(await h.wait(.seconds(10)) { h.hash("quote:AAPL")["bid"] != nil })
+        // Quiet: no ticks, but snapshots answered (a closed market behaves like this).
+        #expect(await h.ib.control("quiet").hasPrefix("OK"))
+        try await Task.sleep(for: .milliseconds(300))
+        let before = Int64(h.hash("quote:AAPL")["updated_ms"] ?? "0") ?? 0
+        try await Task.sleep(for: .seconds(5))
+        let kept = h.hash("quote:AAPL")
+        #expect(kept["bid"] != nil, "a quiet line's key outlives its TTL: the keep-alive snapshot confirmed it")
+        #expect((Int64(kept["updated_ms"] ?? "0") ?? 0) > before)
+        // Stalled: snapshots unanswered, so nothing confirms the value and the key expires.
+        #expect(await h.ib.control("stall").hasPrefix("OK"))
+        #expect(await h.wait(.seconds(8)) { h.hash("quote:AAPL").isEmpty })
         try await h.stop()
     }
 }

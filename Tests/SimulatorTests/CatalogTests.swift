@@ -31,6 +31,23 @@ import TWSProtocol
         #expect(again.stocks["AAPL"]?.basePrice == a.stocks["AAPL"]?.basePrice)
     }
 
+    /// The two simulators with the same seed quote one market: the Alpha Vantage simulator's
+    /// price sits within a few percent of the gateway's level (it was anywhere in 20...520,
+    /// so a demo failover doubled or halved prices and no IB option key existed in its chain).
+    @Test func alphaVantagePricesFollowTheGatewaysLevelForTheSameSeed() {
+        for symbol in ["AAPL", "MSFT", "SPY", "ZZZT"] {
+            for seed: UInt64 in [1, 7, 42] {
+                let level = InstrumentCatalog(symbols: [symbol], seed: seed, today: monday, strikesEachSide: 4, weekly: 1, monthly: 0)
+                    .stocks[symbol]!.basePrice
+                #expect(level == InstrumentCatalog.basePrice(symbol: symbol, seed: seed))
+                for tick: UInt64 in [0, 1, 50] {
+                    let q = AlphaVantagePayloads.quote(seed: seed, symbol: symbol, tick: tick)
+                    #expect(abs(q.price / level - 1) < 0.04, "\(symbol) seed \(seed): AV \(q.price) vs IB level \(level)")
+                }
+            }
+        }
+    }
+
     @Test func weekliesListFewerStrikesThanTheChainUnion() throws {
         let catalog = InstrumentCatalog(symbols: ["SPY"], seed: 1, today: monday, strikesEachSide: 10, weekly: 2, monthly: 1)
         let chain = try #require(catalog.chains["SPY"])

@@ -177,7 +177,7 @@ import TWSProtocol
         ("connectivity-restored lost", .connectivityRestored(dataLost: true)),
         ("connectivity-restored maintained", .connectivityRestored(dataLost: false)),
         ("competing-session", .competingSession(true)), ("competing-session off", .competingSession(false)),
-        ("slow-handshake 250", .slowHandshake(milliseconds: 250)), ("flood 1000", .flood(1000)),
+        ("slow-handshake 250", .slowHandshake(milliseconds: 250)), ("flood 1000", .flood(1000)), ("malformed", .malformed),
         ("no-permission aapl", .noPermission("AAPL")), ("sent 17 3", .sent(clientId: 17, reqId: 3)),
         ("  counters  ", .counters),
     ])

@@ -1,3 +1,5 @@
+import RedisPublisher
+
 extension ConfigDecoder {
     /// Reads every key of the catalogue, in its order, then checks the rules that span keys.
     mutating func decode() -> RelayConfiguration {
@@ -115,14 +117,17 @@ extension ConfigDecoder {
 
     private mutating func redisURL(_ url: inout RedisURL) {
         let path = "redis.url"
-        guard let (text, source) = raw(path) else { return record(path, url.redacted, .defaultValue) }
-        switch RedisURL.parse(text) {
-        case .success(let parsed):
+        guard let (text, source) = raw(path) else { return record(path, url.description, .defaultValue) }
+        do {
+            let parsed = try RedisURL(parsing: text)
             url = parsed
-            record(path, parsed.redacted, source)
-        case .failure(let error):
+            record(path, parsed.description, source)
+        } catch {
+            // RedisPublisher's messages never include the URL itself (it may hold a password).
+            let prefix = "invalid Redis URL: "
+            let reason = error.message.hasPrefix(prefix) ? String(error.message.dropFirst(prefix.count)) : error.message
             record(path, Redaction.redactURL(text), source)
-            problem(path, Redaction.redactURL(text), source, error.reason)
+            problem(path, Redaction.redactURL(text), source, reason)
         }
     }
 

@@ -1,6 +1,6 @@
 import Configuration
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Loads the configuration: flags over environment over file over defaults (CONTRACT §2),
 /// stacked as swift-configuration providers in one `ConfigReader`.
@@ -86,6 +86,7 @@ public enum ConfigurationLoader {
         let configuration = decoder.decode()
         return ConfigurationReport(
             configuration: decoder.problems.isEmpty ? configuration : nil,
+            decoded: configuration,
             problems: decoder.problems,
             warnings: file.warnings + decoder.warnings,
             settings: decoder.settings,
@@ -118,7 +119,7 @@ final class ProvenanceRecorder: AccessReporter, Sendable {
         var typeMismatch = false
     }
 
-    private let last = Mutex<Outcome>(Outcome())
+    private let last = NIOLockedValueBox<Outcome>(Outcome())
 
     func report(_ event: AccessEvent) {
         var outcome = Outcome()
@@ -134,11 +135,11 @@ final class ProvenanceRecorder: AccessReporter, Sendable {
             }
             break
         }
-        last.withLock { $0 = outcome }
+        last.withLockedValue { $0 = outcome }
     }
 
     func take() -> Outcome {
-        last.withLock { value in
+        last.withLockedValue { value in
             defer { value = Outcome() }
             return value
         }

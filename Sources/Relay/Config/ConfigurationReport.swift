@@ -53,6 +53,9 @@ public struct EffectiveSetting: Sendable, Equatable {
 public struct ConfigurationReport: Sendable {
     /// Nil exactly when ``problems`` is not empty.
     public var configuration: RelayConfiguration?
+    /// Every key that was valid, defaults for the rest: for commands such as `status` that
+    /// need only a few keys and should work even when, say, `symbols` is missing.
+    public var decoded = RelayConfiguration()
     public var problems: [ConfigProblem]
     /// Things that are valid but probably not meant (unknown keys, budgets that cannot fit).
     public var warnings: [String]

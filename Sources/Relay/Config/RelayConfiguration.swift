@@ -1,3 +1,5 @@
+import RedisPublisher
+
 /// The whole configuration of one worker, after the file, the environment and flags were merged
 /// and validated (CONTRACT §2). Every default below is the contract's; a value of this type is
 /// always valid, because ``ConfigurationLoader`` only builds one when no problem was found.
@@ -79,8 +81,10 @@ extension RelayConfiguration {
 
     /// `redis.*`: where and how records are published.
     public struct RedisSettings: Sendable, Equatable {
-        /// `redis.url` ["redis://127.0.0.1:6379/0"]. Its password is a secret.
-        public var url = RedisURL(host: "127.0.0.1", port: 6379, database: 0)
+        /// `redis.url` ["redis://127.0.0.1:6379/0"]. Its password is a secret; the type's
+        /// `description` masks it. Parsed by RedisPublisher, so the worker and the config
+        /// agree on one spelling of URLs (percent-encoded credentials, IPv6 hosts).
+        public var url = RedisURL()
         /// `redis.key_prefix` ["mkt"]: `P` in every key name.
         public var keyPrefix = "mkt"
         /// `redis.quote_ttl_seconds` [300]: TTL of `P:quote:SYM`, refreshed on each write.

@@ -14,6 +14,7 @@ public struct RelayMetrics: Sendable {
         public static let ibReconnects = "quote_relay_ib_reconnects_total"
         public static let ibTicksReceived = "quote_relay_ib_ticks_received_total"
         public static let ibErrors = "quote_relay_ib_errors_total"
+        public static let ibMessagesSkipped = "quote_relay_ib_messages_skipped_total"
         public static let ibPacingDelays = "quote_relay_ib_pacing_delays_total"
         public static let marketDataLines = "quote_relay_ib_market_data_lines"
         public static let workerState = "quote_relay_worker_state"
@@ -53,7 +54,7 @@ public struct RelayMetrics: Sendable {
     /// Data key writes (one `publish.lua` call each).
     public let redisWrites: Counter
     public let redisWriteErrors: Counter
-    /// Time of one data key write, including the round trip; a histogram in seconds.
+    /// Hand-over (`publish()`) to confirmed write of each data key; a histogram in seconds.
     public let redisWriteLatency: Metrics.Timer
     public let redisReconnects: Counter
     public let failovers: Counter
@@ -83,6 +84,12 @@ public struct RelayMetrics: Sendable {
         avThrottled = Counter(label: Name.avThrottled, factory: factory)
         staleKeys = Gauge(label: Name.staleKeys, factory: factory)
         eventsDropped = Counter(label: Name.eventsDropped, factory: factory)
+    }
+
+    /// Counts gateway messages the worker did not use, by reason: `unknown` (a message id the
+    /// codec does not model), `undecodable` (a malformed frame), `late` (ticks of a cancelled line).
+    public func ibMessagesSkipped(reason: String, count: Int) {
+        Counter(label: Name.ibMessagesSkipped, dimensions: [("reason", reason)], factory: factory).increment(by: Int64(count))
     }
 
     /// Counts an IB error message by its code (`502`, `1100`, `326` ...). Informational codes

@@ -21,17 +21,26 @@ struct MarketBook {
     }
 
     private(set) var entries: [SubscriptionID: Entry] = [:]
+    /// The qualified contract of each line, for snapshot requests (probes, keep-alive).
+    private(set) var contracts: [SubscriptionID: Contract] = [:]
+    /// When each line was last confirmed (subscribed, written with `source=ib`, or asked for a
+    /// keep-alive snapshot): the keep-alive schedules its next snapshot from it.
+    var lastConfirmedMs: [SubscriptionID: Int64] = [:]
     private(set) var quoteSubscription: [String: SubscriptionID] = [:]
     private(set) var optionSubscriptions: [String: [OptionKey: SubscriptionID]] = [:]
 
-    mutating func addQuote(_ id: SubscriptionID, symbol: String) {
+    mutating func addQuote(_ id: SubscriptionID, symbol: String, contract: Contract, nowMs: Int64) {
         entries[id] = .quote(symbol: symbol, merger: TickMerger(QuoteSnapshot(symbol: symbol)))
+        contracts[id] = contract
+        lastConfirmedMs[id] = nowMs
         quoteSubscription[symbol] = id
     }
 
-    mutating func addOption(_ id: SubscriptionID, symbol: String, key: OptionKey, conId: Int64) {
+    mutating func addOption(_ id: SubscriptionID, symbol: String, key: OptionKey, contract: Contract, nowMs: Int64) {
         var snapshot = OptionSnapshot(symbol: symbol, expiry: key.expiry, strike: key.strike, right: key.right)
-        snapshot.conId = conId
+        snapshot.conId = contract.conId
+        contracts[id] = contract
+        lastConfirmedMs[id] = nowMs
         entries[id] = .option(symbol: symbol, key: key, merger: TickMerger(snapshot))
         optionSubscriptions[symbol, default: [:]][key] = id
     }
@@ -39,6 +48,8 @@ struct MarketBook {
     @discardableResult
     mutating func remove(_ id: SubscriptionID) -> Entry? {
         guard let entry = entries.removeValue(forKey: id) else { return nil }
+        contracts[id] = nil
+        lastConfirmedMs[id] = nil
         switch entry {
         case .quote(let symbol, _): quoteSubscription[symbol] = nil
         case .option(let symbol, let key, _): optionSubscriptions[symbol]?[key] = nil

@@ -34,6 +34,7 @@ extension Worker {
         }
         if withStaleness { await checkStaleness() }
         now = nowMs()
+        refreshQuietLines(nowMs: now)
         for status in engine.status.symbols {
             if let confirmed = status.lastConfirmedMs {
                 metrics.symbolStaleness(symbol: status.symbol, seconds: Double(max(0, now - confirmed)) / 1000)
@@ -62,9 +63,19 @@ extension Worker {
                 publisher.publishEvent(WorkerEvents.staleness(kind: "fresh", worker: configuration.workerID, keys: change.newlyFresh, nowMs: now))
                 perform(engine.handle(.fresh(symbols: Self.symbols(ofKeys: change.newlyFresh)), nowMs: now))
             }
+            if !change.expired.isEmpty {
+                // Keys whose TTL ran out (their source stopped writing them): announced so a
+                // reader that saw them go stale also learns they are gone.
+                publisher.publishEvent(WorkerEvents.staleness(kind: "expired", worker: configuration.workerID, keys: change.expired, nowMs: now))
+            }
+            stalenessFailures = 0
         } catch {
             readiness.setRedisReachable(false)
-            logger.warning("staleness check failed", metadata: ["error": "\(error)"])
+            stalenessFailures += 1
+            // During an outage this fails every check: say it once, then every 30th time.
+            if stalenessFailures == 1 || stalenessFailures % 30 == 0 {
+                logger.warning("staleness check failed", metadata: ["error": "\(error)", "consecutive": "\(stalenessFailures)"])
+            }
         }
     }
 
@@ -124,9 +135,7 @@ extension Worker {
                 // IB's merged state was kept up to date all along: write it now, which also
                 // switches each key's source back (the publish script drops AV-only fields).
                 for symbol in back {
-                    for id in book.subscriptions(of: symbol) {
-                        if let record = book.record(for: id, source: .ib, nowMs: now) { publisher.publish(record) }
-                    }
+                    for id in book.subscriptions(of: symbol) { writeIB(id, nowMs: now) }
                 }
                 publisher.publishEvent(WorkerEvents.failover(kind: "failback", worker: configuration.workerID, reason: reason, symbols: back, nowMs: now))
                 updatePoller()
@@ -153,10 +162,7 @@ extension Worker {
                 for message in messages {
                     if let tick = Tick(message) { _ = book.apply(tick, to: id) }
                 }
-                if !failedOver.contains(symbol), let record = book.record(for: id, source: .ib, nowMs: now) {
-                    publisher.publish(record)
-                    lastPublishMs = now
-                }
+                writeIB(id, nowMs: now)
             }
             perform(engine.handle(.probeAnswered(symbol: symbol), nowMs: now))
         } catch {

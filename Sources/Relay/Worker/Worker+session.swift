@@ -44,17 +44,22 @@ extension Worker {
         lastTickMs = now
         // Every touched instrument is written, changed or not: a tick confirms the values, and
         // `updated_ms` says when they were last confirmed.
-        for id in touched {
-            guard let symbol = book.entries[id]?.symbol, !failedOver.contains(symbol),
-                let record = book.record(for: id, source: .ib, nowMs: now)
-            else { continue }
-            publisher.publish(record)
-            lastPublishMs = now
-        }
+        for id in touched { writeIB(id, nowMs: now) }
         for symbol in confirmed {
             let actions = engine.handle(.dataConfirmed(symbol: symbol), nowMs: now)
             if !actions.isEmpty { perform(actions) }
         }
+    }
+
+    /// Writes a line's merged IB state, unless its symbol is on Alpha Vantage (then IB's
+    /// values are kept up to date in the book and written at failback).
+    func writeIB(_ id: SubscriptionID, nowMs now: Int64) {
+        guard let symbol = book.entries[id]?.symbol, !failedOver.contains(symbol),
+            let record = book.record(for: id, source: .ib, nowMs: now)
+        else { return }
+        publisher.publish(record)
+        book.lastConfirmedMs[id] = now
+        lastPublishMs = now
     }
 
     func handleSessionState(from: SessionState, to: SessionState, reason: String) {

@@ -36,7 +36,7 @@ extension Worker {
         while !Task.isCancelled {
             writeStatus()
             recordPublisherMetrics()
-            try? await Task.sleep(for: configuration.gateway.heartbeatInterval)
+            try? await Task.sleep(for: configuration.statusInterval)
         }
     }
 
@@ -71,8 +71,8 @@ extension Worker {
         metrics.dataSource(failedOver.count == order.count && !order.isEmpty ? "alphavantage" : "ib")
     }
 
-    /// Mirrors the publisher's counters into metrics (it runs on its own thread and knows
-    /// nothing of swift-metrics).
+    /// Mirrors the publisher's and the session's counters into metrics (neither knows
+    /// swift-metrics; both count on their own threads).
     func recordPublisherMetrics() {
         let stats = publisher.stats
         let last = lastPublisherStats
@@ -80,8 +80,17 @@ extension Worker {
         if stats.writeErrors > last.writeErrors { metrics.redisWriteErrors.increment(by: Int64(stats.writeErrors - last.writeErrors)) }
         if stats.reconnects > last.reconnects { metrics.redisReconnects.increment(by: Int64(stats.reconnects - last.reconnects)) }
         if stats.eventsDropped > last.eventsDropped { metrics.eventsDropped.increment(by: Int64(stats.eventsDropped - last.eventsDropped)) }
+        for (nanos, count) in stats.latency.recorded(since: last.latency) {
+            for _ in 0..<count { metrics.redisWriteLatency.recordNanoseconds(Int64(clamping: nanos)) }
+        }
         metrics.redisConnected.record(stats.connected ? 1 : 0)
         readiness.setRedisReachable(stats.connected)
         lastPublisherStats = stats
+        let now = session.status
+        let before = lastSessionStatus
+        if now.skippedMessages > before.skippedMessages { metrics.ibMessagesSkipped(reason: "unknown", count: now.skippedMessages - before.skippedMessages) }
+        if now.undecodableMessages > before.undecodableMessages { metrics.ibMessagesSkipped(reason: "undecodable", count: now.undecodableMessages - before.undecodableMessages) }
+        if now.droppedTicks > before.droppedTicks { metrics.ibMessagesSkipped(reason: "late", count: now.droppedTicks - before.droppedTicks) }
+        lastSessionStatus = now
     }
 }

@@ -5,12 +5,35 @@ import MarketModel
 import TWSProtocol
 
 extension Worker {
-    /// Resolves every configured symbol, one after another (the session paces requests
-    /// anyway), subscribes its quote and, for option underlyings, its chain.
+    /// Requests in flight at once while setting up: enough to hide IB's round trips (tens
+    /// of ms each at a real gateway), while the session's pacer keeps the rate under IB's limit.
+    static let setUpWidth = 16
+
+    /// Resolves and subscribes every underlying first (they come before options in the line
+    /// budget, and a quote is what most readers want), then every option chain and window.
     func setUpSymbols() async {
-        for symbol in order {
-            guard !Task.isCancelled else { return }
-            await resolve(symbol)
+        await forEach(order, width: Self.setUpWidth) { worker, symbol in await worker.resolve(symbol) }
+        let underlyings = order.filter { symbols[$0]?.contract != nil && symbols[$0]?.spec.options != nil }
+        await forEach(underlyings, width: Self.setUpWidth) { worker, symbol in
+            guard let state = await worker.symbols[symbol], let contract = state.contract, let options = state.spec.options,
+                state.spec.secType.hasOptionChains
+            else { return }
+            await worker.setUpChain(symbol, contract: contract, options: options)
+        }
+    }
+
+    /// Runs `body` for every item with at most `width` running at once.
+    func forEach<Item: Sendable>(_ items: [Item], width: Int, _ body: @escaping @Sendable (Worker, Item) async -> Void) async {
+        await withTaskGroup(of: Void.self) { group in
+            var next = items.makeIterator()
+            for _ in 0..<width {
+                guard let item = next.next() else { break }
+                group.addTask { await body(self, item) }
+            }
+            while await group.next() != nil {
+                guard !Task.isCancelled, let item = next.next() else { continue }
+                group.addTask { await body(self, item) }
+            }
         }
     }
 
@@ -33,11 +56,8 @@ extension Worker {
                 symbols[symbol]?.contract = contract
                 symbols[symbol]?.hours = TradingHours(details: first)
                 let id = session.subscribe(contract, genericTicks: "")
-                book.addQuote(id, symbol: symbol)
+                book.addQuote(id, symbol: symbol, contract: contract, nowMs: nowMs())
                 logger.info("subscribed", metadata: ["symbol": "\(symbol)", "con_id": "\(contract.conId)"])
-                if let options = spec.options, spec.secType.hasOptionChains {
-                    await setUpChain(symbol, contract: contract, options: options)
-                }
                 return
             } catch let error as IBSessionError where error.isPermanent {
                 reportProblem(symbol, "\(error)")
@@ -56,31 +76,13 @@ extension Worker {
     }
 
     /// Publishes `P:chain:SYM` and prepares the option window; subscriptions follow once the
-    /// underlying has a price (see `recentre`).
+    /// underlying has a price (see `recentre`). The chain is asked for again periodically
+    /// (`refreshChainIfDue`).
     func setUpChain(_ symbol: String, contract: Contract, options: SymbolSpec.OptionWindow) async {
         var delay = Duration.seconds(1)
         while !Task.isCancelled {
             do {
-                let all = try await session.optionParameters(symbol: contract.symbol, secType: contract.secType, conId: contract.conId)
-                let smart = all.filter { $0.exchange == "SMART" }
-                guard let chosen = smart.first(where: { $0.tradingClass == contract.symbol }) ?? smart.first ?? all.first else {
-                    reportProblem(symbol, "IB lists no option chain for \(symbol)")
-                    return
-                }
-                var chain = ChainSnapshot(symbol: symbol, expirations: chosen.expirations, strikes: chosen.strikes)
-                chain.underlyingConId = chosen.underlyingConId
-                chain.exchange = chosen.exchange
-                chain.tradingClass = chosen.tradingClass
-                chain.multiplier = chosen.multiplier
-                publisher.publish(chain.record(source: .ib, updatedMs: nowMs()))
-                symbols[symbol]?.chainTradingClass = chosen.tradingClass
-                symbols[symbol]?.chainMultiplier = chosen.multiplier
-                symbols[symbol]?.window = MarketData.OptionWindow(
-                    expirations: chosen.expirations, strikes: chosen.strikes,
-                    expirationsCount: options.expirations, strikesAroundATM: options.strikesAroundATM)
-                logger.info("option chain", metadata: [
-                    "symbol": "\(symbol)", "expirations": "\(chosen.expirations.count)", "strikes": "\(chosen.strikes.count)",
-                ])
+                guard try await fetchChain(symbol, contract: contract, options: options) else { return }
                 await recentre(symbol)
                 return
             } catch let error as IBSessionError where error.isPermanent {
@@ -97,6 +99,7 @@ extension Worker {
         while !Task.isCancelled {
             try? await Task.sleep(for: configuration.recentreInterval)
             for symbol in order where symbols[symbol]?.window != nil {
+                await refreshChainIfDue(symbol)
                 await recentre(symbol)
             }
         }
@@ -123,10 +126,7 @@ extension Worker {
             session.unsubscribe(id)
             book.remove(id)
         }
-        for key in toAdd {
-            guard !Task.isCancelled else { return }
-            await subscribeOption(symbol, key: key)
-        }
+        await forEach(toAdd, width: Self.setUpWidth) { worker, key in await worker.subscribeOption(symbol, key: key) }
         metrics.marketDataLines.record(book.entries.count)
     }
 
@@ -148,7 +148,7 @@ extension Worker {
             // The window may have moved on while IB answered.
             guard admittedOptions(for: symbol).contains(key), book.optionSubscriptions[symbol]?[key] == nil else { return }
             let id = session.subscribe(contract, genericTicks: "101")
-            book.addOption(id, symbol: symbol, key: key, conId: contract.conId)
+            book.addOption(id, symbol: symbol, key: key, contract: contract, nowMs: nowMs())
         } catch let error as IBSessionError where error.isPermanent {
             symbols[symbol]?.missingOptions.insert(key)
             logger.debug("option does not exist, skipped", metadata: ["option": "\(key.key(symbol: symbol))", "error": "\(error)"])

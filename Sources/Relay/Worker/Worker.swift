@@ -29,6 +29,8 @@ public actor Worker: Service {
         /// Options a chain lists but IB does not know (error 200 on qualification).
         var missingOptions: Set<OptionKey> = []
         var recentring = false
+        /// When IB last listed the chain (`P:chain:SYM` written), for the periodic refresh.
+        var chainFetchedAt: ContinuousClock.Instant?
         /// Why IB cannot serve it (bad symbol, no permission), for the status hash and log.
         var problem: String?
     }
@@ -58,6 +60,13 @@ public actor Worker: Service {
     var lastPublishMs: Int64?
     var leftOut: String?
     var lastPublisherStats = PublisherStats()
+    var lastSessionStatus = SessionStatus()
+    var stalenessFailures = 0
+    /// Lines with a keep-alive snapshot in flight.
+    var refreshing: Set<SubscriptionID> = []
+
+    /// The IB session's state and counters (connection, reconnects, skipped messages).
+    public nonisolated var sessionStatus: SessionStatus { session.status }
 
     /// - Throws: when the Lua scripts cannot be read (an unrecoverable start-up error: exit 1).
     public init(

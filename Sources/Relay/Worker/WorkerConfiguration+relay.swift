@@ -14,9 +14,8 @@ extension WorkerConfiguration {
             connectivityLostGrace: c.ib.connectivityLostGrace,
             marketDataType: c.ib.marketDataType.ibCode,
             maxRequestsPerSecond: Double(c.ib.maxRequestsPerSecond))
-        let url = c.redis.url
         let publisher = PublisherConfiguration(
-            url: RedisPublisher.RedisURL(host: url.host, port: url.port, user: url.username, password: url.password, database: url.database),
+            url: c.redis.url,
             workerID: c.worker.id, keyPrefix: c.redis.keyPrefix,
             quoteTTL: c.redis.quoteTTL, optionTTL: c.redis.optionTTL, chainTTL: c.redis.chainTTL,
             streamEnabled: c.redis.streamEnabled, streamMaxLen: c.redis.streamMaxLength,
@@ -40,6 +39,7 @@ extension WorkerConfiguration {
             failover: FailoverPolicy(
                 maxReconnectAttempts: c.failover.maxReconnectAttempts, staleness: c.failover.staleness,
                 checkInterval: c.failover.checkInterval, failbackStable: c.failover.failbackStable),
-            symbols: c.symbols, maxMarketDataLines: c.ib.maxMarketDataLines)
+            symbols: c.symbols, maxMarketDataLines: c.ib.maxMarketDataLines,
+            statusInterval: c.worker.statusInterval)
     }
 }

@@ -22,6 +22,9 @@ public struct WorkerConfiguration: Sendable {
     public var probeTimeout: Duration
     /// How often option windows are re-centred on the underlying's price [5 s].
     public var recentreInterval: Duration
+    /// How often the status hash is rewritten (`worker.status_interval_seconds`), at most one
+    /// heartbeat interval [heartbeat interval]: its TTL is three heartbeat intervals.
+    public var statusInterval: Duration
     /// Reported in the status hash.
     public var version: String
 
@@ -30,7 +33,7 @@ public struct WorkerConfiguration: Sendable {
         alphaVantage: AlphaVantageConfiguration? = nil, alphaVantageBulkQuotes: Bool = false,
         alphaVantageOptions: Bool = false, failover: FailoverPolicy = FailoverPolicy(), symbols: [SymbolSpec],
         maxMarketDataLines: Int = 100, probeTimeout: Duration? = nil, recentreInterval: Duration = .seconds(5),
-        version: String = QuoteRelayVersion.current
+        statusInterval: Duration? = nil, version: String = QuoteRelayVersion.current
     ) {
         self.workerID = workerID
         self.gateway = gateway
@@ -43,6 +46,8 @@ public struct WorkerConfiguration: Sendable {
         self.maxMarketDataLines = maxMarketDataLines
         self.probeTimeout = probeTimeout ?? .milliseconds(failover.probeTimeoutMs)
         self.recentreInterval = recentreInterval
+        // The hash lives 3 heartbeat intervals: it must be rewritten well within that.
+        self.statusInterval = min(statusInterval ?? gateway.heartbeatInterval, gateway.heartbeatInterval)
         self.version = version
     }
 }

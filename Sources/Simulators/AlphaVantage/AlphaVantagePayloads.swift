@@ -39,7 +39,9 @@ enum AlphaVantagePayloads {
 
     static func quote(seed: UInt64, symbol: String, tick: UInt64) -> Quote {
         var base = AlphaVantageRandom(seed: seed ^ fnv1a(symbol))
-        let previousClose = (20 + base.unit() * 500).avRounded(places: 2)
+        // The IB Gateway simulator's level for the same seed, within a percent.
+        let level = InstrumentCatalog.basePrice(symbol: symbol, seed: seed)
+        let previousClose = (level * (1 + (base.unit() - 0.5) * 0.02)).avRounded(places: 2)
         let open = (previousClose * (1 + (base.unit() - 0.5) * 0.02)).avRounded(places: 2)
         var walk = AlphaVantageRandom(seed: seed ^ fnv1a(symbol) &+ tick &* 0x9E37_79B9_7F4A_7C15)
         let price = (open * (1 + (walk.unit() - 0.5) * 0.03)).avRounded(places: 2)

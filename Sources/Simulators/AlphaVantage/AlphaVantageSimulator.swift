@@ -3,7 +3,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// An in-process Alpha Vantage: serves `/query` for GLOBAL_QUOTE, REALTIME_BULK_QUOTES and
 /// REALTIME_OPTIONS in the real JSON shapes, with deterministic seeded prices, and every
@@ -139,18 +139,18 @@ public final class AlphaVantageSimulator: Sendable {
 
 /// Open connections, so shutdown can close idle keep-alive ones too.
 private final class ConnectionSet: Sendable {
-    private let channels = Mutex<[ObjectIdentifier: Channel]>([:])
+    private let channels = NIOLockedValueBox<[ObjectIdentifier: Channel]>([:])
 
     func insert(_ channel: Channel) {
         let id = ObjectIdentifier(channel)
-        channels.withLock { $0[id] = channel }
+        channels.withLockedValue { $0[id] = channel }
         channel.closeFuture.whenComplete { [weak self] _ in
-            _ = self?.channels.withLock { $0.removeValue(forKey: id) }
+            _ = self?.channels.withLockedValue { $0.removeValue(forKey: id) }
         }
     }
 
     func drain() -> [Channel] {
-        channels.withLock { all in
+        channels.withLockedValue { all in
             defer { all.removeAll() }
             return Array(all.values)
         }

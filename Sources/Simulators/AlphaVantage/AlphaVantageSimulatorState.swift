@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// How the simulator answers `/query`. Each mode reproduces one failure Alpha Vantage really
 /// produces, with its real body text.
@@ -68,27 +68,27 @@ final class AlphaVantageSimulatorState: Sendable {
         var ticks: [String: UInt64] = [:]
     }
 
-    private let inner: Mutex<Inner>
+    private let inner: NIOLockedValueBox<Inner>
 
     init(settings: Settings) {
-        inner = Mutex(Inner(settings: settings))
+        inner = NIOLockedValueBox(Inner(settings: settings))
     }
 
-    var settings: Settings { inner.withLock { $0.settings } }
-    var stats: AlphaVantageSimulatorStats { inner.withLock { $0.stats } }
+    var settings: Settings { inner.withLockedValue { $0.settings } }
+    var stats: AlphaVantageSimulatorStats { inner.withLockedValue { $0.stats } }
 
     func update(_ body: (inout Settings) -> Void) {
-        inner.withLock { body(&$0.settings) }
+        inner.withLockedValue { body(&$0.settings) }
     }
 
     func resetStats() {
-        inner.withLock { $0.stats = AlphaVantageSimulatorStats() }
+        inner.withLockedValue { $0.stats = AlphaVantageSimulatorStats() }
     }
 
     /// Counts one `/query` request; returns the settings to answer it with and whether it
     /// exceeds the simulated per-minute limit.
     func arrive(function: String, query: [String: String], acceptEncoding: String?, now: Double) -> (Settings, overLimit: Bool) {
-        inner.withLock { s in
+        inner.withLockedValue { s in
             s.stats.total += 1
             s.stats.byFunction[function, default: 0] += 1
             s.stats.byMinute[Int64(now / 60), default: 0] += 1
@@ -107,12 +107,12 @@ final class AlphaVantageSimulatorState: Sendable {
     }
 
     func noteThrottled() {
-        inner.withLock { $0.stats.throttled += 1 }
+        inner.withLockedValue { $0.stats.throttled += 1 }
     }
 
     /// The next tick number of `symbol` (0, 1, 2, ...): prices move once per request.
     func nextTick(_ symbol: String) -> UInt64 {
-        inner.withLock { s in
+        inner.withLockedValue { s in
             let t = s.ticks[symbol, default: 0]
             s.ticks[symbol] = t + 1
             return t

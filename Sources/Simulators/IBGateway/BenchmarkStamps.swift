@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import NIOConcurrencyHelpers
 import Synchronization
 import TWSProtocol
 
@@ -29,7 +30,7 @@ public final class BenchmarkStamps: @unchecked Sendable {
     /// Per underlying conId, how many updates it has had: lets a reader turn "the latest seq I
     /// saw for AAPL" into "how many AAPL updates that covers", which is how coalesced delivery
     /// is credited with the updates it absorbed.
-    private let perInstrument = Mutex<[Int64: UInt64]>([:])
+    private let perInstrument = NIOLockedValueBox<[Int64: UInt64]>([:])
 
     /// What the simulator recorded about one sequence number.
     public struct Stamp: Sendable, Hashable {
@@ -82,7 +83,7 @@ public final class BenchmarkStamps: @unchecked Sendable {
     /// Called by the simulator for each stock update: the next sequence number, which becomes
     /// the update's volume. Sequence numbers start at 1.
     func issue(conId: Int64) -> UInt64 {
-        let ordinal = perInstrument.withLock { counts -> UInt64 in
+        let ordinal = perInstrument.withLockedValue { counts -> UInt64 in
             let next = counts[conId, default: 0] + 1
             counts[conId] = next
             return next

@@ -35,6 +35,10 @@ public enum ControlCommand: Sendable, Hashable {
     /// The last value sent to (clientId, reqId) per tick type, for cross-checks from
     /// outside the process (the conformance scripts).
     case sent(clientId: Int32, reqId: Int32)
+    /// Frames a real gateway should never send, to prove a client skips them and goes on: a
+    /// message id no client knows, and for every subscription a TICK_PRICE whose price is not
+    /// a number and a truncated TICK_SIZE.
+    case malformed
     case counters
     case help
 
@@ -88,6 +92,7 @@ public enum ControlCommand: Sendable, Hashable {
         case "no-permission":
             guard args.count == 1 else { return .failure(.init("no-permission needs one symbol")) }
             return .success(.noPermission(args[0].uppercased()))
+        case "malformed": return none(.malformed)
         case "sent":
             guard args.count == 2, let clientId = Int32(args[0]), let reqId = Int32(args[1]) else {
                 return .failure(.init("usage: sent CLIENT_ID REQ_ID"))
@@ -100,7 +105,7 @@ public enum ControlCommand: Sendable, Hashable {
     }
 
     public static let helpText =
-        "commands: rate N | stall | quiet | hang | resume | drop | refuse SECONDS | farm-down [FARM] | farm-up [FARM] | connectivity-lost | connectivity-restored maintained|lost | competing-session [on|off] | slow-handshake MS | flood N | no-permission SYMBOL | sent CLIENT_ID REQ_ID | counters | help"
+        "commands: rate N | stall | quiet | hang | resume | drop | refuse SECONDS | farm-down [FARM] | farm-up [FARM] | connectivity-lost | connectivity-restored maintained|lost | competing-session [on|off] | slow-handshake MS | flood N | no-permission SYMBOL | malformed | sent CLIENT_ID REQ_ID | counters | help"
 }
 
 public struct ControlCommandError: Error, Sendable, Hashable, CustomStringConvertible {

@@ -83,6 +83,18 @@ extension GatewayEngine {
         case .noPermission(let symbol):
             faults.noPermission.insert(symbol)
             return ControlOutcome(reply: "OK no-permission \(symbol)")
+        case .malformed:
+            var actions: [GatewayAction] = []
+            for id in sessions.keys.sorted() {
+                guard let session = sessions[id], session.phase == .ready else { continue }
+                var frames: [[String]] = [["9999", "1", "a message id no client knows"]]
+                for reqId in session.subscriptions.keys.sorted() {
+                    frames.append(["1", "6", "\(reqId)", "1", "not-a-number", "100", "0"])
+                    frames.append(["2", "6", "\(reqId)"])
+                }
+                actions.append(.sendFields(id, frames))
+            }
+            return ControlOutcome(reply: "OK malformed", actions: actions)
         case .sent(let clientId, let reqId):
             let sent = recorder.sent(clientId: clientId, reqId: reqId)
             let parts = sent.keys.sorted().compactMap { type in sent[type]?.last.map { "\(type)=\(Self.text($0))" } }

@@ -57,7 +57,10 @@ extension GatewayEngine {
         var subscription = Subscription(reqId: reqId, instrument: instrument, marketDataType: type)
         if snapshot {
             // A stalled or disconnected gateway never answers snapshots: that is the fault.
-            if faults.dataBlocked(for: instrument) { return [] }
+            if faults.dataBlocked(for: instrument) {
+                if session.pendingSnapshots.count < 1024 { session.pendingSnapshots.insert(reqId) }
+                return []
+            }
             var out = header(reqId: reqId, type: type)
             out += diff(&subscription, clientId: session.clientId ?? 0)
             out.append(.tickSnapshotEnd(reqId: reqId))

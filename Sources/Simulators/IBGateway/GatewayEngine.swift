@@ -54,6 +54,9 @@ struct GatewayEngine: Sendable {
         var recentMessages: [Int64] = []
         var recentViolations: [Int64] = []
         var subscriptions: [Int32: Subscription] = [:]
+        /// Snapshot requests a fault left unanswered: still pending, as at IB, so cancelling
+        /// one is not error 300.
+        var pendingSnapshots: Set<Int32> = []
     }
 
     var configuration: IBGatewaySimulator.Configuration
@@ -161,7 +164,9 @@ struct GatewayEngine: Sendable {
         case .reqMktData(let reqId, let contract, _, let snapshot, let regulatory):
             out += marketData(&session, reqId: reqId, contract: contract, snapshot: snapshot || regulatory, nowMs: nowMs)
         case .cancelMktData(let reqId):
-            if session.subscriptions.removeValue(forKey: reqId) == nil { out.append(GatewayNotice.unknownTicker(reqId)) }
+            if session.subscriptions.removeValue(forKey: reqId) == nil, session.pendingSnapshots.remove(reqId) == nil {
+                out.append(GatewayNotice.unknownTicker(reqId))
+            }
         }
         sessions[id] = session
         countErrors(out)

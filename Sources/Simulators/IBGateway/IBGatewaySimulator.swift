@@ -1,7 +1,7 @@
 import Logging
 import NIOCore
 import NIOPosix
-import Synchronization
+import NIOConcurrencyHelpers
 import TWSProtocol
 
 /// A protocol-accurate IB Gateway on loopback: IB's own clients (ibapi, ib_async) and the
@@ -54,7 +54,7 @@ public final class IBGatewaySimulator: Sendable {
     public let configuration: Configuration
     private let logger: Logger
     private let group: MultiThreadedEventLoopGroup
-    private let state = Mutex(State.idle)
+    private let state = NIOLockedValueBox(State.idle)
 
     public init(configuration: Configuration = Configuration(), logger: Logger = Logger(label: "quote-relay-sim.ib-gateway")) {
         self.configuration = configuration
@@ -68,13 +68,13 @@ public final class IBGatewaySimulator: Sendable {
     /// the tick timer. Initial commands from the configuration are applied first, so a
     /// client never sees the gateway without them.
     public func start(host: String = "127.0.0.1", port: Int = 0, controlPort: Int? = nil) async throws -> BoundPorts {
-        try state.withLock { state in
+        try state.withLockedValue { state in
             guard case .idle = state else { throw SimulatorError.alreadyStarted }
             state = .starting
         }
         for line in configuration.initialCommands {
             if case .failure(let error) = ControlCommand.parse(line) {
-                state.withLock { $0 = .idle }
+                state.withLockedValue { $0 = .idle }
                 throw SimulatorError.invalidInitialCommand(line, error.description)
             }
         }
@@ -110,7 +110,7 @@ public final class IBGatewaySimulator: Sendable {
                     .bind(host: host, port: controlPort).get()
             }
             let ports = BoundPorts(port: server.localAddress?.port ?? port, controlPort: control?.localAddress?.port)
-            state.withLock { $0 = .running(Running(core: core, server: server, control: control, ports: ports)) }
+            state.withLockedValue { $0 = .running(Running(core: core, server: server, control: control, ports: ports)) }
             logger.info("IB Gateway simulator listening", metadata: [
                 "host": "\(host)", "port": "\(ports.port)", "control_port": "\(ports.controlPort.map(String.init) ?? "-")",
                 "server_version": "\(configuration.maxServerVersion)", "seed": "\(configuration.seed)",
@@ -118,7 +118,7 @@ public final class IBGatewaySimulator: Sendable {
             return ports
         } catch {
             _ = try? await loop.submit { _ = core.value.shutdown() }.get()
-            state.withLock { $0 = .idle }
+            state.withLockedValue { $0 = .idle }
             throw error
         }
     }
@@ -126,7 +126,7 @@ public final class IBGatewaySimulator: Sendable {
     /// Closes the listeners and every client connection and stops the simulator's thread;
     /// idempotent. A stopped simulator cannot be started again (make a new one).
     public func stop() async {
-        let previous: State = state.withLock { state in
+        let previous: State = state.withLockedValue { state in
             let previous = state
             if case .starting = state { return previous }
             state = .stopped
@@ -149,7 +149,7 @@ public final class IBGatewaySimulator: Sendable {
 
     /// The ports bound by `start`, nil before.
     public var ports: BoundPorts? {
-        state.withLock { if case .running(let r) = $0 { r.ports } else { nil } }
+        state.withLockedValue { if case .running(let r) = $0 { r.ports } else { nil } }
     }
 
     /// Runs one control command exactly as the control port would and returns its answer.
@@ -173,7 +173,7 @@ public final class IBGatewaySimulator: Sendable {
     }
 
     private func onLoop<T: Sendable>(_ body: @escaping @Sendable (GatewayCore) -> T) async -> T? {
-        let running: Running? = state.withLock { if case .running(let r) = $0 { r } else { nil } }
+        let running: Running? = state.withLockedValue { if case .running(let r) = $0 { r } else { nil } }
         guard let running else { return nil }
         return try? await running.server.eventLoop.submit { body(running.core.value) }.get()
     }

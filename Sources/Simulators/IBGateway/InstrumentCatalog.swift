@@ -119,19 +119,31 @@ struct InstrumentCatalog: Sendable {
 
     private static func listing(symbol: String, seed: UInt64) -> StockListing {
         var random = SeededRandom(seed: seed, salt: stableHash("base:" + symbol))
-        let factor = 0.9 + 0.2 * random.unit()
+        _ = random.unit()  // the factor of `basePrice`
+        let base = basePrice(symbol: symbol, seed: seed)
         if let known = KnownStocks.table[symbol] {
             return StockListing(
-                symbol: symbol, conId: known.conId, basePrice: ((known.price * factor) * 100).rounded() / 100,
+                symbol: symbol, conId: known.conId, basePrice: base,
                 primaryExchange: known.primary, longName: known.name, industry: known.industry,
                 category: known.category, stockType: known.stockType, volatility: known.volatility)
         }
         let hash = stableHash(symbol)
         return StockListing(
             symbol: symbol, conId: 100_000_000 + Int64(hash % 800_000_000),
-            basePrice: ((20 + Double(hash % 480)) * factor * 100).rounded() / 100, primaryExchange: "NYSE",
+            basePrice: base, primaryExchange: "NYSE",
             longName: symbol + " SIMULATED INC", industry: "Industrial", category: "Miscellaneous",
             stockType: "COMMON", volatility: 0.2 + 0.3 * random.unit())
+    }
+
+    /// A symbol's price level for a seed. The Alpha Vantage simulator prices from it too, so
+    /// that the two simulators started with the same `--seed` (as scripts/demo does) quote the
+    /// same market: a failover then changes the source, not the price level, and the option
+    /// keys IB served exist in Alpha Vantage's chain.
+    static func basePrice(symbol: String, seed: UInt64) -> Double {
+        var random = SeededRandom(seed: seed, salt: stableHash("base:" + symbol))
+        let factor = 0.9 + 0.2 * random.unit()
+        let level = KnownStocks.table[symbol]?.price ?? 20 + Double(stableHash(symbol) % 480)
+        return ((level * factor) * 100).rounded() / 100
     }
 
     /// Weekly Fridays from today on, then third Fridays of the following months.

@@ -31,6 +31,7 @@ extension MarketSimulator {
             volatility: smile(option, underlying: underlying), bidSize: 0, askSize: 0, lastSize: 0, volume: 0,
             underlyingPrice: underlying)
         state.volume = Double(state.random.int(in: 0...5_000))
+        state.openInterest = Double(state.random.int(in: 100...50_000))
         requote(&state, option, trade: true, nowMs: nowMs)
         state.closeCents = state.lastCents
         options[option.conId] = state
@@ -82,6 +83,8 @@ extension MarketSimulator {
             result += [(4, .price(optionalCents(last))), (5, .size(s.lastSize))]
         }
         result.append((8, .size(s.volume)))
+        // Generic tick 101: IB reports a call's open interest as tick 27 and a put's as 28.
+        result.append((option.right == .call ? 27 : 28, .size(s.openInterest)))
         if let close = s.closeCents { result.append((9, .price(optionalCents(close)))) }
         if let time = s.lastTradeSeconds { result.append((45, .string(String(time)))) }
         let und = s.underlyingPrice

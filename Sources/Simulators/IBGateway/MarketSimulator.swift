@@ -35,6 +35,8 @@ struct MarketSimulator: Sendable {
         var bidSize: Double, askSize: Double
         var lastCents: Int? = nil, lastSize: Double
         var volume: Double
+        /// Contracts open; IB reports it once a day, so it never changes within a run.
+        var openInterest: Double = 0
         var closeCents: Int? = nil
         var lastTradeSeconds: Int64? = nil
         var underlyingPrice: Double

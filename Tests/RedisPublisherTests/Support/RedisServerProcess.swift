@@ -43,10 +43,18 @@ final class RedisServerProcess: @unchecked Sendable {
         sigemptyset(&emptyMask)
         posix_spawnattr_setsigmask(&attributes, &emptyMask)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
+        // The child must not hold swift-test's output pipes: if this process dies, a surviving
+        // server would keep swift-test waiting for EOF forever.
+        var fileActions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&fileActions)
+        defer { posix_spawn_file_actions_destroy(&fileActions) }
+        posix_spawn_file_actions_addopen(&fileActions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&fileActions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&fileActions, 2, "/dev/null", O_WRONLY, 0)
         var cArguments: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { for p in cArguments { free(p) } }
         var child: pid_t = 0
-        let rc = posix_spawnp(&child, Self.binary, nil, &attributes, &cArguments, environ)
+        let rc = posix_spawnp(&child, Self.binary, &fileActions, &attributes, &cArguments, environ)
         guard rc == 0 else { throw TestFailure("cannot start \(Self.binary): errno \(rc)") }
         pid = child
         let deadline = Date().addingTimeInterval(10)

@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import Simulators
 import Synchronization
 
@@ -16,21 +17,21 @@ public final class PubSubSubscriber: Sendable {
     public let pattern: String
     private let port: Int
     private let stamps: BenchmarkStamps?
-    private let tracker: Mutex<DeliveryTracker>
+    private let tracker: NIOLockedValueBox<DeliveryTracker>
     private let subscribed = Atomic<Bool>(false)
     private let stopping = Atomic<Bool>(false)
     private let finished = Atomic<Bool>(false)
     private let maxSequence = Atomic<UInt64>(0)
     /// Kernel thread id of the reader, so that its own CPU time can be read from /proc.
     private let threadId = Atomic<Int32>(0)
-    private let failure = Mutex<String?>(nil)
+    private let failure = NIOLockedValueBox<String?>(nil)
 
     /// - Parameter stamps: the simulator's stamps; nil counts messages only.
     public init(redisPort: Int, pattern: String, stamps: BenchmarkStamps?) {
         port = redisPort
         self.pattern = pattern
         self.stamps = stamps
-        tracker = Mutex(DeliveryTracker())
+        tracker = NIOLockedValueBox(DeliveryTracker())
     }
 
     /// Connects, subscribes and waits (bounded) for Redis' confirmation.
@@ -57,24 +58,17 @@ public final class PubSubSubscriber: Sendable {
         }
     }
 
-    // The lock-taking accessors are @inline(never): inlined into an async caller, Mutex on
-    // Linux can pair another thread's id (a C thread-local read before an `await`) with this
-    // thread's unlock and trap. See ReadinessState.swift.
-    public var counters: DeliveryTracker.Counters {
-        @inline(never) get { tracker.withLock { $0.counters } }
-    }
+    // NIO's (pthread) lock, not Synchronization.Mutex: these are called from async code, where
+    // an inlined Mutex can trap in release builds (see ReadinessState.swift).
+    public var counters: DeliveryTracker.Counters { tracker.withLockedValue { $0.counters } }
     /// The highest sequence number delivered, without taking the lock.
     public var deliveredSequence: UInt64 { maxSequence.load(ordering: .relaxed) }
     public var readerThreadId: Int32? { let id = threadId.load(ordering: .relaxed); return id > 0 ? id : nil }
-    public var error: String? {
-        @inline(never) get { failure.withLock { $0 } }
-    }
+    public var error: String? { failure.withLockedValue { $0 } }
 
-    @inline(never)
-    public func beginWindow(afterSequence: UInt64) { tracker.withLock { $0.beginWindow(afterSequence: afterSequence) } }
-    @inline(never)
+    public func beginWindow(afterSequence: UInt64) { tracker.withLockedValue { $0.beginWindow(afterSequence: afterSequence) } }
     public func endWindow() -> (samples: [UInt64], dropped: Int) {
-        tracker.withLock { t in
+        tracker.withLockedValue { t in
             let dropped = t.droppedSamples
             return (t.endWindow(), dropped)
         }
@@ -115,7 +109,7 @@ public final class PubSubSubscriber: Sendable {
             let received = BenchmarkStamps.nanos()
             if n <= 0 {
                 if n < 0 && errno == EINTR { continue }
-                failure.withLock { $0 = n == 0 ? "Redis closed the connection" : "read: \(String(cString: strerror(errno)))" }
+                failure.withLockedValue { $0 = n == 0 ? "Redis closed the connection" : "read: \(String(cString: strerror(errno)))" }
                 return
             }
             filled += n
@@ -139,7 +133,7 @@ public final class PubSubSubscriber: Sendable {
                     }
                 }
             } catch {
-                failure.withLock { $0 = error.description }
+                failure.withLockedValue { $0 = error.description }
                 return
             }
             if consumed > 0 {
@@ -150,7 +144,7 @@ public final class PubSubSubscriber: Sendable {
                 filled -= consumed
             }
             if !batch.isEmpty {
-                let highest = tracker.withLock { tracker in
+                let highest = tracker.withLockedValue { tracker in
                     for message in batch {
                         let stamp = message.sequence.flatMap { stamps?.lookup($0) }
                         tracker.record(
