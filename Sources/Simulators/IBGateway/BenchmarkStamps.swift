@@ -22,11 +22,11 @@ public final class BenchmarkStamps: @unchecked Sendable {
     // @unchecked: the three buffers are allocated once, never reallocated, freed in deinit,
     // and every element is an `Atomic`, so concurrent access from the simulator's loop and a
     // subscriber thread is race-free by construction.
-    private let sequences: UnsafeMutablePointer<Atomic<UInt64>>
-    private let ordinals: UnsafeMutablePointer<Atomic<UInt64>>
-    private let sentNanos: UnsafeMutablePointer<Atomic<UInt64>>
+    private let sequences: UnsafeMutablePointer<Synchronization.Atomic<UInt64>>
+    private let ordinals: UnsafeMutablePointer<Synchronization.Atomic<UInt64>>
+    private let sentNanos: UnsafeMutablePointer<Synchronization.Atomic<UInt64>>
     private let mask: UInt64
-    private let issued = Atomic<UInt64>(0)
+    private let issued = Synchronization.Atomic<UInt64>(0)
     /// Per underlying conId, how many updates it has had: lets a reader turn "the latest seq I
     /// saw for AAPL" into "how many AAPL updates that covers", which is how coalesced delivery
     /// is credited with the updates it absorbed.
@@ -64,9 +64,9 @@ public final class BenchmarkStamps: @unchecked Sendable {
         }
     }
 
-    private static func allocate(_ size: Int) -> UnsafeMutablePointer<Atomic<UInt64>> {
-        let buffer = UnsafeMutablePointer<Atomic<UInt64>>.allocate(capacity: size)
-        for i in 0..<size { (buffer + i).initialize(to: Atomic(0)) }
+    private static func allocate(_ size: Int) -> UnsafeMutablePointer<Synchronization.Atomic<UInt64>> {
+        let buffer = UnsafeMutablePointer<Synchronization.Atomic<UInt64>>.allocate(capacity: size)
+        for i in 0..<size { (buffer + i).initialize(to: Synchronization.Atomic(0)) }
         return buffer
     }
 

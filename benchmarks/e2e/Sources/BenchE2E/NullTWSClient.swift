@@ -12,10 +12,10 @@ import Glibc
 /// bounds every figure the real targets can show.
 public final class NullTWSClient: Sendable {
     private let fd: Int32
-    private let stopping = Atomic<Bool>(false)
-    private let finished = Atomic<Bool>(false)
-    private let maxSequence = Atomic<UInt64>(0)
-    private let bytes = Atomic<UInt64>(0)
+    private let stopping = Synchronization.Atomic<Bool>(false)
+    private let finished = Synchronization.Atomic<Bool>(false)
+    private let maxSequence = Synchronization.Atomic<UInt64>(0)
+    private let bytes = Synchronization.Atomic<UInt64>(0)
 
     /// Connects, performs the handshake (bounded by a 5 s receive timeout) and subscribes each
     /// symbol (reqId = index + 1), then starts the reader thread.

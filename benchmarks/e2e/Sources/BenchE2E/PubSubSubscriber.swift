@@ -18,12 +18,12 @@ public final class PubSubSubscriber: Sendable {
     private let port: Int
     private let stamps: BenchmarkStamps?
     private let tracker: NIOLockedValueBox<DeliveryTracker>
-    private let subscribed = Atomic<Bool>(false)
-    private let stopping = Atomic<Bool>(false)
-    private let finished = Atomic<Bool>(false)
-    private let maxSequence = Atomic<UInt64>(0)
+    private let subscribed = Synchronization.Atomic<Bool>(false)
+    private let stopping = Synchronization.Atomic<Bool>(false)
+    private let finished = Synchronization.Atomic<Bool>(false)
+    private let maxSequence = Synchronization.Atomic<UInt64>(0)
     /// Kernel thread id of the reader, so that its own CPU time can be read from /proc.
-    private let threadId = Atomic<Int32>(0)
+    private let threadId = Synchronization.Atomic<Int32>(0)
     private let failure = NIOLockedValueBox<String?>(nil)
 
     /// - Parameter stamps: the simulator's stamps; nil counts messages only.
