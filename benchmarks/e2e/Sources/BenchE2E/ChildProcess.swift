@@ -53,12 +53,18 @@ public final class ChildProcess: @unchecked Sendable {
     /// more seconds. Returns how it ended, for the report.
     @discardableResult
     public func stop(grace: Duration = .seconds(5)) async -> String {
-        guard isRunning else { return process.isRunning ? "exited" : "exited(\(process.terminationStatus))" }
+        guard isRunning else { return "exited\(status)" }
         kill(pid, SIGTERM)
-        if await waitForExit(grace) { return "terminated(\(process.terminationStatus))" }
+        if await waitForExit(grace) { return "terminated\(status)" }
         kill(pid, SIGKILL)
         _ = await waitForExit(.seconds(2))
         return "killed"
+    }
+
+    /// `(code)` once Foundation has reaped the process, else empty: its `terminationStatus`
+    /// traps while it still thinks the process runs, which lags the kernel's view.
+    private var status: String {
+        process.isRunning ? "" : "(\(process.terminationStatus))"
     }
 
     private func waitForExit(_ timeout: Duration) async -> Bool {
