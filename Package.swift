@@ -24,6 +24,7 @@ let package = Package(
     products: [
         .executable(name: "quote-relay", targets: ["quote-relay"]),
         .executable(name: "quote-relay-sim", targets: ["quote-relay-sim"]),
+        .executable(name: "bench-e2e", targets: ["bench-e2e"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -146,6 +147,35 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "benchmarks/redis/Sources",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: The end-to-end benchmark (benchmarks/e2e/run.sh): the IB simulator in-process,
+        // a pub/sub subscriber on the same clock, the worker and the peer as child processes.
+        .target(
+            name: "BenchE2E",
+            dependencies: [
+                "Simulators", "TWSProtocol",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            path: "benchmarks/e2e/Sources/BenchE2E",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "bench-e2e",
+            dependencies: [
+                "BenchE2E",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "benchmarks/e2e/Sources/bench-e2e",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "BenchE2ETests",
+            dependencies: ["BenchE2E", "Simulators", "TWSProtocol"],
+            path: "benchmarks/e2e/Tests/BenchE2ETests",
             swiftSettings: swiftSettings
         ),
 

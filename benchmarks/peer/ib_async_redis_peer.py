@@ -16,7 +16,7 @@ import sys
 import time
 
 import redis
-from ib_async import IB, Stock
+from ib_async import IB, Stock, StartupFetchNONE
 
 
 def number(v):
@@ -43,7 +43,10 @@ def main():
 
     r = redis.Redis(host="127.0.0.1", port=args.redis_port)
     ib = IB()
-    ib.connect("127.0.0.1", args.ib_port, clientId=args.client_id, timeout=10)
+    # A market-data-only client: no orders, no account or position downloads at connect (the
+    # simulator, like a data-only gateway login, would leave them to time out one by one).
+    ib.connect("127.0.0.1", args.ib_port, clientId=args.client_id, timeout=10, readonly=True,
+               fetchFields=StartupFetchNONE)
     contracts = [Stock(s, "SMART", "USD") for s in args.symbols.split(",") if s]
     ib.qualifyContracts(*contracts)
     for c in contracts:

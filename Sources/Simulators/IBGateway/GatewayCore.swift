@@ -120,6 +120,7 @@ final class GatewayCore {
                 for message in messages {
                     buffer.writeBytes(MessageEncoder.encode(message, serverVersion: version))
                 }
+                engine.configuration.benchmarkStamps?.stampSent(messages)
                 channel.writeAndFlush(buffer, promise: nil)
             case .sendFields(let id, let messages):
                 guard let channel = channels[id] else { continue }

@@ -56,7 +56,9 @@ extension GatewayEngine {
             let instrument = active[roundRobin % active.count]
             roundRobin &+= 1
             switch instrument {
-            case .stock(let s): market.step(stock: s, nowMs: nowMs)
+            case .stock(let s):
+                market.step(stock: s, nowMs: nowMs)
+                if let stamps = configuration.benchmarkStamps { market.stampVolume(of: s, with: stamps) }
             case .option(let o): market.step(option: o, nowMs: nowMs)
             }
             for (id, reqId) in subscribers[instrument.conId] ?? [] {

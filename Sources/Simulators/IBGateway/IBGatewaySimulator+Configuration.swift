@@ -38,6 +38,9 @@ extension IBGatewaySimulator {
         public var riskFreeRate: Double = 0.045
         /// Control commands applied before the first client connects (`stall`, `rate 5`, ...).
         public var initialCommands: [String] = []
+        /// Benchmark mode (benchmarks/e2e, BenchmarkStamps.swift): stock volumes carry sequence
+        /// numbers and their send times are recorded here. nil (the default) turns it off.
+        public var benchmarkStamps: BenchmarkStamps?
         /// Wall clock, Unix milliseconds; injectable so that engine tests never sleep.
         public var clock: @Sendable () -> Int64 = {
             Int64((Date().timeIntervalSince1970 * 1000).rounded())

@@ -1,0 +1,100 @@
+/// The instruments of a benchmark run: the simulator lists them, both targets subscribe to
+/// them. Ten well-known tickers (real conIds and price levels) and synthetic ones after.
+public enum BenchUniverse {
+    static let known = ["AAPL", "MSFT", "SPY", "QQQ", "NVDA", "AMZN", "TSLA", "GOOGL", "META", "IWM"]
+
+    /// `count` distinct symbols: the known ones first, then `XAA`, `XAB`, ...
+    public static func symbols(count: Int) -> [String] {
+        var result = Array(known.prefix(count))
+        let letters = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+        var i = 0
+        while result.count < count {
+            result.append("X" + String(letters[(i / 26) % 26]) + String(letters[i % 26]))
+            i += 1
+        }
+        return result
+    }
+}
+
+/// Which system a run measures.
+public enum TargetKind: String, Codable, Sendable, CaseIterable {
+    case quoteRelay = "quote-relay"
+    case peer
+
+    /// Key prefix in Redis: the two never share keys or channels.
+    public var prefix: String { self == .quoteRelay ? "qr" : "peer" }
+    public var clientId: Int32 { self == .quoteRelay ? 17 : 91 }
+}
+
+/// Options subscribed by the worker in the memory measurement: `expirations` nearest expiries
+/// x (2 x `strikesAroundATM` + 1) strikes x call/put, per underlying.
+public struct OptionLoad: Sendable, Hashable {
+    public var underlyings: Int
+    public var expirations: Int
+    public var strikesAroundATM: Int
+
+    public init(underlyings: Int, expirations: Int, strikesAroundATM: Int) {
+        self.underlyings = underlyings
+        self.expirations = expirations
+        self.strikesAroundATM = strikesAroundATM
+    }
+
+    public var optionCount: Int { underlyings * expirations * (2 * strikesAroundATM + 1) * 2 }
+}
+
+/// quote-relay's configuration for a benchmark run (CONTRACT §2 keys only). Everything that
+/// is not under test is set so that it cannot interfere: no failover during the quiet
+/// phases between runs, no stream, a log level that does not log per tick.
+public enum WorkerConfig {
+    public static func yaml(
+        simPort: Int, redisPort: Int, symbols: [String], options: OptionLoad?, luaDir: String, httpPort: Int,
+        maxLines: Int
+    ) -> String {
+        var lines = [
+            "# Written by bench-e2e for one benchmark run; see benchmarks/e2e/README.md.",
+            "worker:",
+            "  id: bench",
+            "ib:",
+            "  host: 127.0.0.1",
+            "  port: \(simPort)",
+            "  client_id: \(TargetKind.quoteRelay.clientId)",
+            "  market_data_type: live",
+            "  max_market_data_lines: \(maxLines)",
+            "redis:",
+            "  url: redis://127.0.0.1:\(redisPort)/0",
+            "  key_prefix: \(TargetKind.quoteRelay.prefix)",
+            "  quote_ttl_seconds: 300",
+            "  option_ttl_seconds: 300",
+            "  stream:",
+            "    enabled: false",
+            "  scripts_dir: \(luaDir)",
+            "failover:",
+            "  max_reconnect_attempts: 1000",
+            "  staleness_seconds: 3600",
+            "  check_interval_seconds: 5",
+            "alphavantage:",
+            // A closed loopback port: the benchmark must never leave the machine.
+            "  base_url: http://127.0.0.1:9/query",
+            "  api_key: bench",
+            "http:",
+            "  listen: 127.0.0.1:\(httpPort)",
+            "log:",
+            "  level: warning",
+            "  format: text",
+            "symbols:",
+        ]
+        for (i, symbol) in symbols.enumerated() {
+            if let options, i < options.underlyings {
+                lines += [
+                    "  - symbol: \(symbol)",
+                    "    options:",
+                    "      expirations: \(options.expirations)",
+                    "      strikes_around_atm: \(options.strikesAroundATM)",
+                ]
+            } else {
+                lines.append("  - \(symbol)")
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
