@@ -62,7 +62,7 @@ def main():
       f"Redis → a PSUBSCRIBE subscriber (in the benchmark process, same monotonic clock). "
       f"{e2e['symbols']} stock symbols; each rate measured for {e2e['windowSeconds']:g} s after "
       f"{e2e['warmupSeconds']:g} s of warm-up, with a fresh target process per rate; targets run one after "
-      f"the other. Method and limits: benchmarks/BENCHMARKS-e2e.md.")
+      f"the other. Method and limits: BENCHMARKS.md.")
     w("")
     w("## Throughput and latency")
     w("")
