@@ -26,6 +26,8 @@ struct MarketBook {
     /// When each line was last confirmed (subscribed, written with `source=ib`, or asked for a
     /// keep-alive snapshot): the keep-alive schedules its next snapshot from it.
     var lastConfirmedMs: [SubscriptionID: Int64] = [:]
+    /// When IB last delivered data for each line (a tick or an answered snapshot).
+    var lastIBDataMs: [SubscriptionID: Int64] = [:]
     private(set) var quoteSubscription: [String: SubscriptionID] = [:]
     private(set) var optionSubscriptions: [String: [OptionKey: SubscriptionID]] = [:]
 
@@ -50,6 +52,7 @@ struct MarketBook {
         guard let entry = entries.removeValue(forKey: id) else { return nil }
         contracts[id] = nil
         lastConfirmedMs[id] = nil
+        lastIBDataMs[id] = nil
         switch entry {
         case .quote(let symbol, _): quoteSubscription[symbol] = nil
         case .option(let symbol, let key, _): optionSubscriptions[symbol]?[key] = nil

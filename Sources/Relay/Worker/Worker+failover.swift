@@ -56,12 +56,16 @@ extension Worker {
             if !change.newlyStale.isEmpty {
                 logger.warning("keys went stale", metadata: ["keys": "\(change.newlyStale.joined(separator: ","))"])
                 publisher.publishEvent(WorkerEvents.staleness(kind: "stale", worker: configuration.workerID, keys: change.newlyStale, nowMs: now))
-                perform(engine.handle(.stale(symbols: Self.symbols(ofKeys: change.newlyStale)), nowMs: now))
+                // A symbol's health is its quote's: a quiet option is flagged stale in Redis
+                // (truthfully), but it does not make the symbol suspect.
+                let quotes = change.newlyStale.filter { $0.hasPrefix("quote:") }
+                if !quotes.isEmpty { perform(engine.handle(.stale(symbols: Self.symbols(ofKeys: quotes)), nowMs: now)) }
             }
             if !change.newlyFresh.isEmpty {
                 logger.info("keys fresh again", metadata: ["keys": "\(change.newlyFresh.joined(separator: ","))"])
                 publisher.publishEvent(WorkerEvents.staleness(kind: "fresh", worker: configuration.workerID, keys: change.newlyFresh, nowMs: now))
-                perform(engine.handle(.fresh(symbols: Self.symbols(ofKeys: change.newlyFresh)), nowMs: now))
+                let quotes = change.newlyFresh.filter { $0.hasPrefix("quote:") }
+                if !quotes.isEmpty { perform(engine.handle(.fresh(symbols: Self.symbols(ofKeys: quotes)), nowMs: now)) }
             }
             if !change.expired.isEmpty {
                 // Keys whose TTL ran out (their source stopped writing them): announced so a
@@ -116,6 +120,7 @@ extension Worker {
                 let newly = list.filter { !failedOver.contains($0) }
                 guard !newly.isEmpty else { continue }
                 failedOver.formUnion(newly)
+                for symbol in newly { failoverSinceMs[symbol] = now }
                 metrics.failovers.increment(by: Int64(newly.count))
                 logger.warning("failover to Alpha Vantage", metadata: ["symbols": "\(newly.joined(separator: ","))", "reason": "\(reason)"])
                 publisher.publishEvent(WorkerEvents.failover(kind: "failover", worker: configuration.workerID, reason: reason, symbols: newly, nowMs: now))
@@ -132,10 +137,16 @@ extension Worker {
                 failedOver.subtract(back)
                 metrics.failbacks.increment(by: Int64(back.count))
                 logger.notice("failback to IB", metadata: ["symbols": "\(back.joined(separator: ","))", "reason": "\(reason)"])
-                // IB's merged state was kept up to date all along: write it now, which also
-                // switches each key's source back (the publish script drops AV-only fields).
+                // IB's merged state was kept up to date all along: write the lines IB has
+                // delivered since the failover, which switches their keys' source back (the
+                // publish script drops AV-only fields). A line IB has not confirmed since
+                // keeps Alpha Vantage's values until IB delivers it (a tick or a keep-alive
+                // snapshot): writing it now would claim a confirmation that did not happen.
                 for symbol in back {
-                    for id in book.subscriptions(of: symbol) { writeIB(id, nowMs: now) }
+                    let since = failoverSinceMs.removeValue(forKey: symbol) ?? 0
+                    for id in book.subscriptions(of: symbol) where (book.lastIBDataMs[id] ?? -1) >= since {
+                        writeIB(id, nowMs: now)
+                    }
                 }
                 publisher.publishEvent(WorkerEvents.failover(kind: "failback", worker: configuration.workerID, reason: reason, symbols: back, nowMs: now))
                 updatePoller()
@@ -162,6 +173,7 @@ extension Worker {
                 for message in messages {
                     if let tick = Tick(message) { _ = book.apply(tick, to: id) }
                 }
+                book.lastIBDataMs[id] = now
                 writeIB(id, nowMs: now)
             }
             perform(engine.handle(.probeAnswered(symbol: symbol), nowMs: now))
@@ -172,10 +184,18 @@ extension Worker {
 
     func updatePoller() {
         guard let poller else { return }
+        // The set is read when the task runs, not when it was created: tasks may run in any
+        // order, and whichever runs last must install the current set.
+        Task {
+            let (quotes, options) = self.pollerSymbols()
+            await poller.setSymbols(quotes: quotes, options: options)
+        }
+    }
+
+    func pollerSymbols() -> (quotes: [String], options: [String]) {
         let quotes = order.filter { failedOver.contains($0) }
-        let options = configuration.alphaVantageOptions
-            ? quotes.filter { symbols[$0]?.window != nil } : []
-        Task { await poller.setSymbols(quotes: quotes, options: options) }
+        let options = configuration.alphaVantageOptions ? quotes.filter { symbols[$0]?.window != nil } : []
+        return (quotes, options)
     }
 
     /// Alpha Vantage data is written only for symbols in failover, and only to the keys IB

@@ -35,6 +35,8 @@ extension Worker {
         for message in messages {
             if let tick = Tick(message) { _ = book.apply(tick, to: id) }
         }
-        writeIB(id, nowMs: nowMs())
+        let now = nowMs()
+        book.lastIBDataMs[id] = now
+        writeIB(id, nowMs: now)
     }
 }

@@ -44,7 +44,10 @@ extension Worker {
         lastTickMs = now
         // Every touched instrument is written, changed or not: a tick confirms the values, and
         // `updated_ms` says when they were last confirmed.
-        for id in touched { writeIB(id, nowMs: now) }
+        for id in touched {
+            book.lastIBDataMs[id] = now
+            writeIB(id, nowMs: now)
+        }
         for symbol in confirmed {
             let actions = engine.handle(.dataConfirmed(symbol: symbol), nowMs: now)
             if !actions.isEmpty { perform(actions) }
@@ -115,9 +118,21 @@ extension Worker {
         case .competingSession(let message): problem = "competing live session: \(message)"
         case let .failed(code, message): problem = "request failed (\(code)): \(message)"
         }
-        // Only the underlying's own subscription describes the symbol; option problems are logged.
-        if case .quote = entry {
+        switch (entry, status) {
+        case (.quote, _):
+            // Only the underlying's own subscription describes the symbol.
             symbols[symbol]?.problem = problem
+        case (.option(_, let key, _), .invalidContract), (.option(_, let key, _), .noPermission):
+            // A line IB will never serve: free it, and do not ask for it again.
+            symbols[symbol]?.missingOptions.insert(key)
+            session.unsubscribe(subscription)
+            book.remove(subscription)
+        case (.option, .tooManyLines), (.option, .failed):
+            // Free the line; the next re-centring asks again if the budget still admits it.
+            session.unsubscribe(subscription)
+            book.remove(subscription)
+        case (.option, _):
+            break
         }
         if let problem {
             logger.warning("market data problem", metadata: ["symbol": "\(symbol)", "problem": "\(problem)"])

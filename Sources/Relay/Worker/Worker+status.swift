@@ -47,7 +47,9 @@ extension Worker {
         let failover = engine.status
         var fields: [(String, String)] = [
             ("state", state),
-            ("source", failedOver.isEmpty ? "ib" : (failedOver.count == order.count ? "alphavantage" : "mixed")),
+            // CONTRACT §3 allows `ib` or `alphavantage`: any symbol on Alpha Vantage makes the
+            // worker's source `alphavantage`; `symbols_failover` says which.
+            ("source", failedOver.isEmpty ? "ib" : "alphavantage"),
             ("ib_host", configuration.gateway.host),
             ("ib_port", String(configuration.gateway.port)),
             ("client_id", String(s.clientId)),

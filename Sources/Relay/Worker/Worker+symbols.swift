@@ -51,6 +51,11 @@ extension Worker {
                     reportProblem(symbol, "IB returned no contract for \(spec.symbol) \(spec.secType.rawValue)")
                     return
                 }
+                guard !stopping else { return }
+                guard book.quoteSubscription.count < configuration.maxMarketDataLines else {
+                    reportProblem(symbol, "no market data line left (ib.max_market_data_lines = \(configuration.maxMarketDataLines))")
+                    return
+                }
                 var contract = first.contract
                 contract.exchange = spec.exchange
                 symbols[symbol]?.contract = contract
@@ -111,18 +116,28 @@ extension Worker {
         guard var window = symbols[symbol]?.window, symbols[symbol]?.recentring == false,
             let price = book.referencePrice(symbol)
         else { return }
-        let change = window.update(underlyingPrice: price, today: today(for: symbol))
+        let today = today(for: symbol)
+        let change = window.update(underlyingPrice: price, today: today)
         symbols[symbol]?.window = window
+        // Expired expiries can never come back: forget them so the set does not grow.
+        let unexpired = (symbols[symbol]?.missingOptions ?? []).filter { $0.expiry >= today }
+        symbols[symbol]?.missingOptions = unexpired
+        let allAdmitted = admittedOptionsBySymbol()
+        // Lines of ANY symbol that the budget no longer admits are cancelled before this
+        // symbol adds lines, so the total never exceeds `ib.max_market_data_lines`.
+        var toCancel: [SubscriptionID] = []
+        for (s, lines) in book.optionSubscriptions {
+            let admitted = allAdmitted[s] ?? []
+            toCancel += lines.filter { !admitted.contains($0.key) }.map(\.value)
+        }
         let subscribed = book.optionSubscriptions[symbol] ?? [:]
-        let admitted = admittedOptions(for: symbol)
-        let toCancel = subscribed.filter { !admitted.contains($0.key) }
-        let toAdd = admitted.filter { subscribed[$0] == nil && symbols[symbol]?.missingOptions.contains($0) == false }
+        let toAdd = (allAdmitted[symbol] ?? []).filter { subscribed[$0] == nil && symbols[symbol]?.missingOptions.contains($0) == false }
             .sorted { $0 < $1 }
         guard !toCancel.isEmpty || !toAdd.isEmpty else { return }
         if !change.isEmpty { logger.info("option window: \(change.reason)", metadata: ["symbol": "\(symbol)"]) }
         symbols[symbol]?.recentring = true
         defer { symbols[symbol]?.recentring = false }
-        for (_, id) in toCancel {
+        for id in toCancel {
             session.unsubscribe(id)
             book.remove(id)
         }
@@ -145,8 +160,8 @@ extension Worker {
                 return
             }
             contract.exchange = "SMART"
-            // The window may have moved on while IB answered.
-            guard admittedOptions(for: symbol).contains(key), book.optionSubscriptions[symbol]?[key] == nil else { return }
+            // The window may have moved on (or the worker begun to stop) while IB answered.
+            guard !stopping, admittedOptions(for: symbol).contains(key), book.optionSubscriptions[symbol]?[key] == nil else { return }
             let id = session.subscribe(contract, genericTicks: "101")
             book.addOption(id, symbol: symbol, key: key, contract: contract, nowMs: nowMs())
         } catch let error as IBSessionError where error.isPermanent {
@@ -160,6 +175,11 @@ extension Worker {
     /// The options of `symbol` that fit in `ib.max_market_data_lines`, given every symbol's
     /// window: underlyings first, then nearer expiries and nearer strikes.
     func admittedOptions(for symbol: String) -> Set<OptionKey> {
+        admittedOptionsBySymbol()[symbol] ?? []
+    }
+
+    /// Every symbol's admitted options, from one allocation of the whole budget.
+    func admittedOptionsBySymbol() -> [String: Set<OptionKey>] {
         let budget = LineBudget(maxLines: configuration.maxMarketDataLines)
         let demands = order.compactMap { s -> OptionDemand? in
             guard let window = symbols[s]?.window else { return nil }
@@ -172,16 +192,16 @@ extension Worker {
             leftOut = summary
             if let summary { logger.warning("market data line budget: \(summary)") }
         }
-        var keys = Set<OptionKey>()
+        var keys: [String: Set<OptionKey>] = [:]
         for line in allocation.admitted {
-            if case let .option(s, key) = line, s == symbol { keys.insert(key) }
+            if case let .option(s, key) = line { keys[s, default: []].insert(key) }
         }
         return keys
     }
 
     /// The exchange's calendar date, which decides which expiries have passed.
     func today(for symbol: String) -> String {
-        let zone = symbols[symbol]?.hours.timeZone ?? TimeZone(identifier: "America/New_York")!
+        let zone = symbols[symbol]?.hours.timeZone ?? TimeZone(identifier: "America/New_York") ?? .current
         return TradingHours.date(atMs: nowMs(), timeZone: zone)
     }
 }

@@ -51,6 +51,8 @@ public actor Worker: Service {
     let order: [String]
     /// Symbols served by Alpha Vantage: IB's ticks are merged but not written for them.
     var failedOver: Set<String> = []
+    /// When each symbol in `failedOver` failed over.
+    var failoverSinceMs: [String: Int64] = [:]
     /// Symbols IB cannot serve while no Alpha Vantage key is configured (state `degraded`).
     var unservable: Set<String> = []
     var state = "starting"
