@@ -1,7 +1,8 @@
 /// The worker-level failover view for the status hash (`source`, `failover_reason`,
 /// `failover_since_ms`).
 public struct FailoverStatus: Sendable, Hashable {
-    /// `ib` when every symbol is on IB, `alphavantage` when all are failed over, else `mixed`.
+    /// `ib` when every symbol is on IB, else `alphavantage` (CONTRACT §3 allows only these two;
+    /// `symbolsInFailover` says which symbols).
     public var source: String
     /// Why symbols are on Alpha Vantage; nil when none is.
     public var failoverReason: String?
@@ -32,7 +33,7 @@ extension FailoverEngine {
     public var status: FailoverStatus {
         let perSymbol = symbols.compactMap { status(of: $0) }
         let failed = perSymbol.filter { $0.state == .failover || $0.state == .recovering }
-        let source = failed.isEmpty ? "ib" : failed.count == perSymbol.count ? "alphavantage" : "mixed"
+        let source = failed.isEmpty ? "ib" : "alphavantage"
         var reason: String?
         var since: Int64?
         if let globalFailover, !failed.isEmpty {

@@ -44,7 +44,7 @@ struct FailoverEngineTests {
         #expect(h.state("SPY") == .ib)
         #expect(h.state("AAPL") == .failover)
         #expect(!h.times("probe", "AAPL").isEmpty)
-        #expect(h.engine.status.source == "mixed")
+        #expect(h.engine.status.source == "alphavantage")
     }
 
     @Test func silenceAndFailedProbeFailOver() {
@@ -61,7 +61,7 @@ struct FailoverEngineTests {
         #expect(h.state("SPY") == .ib)
         #expect(h.times("probe", "SPY").isEmpty)
         let status = h.engine.status
-        #expect(status.source == "mixed")
+        #expect(status.source == "alphavantage")
         #expect(status.failoverReason == "AAPL: " + Self.staleProbeFailed)
         #expect(status.failoverSinceMs == 10000)
     }
