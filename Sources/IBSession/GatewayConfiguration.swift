@@ -28,7 +28,7 @@ public struct GatewayConfiguration: Sendable, Hashable {
     /// session gives up waiting for 1101/1102 and reconnects. Default 60 s.
     public var connectivityLostGrace: Duration
     /// `ib.market_data_type`: 1 live (default), 2 frozen, 3 delayed, 4 delayed-frozen. Sent as
-    /// reqMarketDataType after every connect when it is not 1. With 3 or 4, a subscription
+    /// reqMarketDataType (59) after every connect, live included. With 3 or 4, a subscription
     /// refused for lack of permission (354/10089) is requested once more as delayed data.
     public var marketDataType: Int32
     /// Outgoing messages per second, default 40: below the gateway's limit of about 50

@@ -23,10 +23,15 @@ public enum IBErrorClass: Sendable, Hashable {
     case informational
     /// 10197: a competing live session (TWS, mobile, web) holds the market data.
     case competingSession
-    /// 354, 10089: no permission for this contract's market data.
+    /// 354, 10089, 10168: no permission for this contract's market data (10168: and delayed
+    /// data is not enabled). IB opens no line.
     case noPermission
     /// 10167: no live permission; delayed data follows instead (a warning).
     case delayedInstead
+    /// 10090 ("Part of requested market data is not subscribed. Subscription-independent ticks
+    /// are still active"), 10091 (part needs an additional API subscription; delayed available):
+    /// a warning, the line goes on streaming the tick types the account is entitled to.
+    case partialData
     /// 200, 321: the contract is unknown or the request invalid; only that request fails.
     case invalidRequest
     /// 100: more than ~50 messages per second.
@@ -52,8 +57,9 @@ public enum IBErrorClass: Sendable, Hashable {
         case 2103, 2105, 2157: return .farmBroken(farm: farmName(message, code: code))
         case 2104, 2106, 2158: return .farmOK(farm: farmName(message, code: code))
         case 10197: return .competingSession
-        case 354, 10089: return .noPermission
+        case 354, 10089, 10168: return .noPermission
         case 10167: return .delayedInstead
+        case 10090, 10091: return .partialData
         case 200, 321: return .invalidRequest
         case 100: return .pacingViolation
         case 101: return .tooManyLines
@@ -67,7 +73,7 @@ public enum IBErrorClass: Sendable, Hashable {
     /// Informational codes are logged and forwarded, never counted as errors.
     public var isInformational: Bool {
         switch self {
-        case .informational, .farmOK, .connectivityRestoredDataMaintained, .delayedInstead, .unknownTickerCancel:
+        case .informational, .farmOK, .connectivityRestoredDataMaintained, .unknownTickerCancel:
             true
         default:
             false
@@ -82,6 +88,22 @@ public enum IBErrorClass: Sendable, Hashable {
             true
         default:
             false
+        }
+    }
+
+    /// What the code means for the one request it names (or for the connection), from IB's
+    /// message-code table and the official clients (ibapi `errors.py`, ib_async
+    /// `wrapper.error`, which treats 2100-2199 and 10167 as warnings).
+    public var severity: IBErrorSeverity {
+        switch self {
+        case .clientIdInUse, .notConnected, .connectivityLost, .connectivityRestoredDataLost, .portChanged, .farmBroken:
+            .connection
+        case .connectivityRestoredDataMaintained, .farmOK, .informational, .unknownTickerCancel:
+            .informational
+        case .delayedInstead, .partialData:
+            .warning
+        case .competingSession, .noPermission, .invalidRequest, .pacingViolation, .tooManyLines, .duplicateTicker, .other:
+            .requestFatal
         }
     }
 
@@ -110,4 +132,18 @@ private func trimmed(_ text: Substring) -> Substring {
     while let f = s.first, f.isWhitespace { s.removeFirst() }
     while let l = s.last, l.isWhitespace { s.removeLast() }
     return s
+}
+
+/// The four meanings an ERR_MSG can have for quote-relay (README, "IB codes").
+public enum IBErrorSeverity: String, Sendable, Hashable, CaseIterable {
+    /// Nothing is wrong (2104 farm OK, 2107/2108 idle farms, 1102, 300 after our own cancel).
+    case informational
+    /// The request goes on, possibly with less (10090 partial data, 10167 delayed instead).
+    case warning
+    /// The request is over: IB serves no data for it (200, 321, 354, 10089, 10168, 101, 10197,
+    /// 100, 322, and any code IB's table does not list as a warning).
+    case requestFatal = "request_fatal"
+    /// About the connection to the gateway or IB's servers, not one request (326, 1100, 1101,
+    /// 1300, 2103, 2105, 2110, 2157, 502, 504).
+    case connection
 }

@@ -77,6 +77,8 @@ extension SessionCore {
         let metadata: Logger.Metadata = ["code": "\(error.code)", "req_id": "\(error.reqId)", "message": "\(error.message)"]
         if errorClass.isInformational {
             logger.info("gateway notice", metadata: metadata)
+        } else if errorClass.severity == .warning {
+            logger.notice("gateway warning", metadata: metadata)
         } else if errorClass == .pacingViolation {
             logger.error("gateway pacing violation: outgoing rate too high", metadata: metadata)
         } else {
@@ -104,13 +106,31 @@ extension SessionCore {
         switch errorClass {
         case .noPermission: status = .noPermission(code: error.code, message: error.message)
         case .delayedInstead: status = .delayed(message: error.message)
+        case .partialData: status = .warning(code: error.code, message: error.message)
         case .invalidRequest: status = .invalidContract(code: error.code, message: error.message)
         case .tooManyLines: status = .tooManyLines(message: error.message)
         case .competingSession: status = .competingSession(message: error.message)
-        case .duplicateTicker, .other, .pacingViolation: status = .failed(code: error.code, message: error.message)
+        case .pacingViolation:
+            // Error 100: the gateway did not process the request. Ask again under a new id,
+            // behind the pacer; nothing to cancel (no line was opened).
+            if let message = registry.rerequest(id) {
+                bulk.append(message)
+                drain()
+            }
+            return
+        case .duplicateTicker, .other: status = .failed(code: error.code, message: error.message)
         default: return
         }
+        let reqId = registry.subscriptions[id]?.reqId
         registry.setStatus(status, for: id)
+        if errorClass == .other, let reqId, channel != nil {
+            // A code IB's table does not document for market data: whether the gateway still
+            // holds the line is unknown, so it is cancelled (at worst IB answers 300). The
+            // documented refusals (200, 321, 354, 10089, 10168, 101, 10197) open no line, and a
+            // cancel after 322 (duplicate id) would close the other line using that id.
+            urgent.append(.cancelMktData(reqId: reqId))
+            drain()
+        }
         emit(.subscriptionStatus(id, status))
         if errorClass == .competingSession { scheduleCompetingSessionRetry() }
         if errorClass == .noPermission, configuration.marketDataType >= 3, let retry = registry.retryAsDelayed(id) {

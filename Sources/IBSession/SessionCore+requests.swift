@@ -71,12 +71,14 @@ extension SessionCore {
         }
     }
 
-    /// A snapshot that timed out still returns the ticks it got (it is a probe); anything
-    /// else without its end marker is incomplete and fails.
+    /// A snapshot that timed out still returns the ticks it got, if any carried a value (it is
+    /// a probe, and partial data is data). TICK_REQ_PARAMS (81) and MARKET_DATA_TYPE (58) are
+    /// not: a real gateway sends both at once for every request, stalled or not. Anything else
+    /// without its end marker is incomplete and fails.
     private func timedOut(_ id: RequestID, after timeout: Duration) {
         guard var waiter = waiters.removeValue(forKey: id) else { return }
         waiter.timeout = nil
-        if waiter.isSnapshot, !waiter.messages.isEmpty {
+        if waiter.isSnapshot, waiter.messages.contains(where: \.carriesMarketData) {
             waiter.succeed()
         } else {
             waiter.fail(IBSessionError.timedOut(after: timeout))
@@ -107,5 +109,25 @@ extension SessionCore {
             urgent.append(cancel)
             drain()
         }
+    }
+}
+
+extension ServerMessage {
+    /// Whether the message carries a market value (a tick with a price, size, string, generic
+    /// value or option computation). Bookkeeping — TICK_REQ_PARAMS (81), MARKET_DATA_TYPE (58),
+    /// TICK_SNAPSHOT_END (57) — confirms nothing about the market.
+    public var carriesMarketData: Bool {
+        switch self {
+        case .tickPrice, .tickSize, .tickString, .tickGeneric, .tickOptionComputation: true
+        default: false
+        }
+    }
+}
+
+extension Tick {
+    /// Whether the tick carries a market value; MARKET_DATA_TYPE (58) does not.
+    public var carriesMarketData: Bool {
+        if case .marketDataType = self { return false }
+        return true
     }
 }

@@ -46,13 +46,17 @@ public enum SubscriptionStatus: Sendable, Hashable {
     case noPermission(code: Int32, message: String)
     /// 10167: no live permission; delayed data is served instead.
     case delayed(message: String)
+    /// A warning about a line that stays open (10090, 10091: part of the data is not
+    /// subscribed; the entitled tick types keep streaming).
+    case warning(code: Int32, message: String)
     /// 200/321: IB does not know the contract; it is not requested again.
     case invalidContract(code: Int32, message: String)
     /// 101: the account's market data lines are exhausted; retried after a reconnect.
     case tooManyLines(message: String)
     /// 10197: refused because the same user has a competing live session elsewhere.
     case competingSession(message: String)
-    /// Any other error tied to this request.
+    /// Any other error tied to this request: the session has given the line up and sent
+    /// cancelMktData, so the gateway frees it even if it had kept it open.
     case failed(code: Int32, message: String)
 }
 

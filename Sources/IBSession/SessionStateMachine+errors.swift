@@ -2,7 +2,7 @@
 extension SessionStateMachine {
     mutating func handleError(code: Int32, message: String, now: ContinuousClock.Instant) -> [Action] {
         let errorClass = IBErrorClass.classify(code: code, message: message)
-        if !errorClass.isInformational {
+        if errorClass.severity == .requestFatal || errorClass.severity == .connection {
             lastError = "\(code): \(message)"
         }
         switch errorClass {

@@ -159,9 +159,9 @@ public struct SessionStateMachine: Sendable {
         brokenFarms = []
         var actions = transition(to: .connected, reason: "next valid id received")
         actions.append(.emit(.connected(serverVersion: version, clientId: clientId)))
-        if configuration.marketDataType != 1 {
-            actions.append(.send([.reqMarketDataType(configuration.marketDataType)]))
-        }
+        // On every connect, live included: a gateway sends MARKET_DATA_TYPE (58) per request only
+        // to a client that called reqMarketDataType (59), and 58 is what labels `data_type`.
+        actions.append(.send([.reqMarketDataType(configuration.marketDataType)]))
         actions.append(.resubscribeAll)
         return actions
     }

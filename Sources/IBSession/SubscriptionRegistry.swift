@@ -113,8 +113,8 @@ public struct SubscriptionRegistry: Sendable {
         guard var sub = subscriptions[id] else { return }
         sub.status = status
         switch status {
-        case .requested, .delayed:
-            // The line stays open: (delayed) ticks follow.
+        case .requested, .delayed, .warning:
+            // The line stays open: (delayed, or the entitled part of the) ticks follow.
             break
         case .invalidContract:
             sub.rejected = true
@@ -124,6 +124,12 @@ public struct SubscriptionRegistry: Sendable {
             sub.reqId = nil
         }
         subscriptions[id] = sub
+    }
+
+    /// The same subscription requested again under a fresh id (after error 100: the gateway
+    /// did not process the request). Nil when it is gone or rejected for good.
+    public mutating func rerequest(_ id: SubscriptionID) -> ClientMessage? {
+        request(subscription: id)
     }
 
     /// After 354/10089 with delayed data allowed: one more request under a fresh id (the caller

@@ -28,6 +28,9 @@ struct IBErrorClassTests {
         (354, "Requested market data is not subscribed.", .noPermission),
         (10089, "Requested market data requires additional subscription for API.", .noPermission),
         (10167, "Requested market data is not subscribed. Displaying delayed market data.", .delayedInstead),
+        (10090, "Part of requested market data is not subscribed. Subscription-independent ticks are still active until subscription is not active.", .partialData),
+        (10091, "Part of requested market data requires additional subscription for API.", .partialData),
+        (10168, "Requested market data is not subscribed. Delayed market data is not enabled.", .noPermission),
         (200, "No security definition has been found for the request", .invalidRequest),
         (321, "Error validating request.-'bW' : cause - Exchange not specified", .invalidRequest),
         (100, "Max rate of messages per second has been exceeded:max=50 rec=75", .pacingViolation),
@@ -40,7 +43,7 @@ struct IBErrorClassTests {
         #expect(IBErrorClass.classify(code: code, message: message) == expected)
     }
 
-    @Test("informational codes are not errors", arguments: [2104, 2106, 2158, 2107, 2108, 2119, 1102, 10167, 300] as [Int32])
+    @Test("informational codes are not errors", arguments: [2104, 2106, 2158, 2107, 2108, 2119, 1102, 300] as [Int32])
     func informational(code: Int32) {
         #expect(IBErrorClass.classify(code: code, message: "x:y").isInformational)
     }
@@ -56,7 +59,24 @@ struct IBErrorClassTests {
         #expect(IBErrorClass.classify(code: 10197, message: "").failsRequest)
         #expect(IBErrorClass.classify(code: 162, message: "").failsRequest)
         #expect(!IBErrorClass.classify(code: 10167, message: "").failsRequest)
+        #expect(!IBErrorClass.classify(code: 10090, message: "").failsRequest)
+        #expect(!IBErrorClass.classify(code: 10091, message: "").failsRequest)
         #expect(!IBErrorClass.classify(code: 2104, message: "").failsRequest)
         #expect(!IBErrorClass.classify(code: 2108, message: "").failsRequest)
+    }
+
+    /// Each code's meaning for its request (README "IB codes"): warnings keep the line,
+    /// request-fatal codes end it, connection codes are about the session.
+    @Test("severity per code", arguments: [
+        (2104, IBErrorSeverity.informational), (2106, .informational), (2158, .informational), (2107, .informational),
+        (2108, .informational), (2119, .informational), (1102, .informational), (300, .informational),
+        (10090, .warning), (10091, .warning), (10167, .warning),
+        (200, .requestFatal), (321, .requestFatal), (354, .requestFatal), (10089, .requestFatal), (10168, .requestFatal),
+        (101, .requestFatal), (10197, .requestFatal), (100, .requestFatal), (322, .requestFatal), (162, .requestFatal),
+        (326, .connection), (502, .connection), (504, .connection), (1100, .connection), (1101, .connection),
+        (1300, .connection), (2103, .connection), (2105, .connection), (2110, .connection), (2157, .connection),
+    ] as [(Int32, IBErrorSeverity)])
+    func severity(code: Int32, expected: IBErrorSeverity) {
+        #expect(IBErrorClass.classify(code: code, message: "x:y").severity == expected)
     }
 }

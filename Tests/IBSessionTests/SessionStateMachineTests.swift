@@ -52,6 +52,8 @@ struct SessionStateMachineTests {
         #expect(r4 == [
             .emit(.state(from: .handshaking, to: .connected, reason: "next valid id received")),
             .emit(.connected(serverVersion: 176, clientId: 17)),
+            // Live too: only a client that called reqMarketDataType gets MARKET_DATA_TYPE (58).
+            .send([.reqMarketDataType(1)]),
             .resubscribeAll,
         ])
         #expect(m.serverVersion == 176)

@@ -67,6 +67,31 @@ struct SubscriptionRegistryTests {
         #expect(r8 == [.reqMktData(reqId: 3, contract: msft, genericTickList: "", snapshot: false, regulatorySnapshot: false)])
     }
 
+    /// 10090/10091/10167: the line goes on streaming, so its ticks must still find their owner.
+    @Test func aWarningKeepsTheLineAndItsTicks() {
+        var registry = SubscriptionRegistry()
+        _ = registry.subscribe(s1, contract: aapl, genericTicks: "", sessionUp: true)
+        registry.setStatus(.warning(code: 10090, message: "Part of requested market data is not subscribed."), for: s1)
+        #expect(registry.owner(ofReqId: 1) == .subscription(s1))
+        #expect(registry.subscriptions[s1]?.reqId == 1)
+        registry.setStatus(.delayed(message: "Displaying delayed market data."), for: s1)
+        #expect(registry.owner(ofReqId: 1) == .subscription(s1))
+        // A request-fatal code frees the request id: IB sends nothing more for it.
+        registry.setStatus(.failed(code: 10225, message: "subscription deactivated"), for: s1)
+        #expect(registry.owner(ofReqId: 1) == nil)
+    }
+
+    /// Error 100: the gateway did not process the request; it is asked again under a new id
+    /// and the old id no longer routes.
+    @Test func aPacedOutRequestIsAskedAgainUnderANewId() {
+        var registry = SubscriptionRegistry()
+        _ = registry.subscribe(s1, contract: aapl, genericTicks: "", sessionUp: true)
+        let again = registry.rerequest(s1)
+        #expect(again == .reqMktData(reqId: 2, contract: aapl, genericTickList: "", snapshot: false, regulatorySnapshot: false))
+        #expect(registry.owner(ofReqId: 1) == nil)
+        #expect(registry.owner(ofReqId: 2) == .subscription(s1))
+    }
+
     @Test func noPermissionIsRetriedOnReconnectAndOnceAsDelayed() {
         var registry = SubscriptionRegistry()
         _ = registry.subscribe(s1, contract: aapl, genericTicks: "", sessionUp: true)
