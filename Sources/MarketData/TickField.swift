@@ -54,6 +54,16 @@ public enum TickField: Sendable, Hashable, CaseIterable {
         tickType == 45 || tickType == 88
     }
 
+    /// Tick types IB sends only for delayed data (PROTOCOL.md §5: 66-76, 80-83, 88; IB's tick
+    /// type list): their presence labels a record `delayed` whatever else was reported.
+    public static func isDelayed(tickType: Int32) -> Bool {
+        (66...76).contains(tickType) || (80...83).contains(tickType) || tickType == 88
+    }
+
+    /// TICK_GENERIC 49, "Halted" (IB's tick types: 0 not halted, 1 general halt, 2 volatility
+    /// halt). Delivered without asking for a generic tick list.
+    public static let haltedTickType: Int32 = 49
+
     /// The model option computation (13, delayed 83): the only one that carries greeks the
     /// contract publishes. Bid/ask/last computations (10-12, 80-82) only restate IV per side.
     public static func isModelComputation(tickType: Int32) -> Bool {
@@ -70,6 +80,13 @@ public protocol TickMergeable: Sendable {
     func value(_ field: TickField) -> Double?
     mutating func setLastTradeMs(_ value: Int64?) -> Bool
     mutating func setDataType(_ value: DataType?) -> Bool
+    /// Whether the record type has this field (a quote has no greeks, an option no session
+    /// open/high/low/close): ticks for fields it lacks are ignored entirely.
+    func uses(_ field: TickField) -> Bool
+    /// Whether the record type publishes the last trade time (ticks 45/88).
+    var usesLastTradeTime: Bool { get }
+    /// Tick 49 (TICK_GENERIC "halted"): 0 trading, 1 halted, 2 volatility halt; nil unknown.
+    mutating func setHalted(_ value: Double?) -> Bool
     /// The option's right, so open-interest ticks 27 (calls) and 28 (puts) land on the right
     /// contract; nil for underlyings.
     var optionRight: OptionRight? { get }

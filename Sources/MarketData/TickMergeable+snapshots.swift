@@ -37,7 +37,15 @@ extension QuoteSnapshot: TickMergeable {
 
     public mutating func setLastTradeMs(_ value: Int64?) -> Bool { assign(&lastTradeMs, value) }
     public mutating func setDataType(_ value: DataType?) -> Bool { assign(&dataType, value) }
+    public mutating func setHalted(_ value: Double?) -> Bool { assign(&halted, value) }
     public var optionRight: OptionRight? { nil }
+    public func uses(_ field: TickField) -> Bool {
+        switch field {
+        case .openInterest, .impliedVol, .delta, .gamma, .vega, .theta, .underlyingPrice, .modelPrice: false
+        default: true
+        }
+    }
+    public var usesLastTradeTime: Bool { true }
 }
 
 extension OptionSnapshot: TickMergeable {
@@ -87,5 +95,13 @@ extension OptionSnapshot: TickMergeable {
     /// The option record has no last trade time.
     public mutating func setLastTradeMs(_ value: Int64?) -> Bool { false }
     public mutating func setDataType(_ value: DataType?) -> Bool { assign(&dataType, value) }
+    public mutating func setHalted(_ value: Double?) -> Bool { assign(&halted, value) }
+    public func uses(_ field: TickField) -> Bool {
+        switch field {
+        case .open, .high, .low, .close: false
+        default: true
+        }
+    }
+    public var usesLastTradeTime: Bool { false }
     public var optionRight: OptionRight? { right }
 }

@@ -17,6 +17,10 @@ public struct TickMerger<Snapshot: TickMergeable>: Sendable {
     public private(set) var changes: Int = 0
     /// Messages that were applied but changed nothing (IB's repeats).
     public private(set) var repeats: Int = 0
+    /// What MARKET_DATA_TYPE (58) last said is served; nil until the gateway says.
+    public private(set) var reportedType: DataType?
+    /// Whether the last value tick was a delayed tick type (66-76, 80-83, 88); nil before any.
+    public private(set) var lastTickDelayed: Bool?
 
     public init(_ snapshot: Snapshot) {
         self.snapshot = snapshot
@@ -26,25 +30,56 @@ public struct TickMerger<Snapshot: TickMergeable>: Sendable {
     /// - Returns: true when any field of the snapshot changed.
     @discardableResult
     public mutating func apply(_ message: ServerMessage) -> Bool {
-        let changed: Bool
+        var changed: Bool
         switch message {
+        // A tick type the record uses labels `data_type` by its class (live or delayed);
+        // ignored tick types change nothing at all.
         case let .tickPrice(_, tickType, price, size, _):
+            guard let field = TickField.price(tickType: tickType), snapshot.uses(field) else { return false }
             changed = applyPrice(tickType: tickType, price: price, size: size)
+            changed = noteTickType(tickType) || changed
         case let .tickSize(_, tickType, size):
+            guard usesSize(tickType: tickType) else { return false }
             changed = applySize(tickType: tickType, size: size)
+            changed = noteTickType(tickType) || changed
         case let .tickString(_, tickType, value):
+            guard TickField.isLastTimestamp(tickType: tickType), snapshot.usesLastTradeTime else { return false }
             changed = applyString(tickType: tickType, value: value)
+            changed = noteTickType(tickType) || changed
         case let .tickOptionComputation(computation):
+            guard TickField.isModelComputation(tickType: computation.tickType), snapshot.optionRight != nil else { return false }
             changed = applyComputation(computation)
+            changed = noteTickType(computation.tickType) || changed
+        case let .tickGeneric(_, tickType, value):
+            // Only tick 49 (halted) is published; trade counts and historical volatility are not.
+            guard tickType == TickField.haltedTickType else { return false }
+            changed = snapshot.setHalted(finite(value))
         case let .marketDataType(_, code):
-            changed = snapshot.setDataType(DataType(ibCode: Int(code)))
+            reportedType = DataType(ibCode: Int(code))
+            changed = snapshot.setDataType(resolvedDataType)
         default:
-            // TICK_GENERIC carries nothing the contract publishes (halted, trade counts,
-            // historical volatility); TICK_REQ_PARAMS and snapshot ends are control messages.
+            // TICK_REQ_PARAMS and snapshot ends are control messages.
             return false
         }
         if changed { changes += 1 } else { repeats += 1 }
         return changed
+    }
+
+    /// `data_type` from what IB said (58) and what it sends: delayed tick types are delayed
+    /// data whatever was reported, live tick types are live (or frozen, if 58 said so), and
+    /// without any tick yet the report stands.
+    var resolvedDataType: DataType? {
+        guard let delayed = lastTickDelayed else { return reportedType }
+        if delayed { return reportedType == .delayedFrozen ? .delayedFrozen : .delayed }
+        return reportedType == .frozen ? .frozen : .live
+    }
+
+    /// Records the class (live or delayed) of a value tick and relabels `data_type` if needed.
+    mutating func noteTickType(_ tickType: Int32) -> Bool {
+        let delayed = TickField.isDelayed(tickType: tickType)
+        guard lastTickDelayed != delayed else { return false }
+        lastTickDelayed = delayed
+        return snapshot.setDataType(resolvedDataType)
     }
 
     /// Applies a TICK_PRICE. A missing bid/ask/last price empties the field, and its size too
@@ -63,6 +98,15 @@ public struct TickMerger<Snapshot: TickMergeable>: Sendable {
             }
         }
         return changed
+    }
+
+    /// Whether a TICK_SIZE tick type sets a field of this record.
+    func usesSize(tickType: Int32) -> Bool {
+        if let field = TickField.size(tickType: tickType) { return snapshot.uses(field) }
+        switch (tickType, snapshot.optionRight) {
+        case (27, .call?), (28, .put?), (86, _?): return true
+        default: return false
+        }
     }
 
     /// Applies a TICK_SIZE, including open interest: on an option's subscription IB reports

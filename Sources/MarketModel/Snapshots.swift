@@ -17,6 +17,8 @@ public struct QuoteSnapshot: Sendable, Hashable {
     public var changePercent: Double?
     public var lastTradeMs: Int64?
     public var dataType: DataType?
+    /// IB's tick 49: 0 trading, 1 halted, 2 volatility halt (contract extension `halted`).
+    public var halted: Double?
 
     public init(symbol: String) { self.symbol = symbol }
 
@@ -48,6 +50,7 @@ public struct QuoteSnapshot: Sendable, Hashable {
         f.integer("updated_ms", updatedMs)
         f.text("source", source.rawValue)
         f.text("data_type", dataType?.rawValue)
+        f.number("halted", halted)
         return Record(kind: .quote, key: Keys.quote(symbol), source: source, updatedMs: updatedMs, fields: f.fields)
     }
 
@@ -84,6 +87,8 @@ public struct OptionSnapshot: Sendable, Hashable {
     public var underlyingPrice: Double?
     public var modelPrice: Double?
     public var dataType: DataType?
+    /// IB's tick 49: 0 trading, 1 halted, 2 volatility halt (contract extension `halted`).
+    public var halted: Double?
 
     public init(symbol: String, expiry: String, strike: Double, right: OptionRight) {
         self.symbol = symbol
@@ -119,6 +124,7 @@ public struct OptionSnapshot: Sendable, Hashable {
         f.integer("updated_ms", updatedMs)
         f.text("source", source.rawValue)
         f.text("data_type", dataType?.rawValue)
+        f.number("halted", halted)
         return Record(kind: .option, key: key, source: source, updatedMs: updatedMs, fields: f.fields)
     }
 }

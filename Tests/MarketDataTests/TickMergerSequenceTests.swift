@@ -79,9 +79,35 @@ struct TickMergerSequenceTests {
         return nil
     }
 
-    static func expectedDataType(_ messages: [ServerMessage]) -> DataType? {
-        for case let .marketDataType(_, code) in messages.reversed() { return DataType(ibCode: Int(code)) }
-        return nil
+    /// What IB reported last (58), corrected by the class of the last tick the record used:
+    /// delayed tick types (66-76, 80-83, 88) are delayed data, live ones live (or frozen).
+    static func expectedDataType(_ messages: [ServerMessage], right: OptionRight? = nil) -> DataType? {
+        var reported: DataType?
+        for case let .marketDataType(_, code) in messages.reversed() {
+            reported = DataType(ibCode: Int(code))
+            break
+        }
+        func used(_ message: ServerMessage) -> Int32? {
+            switch message {
+            case let .tickPrice(_, t, _, _, _):
+                guard let f = TickField.price(tickType: t) else { return nil }
+                // Options have no session open/high/low/close.
+                return right != nil && [.open, .high, .low, .close].contains(f) ? nil : t
+            case let .tickSize(_, t, _):
+                if TickField.size(tickType: t) != nil { return t }
+                switch (t, right) {
+                case (27, .call?), (28, .put?), (86, _?): return t
+                default: return nil
+                }
+            case let .tickString(_, t, _): return right == nil && (t == 45 || t == 88) ? t : nil
+            case let .tickOptionComputation(c): return right != nil && (c.tickType == 13 || c.tickType == 83) ? c.tickType : nil
+            default: return nil
+            }
+        }
+        guard let last = messages.reversed().lazy.compactMap(used).first else { return reported }
+        let delayed = (66...76).contains(last) || (80...83).contains(last) || last == 88
+        if delayed { return reported == .delayedFrozen ? .delayedFrozen : .delayed }
+        return reported == .frozen ? .frozen : .live
     }
 
     static func expectedLastTrade(_ messages: [ServerMessage]) -> Int64? {
@@ -128,6 +154,6 @@ struct TickMergerSequenceTests {
         for field in optionFields {
             #expect(merger.snapshot.value(field) == Self.expected(field, in: messages, right: right), "\(field)")
         }
-        #expect(merger.snapshot.dataType == Self.expectedDataType(messages))
+        #expect(merger.snapshot.dataType == Self.expectedDataType(messages, right: right))
     }
 }

@@ -103,6 +103,7 @@ struct TickMergerTests {
 
     @Test func nonFiniteValuesAreUnknownAndStable() {
         var m = TickMerger(symbol: "AAPL")
+        m.apply(.tickPrice(reqId: 1, tickType: 1, price: 100, size: 1, attrMask: 0))  // labels data_type live
         let r13 = m.apply(.tickPrice(reqId: 1, tickType: 4, price: .infinity, size: nil, attrMask: 0))
         #expect(!r13)
         let r14 = m.apply(.tickSize(reqId: 1, tickType: 8, size: .nan))
@@ -134,11 +135,45 @@ struct TickMergerTests {
         var m = TickMerger(symbol: "AAPL")
         let r16 = m.apply(.tickString(reqId: 1, tickType: 32, value: "PQ"))
         #expect(!r16)
-        let r17 = m.apply(.tickGeneric(reqId: 1, tickType: 49, value: 0))
+        let r17 = m.apply(.tickGeneric(reqId: 1, tickType: 54, value: 12))  // trade count: not published
         #expect(!r17)
         let r18 = m.apply(.tickReqParams(reqId: 1, minTick: 0.01, bboExchange: "a6", snapshotPermissions: 3))
         #expect(!r18)
         #expect(m.snapshot == QuoteSnapshot(symbol: "AAPL"))
+    }
+
+    @Test func haltedTickAndNoQuoteMarkers() {
+        var m = TickMerger(symbol: "AAPL")
+        m.apply(.tickPrice(reqId: 1, tickType: 1, price: 100, size: 300, attrMask: 0))
+        m.apply(.tickPrice(reqId: 1, tickType: 2, price: 100.05, size: 200, attrMask: 0))
+        // A halt as IB reports it: tick 49 = 1, then bid/ask -1 (decoded nil) with size 0.
+        let haltChanged = m.apply(.tickGeneric(reqId: 1, tickType: 49, value: 1))
+        #expect(haltChanged)
+        m.apply(.tickPrice(reqId: 1, tickType: 1, price: nil, size: 0, attrMask: 0))
+        m.apply(.tickPrice(reqId: 1, tickType: 2, price: nil, size: 0, attrMask: 0))
+        let halted = m.snapshot.record(source: .ib, updatedMs: 1).fields
+        let names = Set(halted.map(\.name))
+        #expect(halted.first { $0.name == "halted" }?.value == "1")
+        #expect(!names.contains("bid") && !names.contains("ask") && !names.contains("bid_size") && !names.contains("ask_size"),
+                "the pre-halt quote is not served as live")
+        let resumed = m.apply(.tickGeneric(reqId: 1, tickType: 49, value: 0))
+        #expect(resumed)
+        #expect(m.snapshot.halted == 0)
+    }
+
+    @Test("data_type: 58 when said, corrected by the tick class", arguments: [
+        (nil, Int32(1), DataType.live),      // live without reqMarketDataType: no 58 ever comes
+        (nil, 66, .delayed),                 // delayed ticks are delayed
+        (Int32(1), 66, .delayed),            // even when 58 said live
+        (2, 1, .frozen),                     // frozen is live tick types plus 58 = 2
+        (4, 66, .delayedFrozen),
+        (3, 1, .live),                       // live ticks after 58 = 3: live
+    ] as [(Int32?, Int32, DataType)])
+    func dataTypeResolution(reported: Int32?, tickType: Int32, expected: DataType) {
+        var m = TickMerger(symbol: "AAPL")
+        if let reported { m.apply(.marketDataType(reqId: 1, marketDataType: reported)) }
+        m.apply(.tickPrice(reqId: 1, tickType: tickType, price: 100, size: 1, attrMask: 0))
+        #expect(m.snapshot.dataType == expected)
     }
 
     @Test("MARKET_DATA_TYPE sets data_type", arguments: [(Int32(1), DataType.live), (2, .frozen), (3, .delayed), (4, .delayedFrozen)])
