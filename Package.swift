@@ -185,9 +185,11 @@ let package = Package(
         .testTarget(name: "MarketDataTests", dependencies: ["MarketData"], swiftSettings: swiftSettings),
         .testTarget(name: "FailoverTests", dependencies: ["Failover"], swiftSettings: swiftSettings),
         .testTarget(name: "IBSessionTests", dependencies: ["IBSession", "Simulators", .product(name: "NIOEmbedded", package: "swift-nio")], swiftSettings: swiftSettings),
-        .testTarget(name: "RedisPublisherTests", dependencies: ["RedisPublisher"], swiftSettings: swiftSettings),
+        // Test support shared by the suites that start their own servers (not a test target).
+        .target(name: "QRTestSupport", dependencies: ["RedisPublisher"], path: "Tests/QRTestSupport", swiftSettings: swiftSettings),
+        .testTarget(name: "RedisPublisherTests", dependencies: ["RedisPublisher", "QRTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "AlphaVantageTests", dependencies: ["AlphaVantage", "Simulators"], swiftSettings: swiftSettings),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulators", "TWSProtocol"], swiftSettings: swiftSettings),
-        .testTarget(name: "RelayTests", dependencies: ["Relay", "Simulators"], swiftSettings: swiftSettings),
+        .testTarget(name: "RelayTests", dependencies: ["Relay", "Simulators", "QRTestSupport"], swiftSettings: swiftSettings),
     ]
 )

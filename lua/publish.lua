@@ -5,11 +5,12 @@
 -- KEYS[3]  the update stream                     (mkt:stream)
 -- ARGV[1]  member in KEYS[2]: the key without prefix (quote:AAPL); empty for keys that are
 --          not freshness-tracked (chains): those get no `stale` field and no index entry
--- ARGV[2]  updated_ms (the index score)
+-- ARGV[2]  updated_ms (the worker's clock; kept in the hash)
 -- ARGV[3]  TTL in milliseconds (> 0)
 -- ARGV[4]  the pub/sub JSON object without seq/stale: the record's fields plus key and type
 -- ARGV[5]  stream MAXLEN (approximate); 0 = no stream entry
--- ARGV[6]  reserved, must be present ("")
+-- ARGV[6]  age_ms: how long before sending the worker confirmed the values (its updated_ms
+--          measured on its own clock); "" = use ARGV[2] as the score
 -- ARGV[7..10]  four slots the script fills: 'stale' '0' 'seq' N
 -- ARGV[11..]   the record's fields as name/value pairs: the COMPLETE known state
 --
@@ -37,7 +38,15 @@ redis.call('HSET', key, unpack(ARGV, first))
 redis.call('PEXPIRE', key, ARGV[3])
 
 if tracked then
-  redis.call('ZADD', KEYS[2], ARGV[2], member)
+  -- The freshness index is on Redis' clock, like staleness.lua's cutoff: the worker's clock may
+  -- be minutes off Redis' (another host), and only the age it measured itself is trusted.
+  local score = ARGV[2]
+  local age = tonumber(ARGV[6])
+  if age then
+    local t = redis.call('TIME')
+    score = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - math.max(0, age)
+  end
+  redis.call('ZADD', KEYS[2], score, member)
 end
 
 local payload = ARGV[4]

@@ -35,6 +35,10 @@ public struct PublisherConfiguration: Sendable {
     /// with full jitter. Defaults 200 ms and 5 s.
     public var reconnectInitialDelay: Duration
     public var reconnectMaxDelay: Duration
+    /// The wall clock the records' `updated_ms` come from (epoch ms). The writer sends each
+    /// record's age on this clock, so the freshness index is scored on Redis' clock and a
+    /// worker whose clock is off Redis' is judged correctly. Default: the system clock.
+    public var wallClockMs: @Sendable () -> Int64 = WallClockMs.now
 
     public init(
         url: RedisURL = RedisURL(),
@@ -89,3 +93,18 @@ extension Duration {
         return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
 }
+
+/// The system's wall clock (CLOCK_REALTIME) in epoch milliseconds.
+public enum WallClockMs {
+    @Sendable public static func now() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

@@ -7,8 +7,9 @@ public struct PublisherStats: Sendable, Hashable {
     /// Updates that replaced a pending value of the same key (latest wins) instead of
     /// causing a write of their own.
     public var coalesced: UInt64 = 0
-    /// Data writes Redis refused with an error other than NOSCRIPT (e.g. WRONGTYPE when
-    /// something else owns the key); those values are dropped, not retried.
+    /// Data writes Redis refused with an error no retry can fix (e.g. WRONGTYPE when
+    /// something else owns the key); those values are dropped. Transient refusals (READONLY,
+    /// OOM, ...) are retried and counted in `refusedWrites` instead.
     public var writeErrors: UInt64 = 0
     public var eventsPublished: UInt64 = 0
     /// Events dropped because the bounded queue was full (e.g. during a long outage).
@@ -30,6 +31,11 @@ public struct PublisherStats: Sendable, Hashable {
     public var latency = LatencyHistogram()
     /// The last connection or write error, for `status` and logs (never holds a password).
     public var lastError: String?
+    /// Set while Redis refuses writes with a transient error (READONLY, OOM, MISCONF, ...):
+    /// the refused values wait, latest per key, and land when Redis accepts writes again.
+    public var writeRefusal: WriteRefusal?
+    /// Writes (data, status, staleness script) refused, by error class.
+    public var refusedWrites: [String: UInt64] = [:]
 
     public init() {}
 }

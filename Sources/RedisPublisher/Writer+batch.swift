@@ -21,6 +21,19 @@ extension Writer {
         var staleness: [Result<StalenessChange, RedisError>?]
         var needsReload = false
         var failure: RedisError?
+        /// The first transient refusal (READONLY, OOM, ...) in this batch.
+        var refusal: WriteRefusal?
+        /// Refusals by error class, for the stats.
+        var refusals: [String: UInt64] = [:]
+        /// Some write of this batch was accepted.
+        var accepted = false
+
+        mutating func refused(_ error: String) -> WriteRefusal {
+            let r = WriteRefusal(reply: error)
+            refusals[r.errorClass, default: 0] += 1
+            if refusal == nil, r.isTransient { refusal = r }
+            return r
+        }
 
         init(_ batch: Batch, failure: RedisError? = nil) {
             records = Array(repeating: .unanswered, count: batch.records.count)
@@ -46,8 +59,9 @@ extension Writer {
         buffer.removeAll()
         var slots: [Slot] = []
         slots.reserveCapacity(batch.records.count + batch.events.count + 5 + batch.staleness.count)
+        let wallNowMs = configuration.wallClockMs()
         for (i, pending) in batch.records.enumerated() {
-            encodePublish(pending.record, sha: digests.publish)
+            encodePublish(pending.record, sha: digests.publish, wallNowMs: wallNowMs)
             slots.append(.record(i))
         }
         for (i, event) in batch.events.enumerated() {
@@ -122,21 +136,34 @@ extension Writer {
         if noScript { outcome.needsReload = true }
         switch slot {
         case .record(let i):
-            outcome.records[i] = error == nil ? .done : noScript ? .retry : .failed
             if let error, !noScript {
-                logger.error("Redis refused a data write", metadata: ["error": "\(error)"])
+                // A transient refusal keeps the value for a retry (latest per key); the writer
+                // logs the refusal once per change, not per write.
+                let refusal = outcome.refused(error)
+                outcome.records[i] = refusal.isTransient ? .retry : .failed
+                if !refusal.isTransient {
+                    logger.error("Redis refused a data write; the value is dropped", metadata: ["error": "\(error)"])
+                }
+            } else {
+                outcome.records[i] = error == nil ? .done : .retry
+                if error == nil { outcome.accepted = true }
             }
         case .event(let i):
             outcome.events[i] = error == nil ? .done : .failed
         case .statusStep:
-            if error != nil { outcome.status = .failed }
+            if let error {
+                outcome.status = .failed
+                _ = outcome.refused(error)
+            }
         case .statusExec:
             if outcome.status == .unanswered { outcome.status = error == nil && !reply.isNull ? .done : .failed }
-            if let error { logger.error("Redis refused the status write", metadata: ["error": "\(error)"]) }
+            if let error, !error.hasPrefix("EXECABORT") { _ = outcome.refused(error) }
+            if outcome.status == .done { outcome.accepted = true }
         case .staleness(let i):
             if noScript { return }  // retried after the reload
             if let error {
-                outcome.staleness[i] = .failure(RedisError(.server, error))
+                let refusal = outcome.refused(error)
+                outcome.staleness[i] = .failure(RedisError(.server, refusal.description))
             } else {
                 do throws(RedisError) {
                     outcome.staleness[i] = .success(try StalenessChange(reply: reply))
@@ -201,8 +228,16 @@ extension Writer {
                 }
             }
             s.stalenessRequests.insert(contentsOf: retryStaleness, at: 0)
+            for (errorClass, n) in outcome.refusals { s.stats.refusedWrites[errorClass, default: 0] += n }
+            if let refusal = outcome.refusal {
+                s.stats.writeRefusal = refusal
+                s.stats.lastError = refusal.description
+            } else if outcome.accepted {
+                s.stats.writeRefusal = nil
+            }
             return s.takeFlushWaitersIfIdle()
         }
+        noteRefusal(outcome)
         for (request, result) in answers {
             request.continuation.resume(with: result.mapError { $0 as any Error })
         }
@@ -210,7 +245,7 @@ extension Writer {
     }
 
     /// EVALSHA publish.lua with the argument layout documented at the top of the script.
-    private func encodePublish(_ record: Record, sha: String) {
+    private func encodePublish(_ record: Record, sha: String, wallNowMs: Int64) {
         let key = configuration.prefixed(record.key)
         let tracked = record.kind != .chain
         // `seq` and `stale` belong to the scripts; a producer's copy would be overwritten anyway.
@@ -228,7 +263,8 @@ extension Writer {
         PayloadEncoder.encode(record, prefixedKey: key, into: &payload)
         buffer.argument(bytes: payload)
         buffer.argument(configuration.streamEnabled ? max(1, configuration.streamMaxLen) : 0)
-        buffer.argument("")
+        // age_ms, so the freshness index is scored on Redis' clock (lua/publish.lua).
+        buffer.argument(tracked ? max(0, wallNowMs - record.updatedMs) : 0)
         buffer.argument("stale")
         buffer.argument("0")
         buffer.argument("seq")

@@ -19,6 +19,13 @@ extension Writer {
     func noteServer(runID: String?) {
         defer { if let runID { serverRunID = runID } }
         guard let previous = serverRunID, let runID, runID != previous else { return }
+        restoreLiveKeys(because: "Redis restarted (new run_id)")
+    }
+
+    /// Queues the last value of every key that should still exist, behind any newer pending
+    /// value (latest wins). After a restart, and after a period of refused writes: a server made
+    /// a replica (READONLY) resynchronises from its primary and loses our keys.
+    func restoreLiveKeys(because reason: String) {
         let now = MonotonicClock.nanos()
         let records = written.alive(now: now, ttl: configuration.ttl(for:))
         guard !records.isEmpty else { return }
@@ -27,6 +34,6 @@ extension Writer {
             s.stats.keysRestored += UInt64(n)
             return n
         }
-        logger.notice("Redis restarted (new run_id): writing every live key again", metadata: ["keys": "\(restored)"])
+        logger.notice("\(reason): writing every live key again", metadata: ["keys": "\(restored)"])
     }
 }

@@ -33,6 +33,11 @@ final class Writer {
     var written = WrittenRecords()
     /// `run_id` of the server last connected to; a different one means its data is gone.
     var serverRunID: String?
+    /// Consecutive batches with a transient refusal (READONLY, OOM, ...); 0 once Redis accepts
+    /// a write again. Drives the pause before retrying, so a refusing server is not spun on.
+    var refusalStreak = 0
+    /// The refusal last logged, so the log says each change once.
+    var loggedRefusal: WriteRefusal?
 
     // Prefixed names, computed once.
     let updatedKey: String
@@ -94,6 +99,14 @@ final class Writer {
             var sent = batch.flatMap { send($0) }
             if let previous = inFlight {
                 let needsReload = receive(previous)
+                if refusalStreak > 0, connection != nil {
+                    // Redis refuses writes: read what is on the wire, then wait before the next
+                    // try (50 ms doubling to 2 s); the refused values wait in the backlog.
+                    if let next = sent { _ = receive(next); sent = nil }
+                    let exponent = min(refusalStreak - 1, 6)
+                    let nanos = min(UInt64(50_000_000) << UInt64(exponent), 2_000_000_000)
+                    guard shared.locked({ $0.sleep(nanos: nanos) }) else { inFlight = nil; break }
+                }
                 if let next = sent, connection == nil || needsReload {
                     // Settle the next batch before anything else is said on this connection:
                     // as failed if the connection died, or read normally before SCRIPT LOAD.
@@ -156,6 +169,27 @@ final class Writer {
             s.stats.lastError = error.description
         }
         logger.warning("lost the connection to Redis; reconnecting", metadata: ["error": "\(error)"])
+    }
+
+    /// Counts refusals and logs a change of the refusal state once (entering, changing class,
+    /// ending), not every write.
+    func noteRefusal(_ outcome: Outcome) {
+        if let refusal = outcome.refusal {
+            refusalStreak += 1
+            if refusal.errorClass != loggedRefusal?.errorClass {
+                logger.error("Redis refuses writes; the latest value of every key waits until it accepts them", metadata: [
+                    "error_class": "\(refusal.errorClass)", "error": "\(refusal.message)",
+                ])
+                loggedRefusal = refusal
+            }
+        } else if outcome.accepted {
+            refusalStreak = 0
+            if let previous = loggedRefusal {
+                logger.notice("Redis accepts writes again", metadata: ["was": "\(previous.errorClass)"])
+                loggedRefusal = nil
+                restoreLiveKeys(because: "Redis accepts writes again after \(previous.errorClass)")
+            }
+        }
     }
 
     func failStalenessRequests(_ error: RedisError) {

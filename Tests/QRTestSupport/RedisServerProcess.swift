@@ -6,20 +6,22 @@ import Glibc
 #endif
 
 /// A redis-server child on a loopback port, for tests that need their own server (restart,
-/// ACL users, SCRIPT FLUSH). Spawned with posix_spawn and an empty signal mask, stopped with
-/// SIGKILL and a bounded wait: `Foundation.Process` can hang inside `swift test`.
-final class RedisServerProcess: @unchecked Sendable {
-    let port: Int
-    let directory: String
-    private(set) var pid: pid_t = 0
+/// ACL users, SCRIPT FLUSH, REPLICAOF). Spawned with posix_spawn and an empty signal mask, stopped
+/// with SIGKILL and a bounded wait: `Foundation.Process` can hang inside `swift test`.
+/// Shared by the test targets (a library target, not a test target).
+public final class RedisServerProcess: @unchecked Sendable {
+    // @unchecked: used from one test task at a time.
+    public let port: Int
+    public let directory: String
+    public private(set) var pid: pid_t = 0
 
-    var url: RedisURL { RedisURL(host: "127.0.0.1", port: port) }
+    public var url: RedisURL { RedisURL(host: "127.0.0.1", port: port) }
 
     /// The binary from `QR_REDIS_SERVER`, else `redis-server` on PATH.
-    static var binary: String { ProcessInfo.processInfo.environment["QR_REDIS_SERVER"] ?? "redis-server" }
+    public static var binary: String { ProcessInfo.processInfo.environment["QR_REDIS_SERVER"] ?? "redis-server" }
 
-    /// Starts a server and waits (at most 10 s) until it answers PING.
-    init(port: Int? = nil, extraArguments: [String] = []) throws {
+    /// Starts a server and waits (at most 30 s) until it answers PING.
+    public init(port: Int? = nil, extraArguments: [String] = []) throws {
         self.port = try port ?? Self.freePort()
         directory = NSTemporaryDirectory() + "qr-redis-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -29,7 +31,7 @@ final class RedisServerProcess: @unchecked Sendable {
     deinit { kill() }
 
     /// Starts the server again on the same port (after `kill`).
-    func restart(extraArguments: [String] = []) throws {
+    public func restart(extraArguments: [String] = []) throws {
         try launch(extraArguments: extraArguments)
     }
 
@@ -57,7 +59,7 @@ final class RedisServerProcess: @unchecked Sendable {
         let rc = posix_spawnp(&child, Self.binary, &fileActions, &attributes, &cArguments, environ)
         guard rc == 0 else { throw TestFailure("cannot start \(Self.binary): errno \(rc)") }
         pid = child
-        let deadline = Date().addingTimeInterval(10)
+        let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             if let connection = try? RedisConnection(url: url, connectTimeout: .milliseconds(200), ioTimeout: .seconds(1)),
                (try? connection.command(["PING"])) == .status("PONG") {
@@ -66,11 +68,11 @@ final class RedisServerProcess: @unchecked Sendable {
             usleep(20_000)
         }
         kill()
-        throw TestFailure("redis-server did not answer on port \(port) within 10 s")
+        throw TestFailure("redis-server did not answer on port \(port) within 30 s")
     }
 
     /// SIGKILL and reap (bounded: SIGKILL cannot be ignored).
-    func kill() {
+    public func kill() {
         guard pid > 0 else { return }
         Glibc.kill(pid, SIGKILL)
         var status: Int32 = 0
@@ -81,7 +83,7 @@ final class RedisServerProcess: @unchecked Sendable {
         pid = 0
     }
 
-    static func freePort() throws -> Int {
+    public static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TestFailure("socket() failed") }
         defer { close(fd) }
@@ -98,7 +100,7 @@ final class RedisServerProcess: @unchecked Sendable {
     }
 }
 
-struct TestFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
+public struct TestFailure: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
 }

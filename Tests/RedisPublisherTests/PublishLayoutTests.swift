@@ -15,6 +15,8 @@ struct PublishLayoutTests {
         prefix = TestRedis.uniquePrefix("layout")
         redis = try TestRedis.connection()
         var configuration = try TestRedis.configuration(prefix: prefix)
+        // The worker's wall clock, far from Redis' on purpose: nothing may depend on them agreeing.
+        configuration.wallClockMs = { 1_760_000_000_123 }
         configuration.streamEnabled = true
         configuration.streamMaxLen = 1000
         publisher = try TestRedis.publisher(configuration)
@@ -27,6 +29,7 @@ struct PublishLayoutTests {
     }
 
     @Test func quoteHashHoldsExactDecimalTextAndNoUnknowns() async throws {
+        let started = ContinuousClock.now
         var q = QuoteSnapshot(symbol: "AAPL")
         q.bid = 0.00001
         q.bidSize = 300
@@ -35,6 +38,7 @@ struct PublishLayoutTests {
         q.volume = 12_345_678_901
         q.close = 188
         q.dataType = .live
+        let redisBefore = try TestRedis.redisTimeMs(redis)
         try await write(q.record(source: .ib, updatedMs: 1_760_000_000_123))
 
         let key = "\(prefix):quote:AAPL"
@@ -43,12 +47,17 @@ struct PublishLayoutTests {
             "last": "189.5", "volume": "12345678901", "close": "188", "change": "1.5", "change_percent": "0.7979",
             "updated_ms": "1760000000123", "source": "ib", "data_type": "live", "stale": "0", "seq": "1",
         ])
-        #expect(try redis.command(["ZSCORE", "\(prefix):updated", "quote:AAPL"]).string == "1760000000123")
+        // The freshness index is on Redis' clock: the write's age (0 here: it was confirmed just
+        // before sending, on the worker's clock) subtracted from Redis' TIME.
+        let score = try #require(redis.command(["ZSCORE", "\(prefix):updated", "quote:AAPL"]).string.flatMap(Int64.init))
+        let redisNow = try TestRedis.redisTimeMs(redis)
+        #expect(score >= redisBefore && score <= redisNow)
         let ttl = try redis.pttl(key)
-        #expect(ttl > 290_000 && ttl <= 300_000)
+        #expect(ttl > 0 && ttl <= 300_000 && ttl >= 300_000 - elapsedMs(since: started) - 1_000)
     }
 
     @Test func eachWriteAddsOneToSeqRefreshesTheTTLAndRemovesFieldsThatBecameUnknown() async throws {
+        let started = ContinuousClock.now
         try await write(Fixtures.quote("MSFT", bid: 410.5, ask: 410.6))
         let key = "\(prefix):quote:MSFT"
         try redis.command(["PEXPIRE", key, "5000"])
@@ -60,7 +69,7 @@ struct PublishLayoutTests {
         #expect(hash["ask_size"] == nil)
         #expect(hash["stale"] == "0")
         let ttl = try redis.pttl(key)
-        #expect(ttl > 290_000 && ttl <= 300_000)
+        #expect(ttl > 0 && ttl <= 300_000 && ttl >= 300_000 - elapsedMs(since: started) - 1_000)
         for _ in 0..<3 { try await write(Fixtures.quote("MSFT")) }
         #expect(try redis.command(["HGET", key, "seq"]) == .string("5"))
     }
@@ -91,6 +100,7 @@ struct PublishLayoutTests {
     }
 
     @Test func thePubSubMessageIsTheHashPlusKeyAndType() async throws {
+        let started = ContinuousClock.now
         let channel = "\(prefix):option:SPY:20261218:452.5:C"
         let subscriber = try TestRedis.connection()
         #expect(try subscriber.command(["SUBSCRIBE", channel]).array?.count == 3)
@@ -127,10 +137,11 @@ struct PublishLayoutTests {
         #expect((object["seq"] as? Int) == 1 && (object["stale"] as? Int) == 0)
         #expect((object["right"] as? String) == "C")
         let ttl = try redis.pttl(channel)
-        #expect(ttl > 290_000 && ttl <= 300_000)
+        #expect(ttl > 0 && ttl <= 300_000 && ttl >= 300_000 - elapsedMs(since: started) - 1_000)
     }
 
     @Test func chainsHaveSeqNoStaleFlagAndNoFreshnessEntry() async throws {
+        let started = ContinuousClock.now
         var chain = ChainSnapshot(symbol: "QQQ", expirations: ["20261218", "20261120"], strikes: [400, 402.5, 397.5])
         chain.underlyingConId = 320_227_571
         chain.exchange = "SMART"
@@ -145,7 +156,7 @@ struct PublishLayoutTests {
         ])
         #expect(try redis.command(["ZSCORE", "\(prefix):updated", "chain:QQQ"]) == .null)
         let ttl = try redis.pttl(key)
-        #expect(ttl > 86_390_000 && ttl <= 86_400_000)
+        #expect(ttl > 0 && ttl <= 86_400_000 && ttl >= 86_400_000 - elapsedMs(since: started) - 1_000)
     }
 
     @Test func theStreamGetsOneEntryPerWriteWithKeyAndPayload() async throws {
@@ -158,4 +169,9 @@ struct PublishLayoutTests {
         #expect(last["payload"]?.contains("\"bid\":251,") == true)
         #expect(last["payload"]?.hasSuffix("\"seq\":2,\"stale\":0}") == true)
     }
+}
+
+/// Milliseconds since `start` on the monotonic clock: TTL checks allow for a slow machine.
+func elapsedMs(since start: ContinuousClock.Instant) -> Int64 {
+    Int64((ContinuousClock.now - start) / .milliseconds(1))
 }

@@ -2,6 +2,7 @@ import Foundation
 import MarketModel
 import Testing
 @testable import RedisPublisher
+import QRTestSupport
 
 @Suite("Publisher (real redis-server)")
 struct PublisherBehaviourTests {

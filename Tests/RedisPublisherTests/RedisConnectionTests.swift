@@ -1,5 +1,6 @@
 import Testing
 @testable import RedisPublisher
+import QRTestSupport
 
 @Suite("RedisConnection (real redis-server)")
 struct RedisConnectionTests {

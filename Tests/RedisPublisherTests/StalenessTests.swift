@@ -2,6 +2,7 @@ import Foundation
 import MarketModel
 import Testing
 @testable import RedisPublisher
+import QRTestSupport
 
 /// staleness.lua through `Publisher.checkStaleness`, with Redis' own clock. The old records
 /// are a minute older than the threshold, so the outcome does not depend on timing.
@@ -21,7 +22,7 @@ struct StalenessTests {
         publisher.publish(option.record(source: .ib, updatedMs: now - 80_000))
         #expect(await publisher.flush(timeout: .seconds(10)))
 
-        var change = try await publisher.checkStaleness(thresholdMs: 10_000)
+        var change = try await publisher.checkStaleness(thresholdMs: 30_000)
         #expect(Set(change.newlyStale) == ["quote:OLD", "option:OLD:20261218:100:P"])
         #expect(change.newlyFresh == [])
         #expect(change.expired == [])
@@ -33,14 +34,14 @@ struct StalenessTests {
         #expect(try redis.command(["SMEMBERS", "\(prefix):stale"]).array?.count == 2)
 
         // Still stale: nothing new to report.
-        change = try await publisher.checkStaleness(thresholdMs: 10_000)
+        change = try await publisher.checkStaleness(thresholdMs: 30_000)
         #expect(change.newlyStale == [] && change.newlyFresh == [] && change.staleCount == 2)
 
         // A write confirms the data (stale=0 at once); the next check reports it fresh.
         publisher.publish(Fixtures.quote("OLD", updatedMs: Fixtures.nowMs))
         #expect(await publisher.flush(timeout: .seconds(10)))
         #expect(try redis.command(["HGET", "\(prefix):quote:OLD", "stale"]) == .string("0"))
-        change = try await publisher.checkStaleness(thresholdMs: 10_000)
+        change = try await publisher.checkStaleness(thresholdMs: 30_000)
         #expect(change.newlyFresh == ["quote:OLD"])
         #expect(change.newlyStale == [])
         #expect(change.staleCount == 1)
@@ -49,7 +50,7 @@ struct StalenessTests {
         // A rewrite with old data clears the flag, but the key is not reported stale twice.
         publisher.publish(option.record(source: .ib, updatedMs: now - 80_000))
         #expect(await publisher.flush(timeout: .seconds(10)))
-        change = try await publisher.checkStaleness(thresholdMs: 10_000)
+        change = try await publisher.checkStaleness(thresholdMs: 30_000)
         #expect(change.newlyStale == [] && change.staleCount == 1)
         #expect(try redis.command(["HGET", "\(prefix):option:OLD:20261218:100:P", "stale"]) == .string("1"))
     }
@@ -66,7 +67,7 @@ struct StalenessTests {
         let subscriber = try TestRedis.connection()
         #expect(try subscriber.command(["SUBSCRIBE", channel]).array?.count == 3)
 
-        let change = try await publisher.checkStaleness(thresholdMs: 10_000)
+        let change = try await publisher.checkStaleness(thresholdMs: 30_000)
         #expect(change.newlyStale == ["quote:OLD"])
         let message = try subscriber.readReply().array ?? []
         #expect(message.first == .string("message"))
@@ -92,13 +93,13 @@ struct StalenessTests {
         publisher.publish(Fixtures.quote("GONE", updatedMs: now - 70_000))
         publisher.publish(Fixtures.quote("FLAGGED", updatedMs: now - 70_000))
         #expect(await publisher.flush(timeout: .seconds(10)))
-        #expect(try await publisher.checkStaleness(thresholdMs: 10_000).staleCount == 2)
+        #expect(try await publisher.checkStaleness(thresholdMs: 30_000).staleCount == 2)
         // Both hashes expire (TTL); one of them was flagged, so it sits in P:stale too.
         try redis.command(["DEL", "\(prefix):quote:GONE", "\(prefix):quote:FLAGGED"])
         publisher.publish(Fixtures.quote("LATE", updatedMs: now - 70_000))
         #expect(await publisher.flush(timeout: .seconds(10)))
         try redis.command(["DEL", "\(prefix):quote:LATE"])
-        let change = try await publisher.checkStaleness(thresholdMs: 10_000)
+        let change = try await publisher.checkStaleness(thresholdMs: 30_000)
         #expect(Set(change.expired) == ["quote:GONE", "quote:FLAGGED", "quote:LATE"])
         #expect(change.newlyStale == [] && change.newlyFresh == [] && change.staleCount == 0)
         #expect(try redis.command(["ZCARD", "\(prefix):updated"]) == .integer(0))

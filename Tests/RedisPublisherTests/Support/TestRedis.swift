@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import MarketModel
 @testable import RedisPublisher
+import QRTestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -47,6 +48,15 @@ enum TestRedis {
         try RedisConnection(url: url ?? self.url(), connectTimeout: .seconds(2), ioTimeout: .seconds(5))
     }
 
+    /// Redis' own clock (TIME), epoch ms.
+    static func redisTimeMs(_ connection: RedisConnection) throws -> Int64 {
+        let parts = try connection.command(["TIME"]).array ?? []
+        guard parts.count == 2, let s = parts[0].string.flatMap(Int64.init), let us = parts[1].string.flatMap(Int64.init) else {
+            throw RedisError(.unexpectedReply, "TIME")
+        }
+        return s * 1000 + us / 1000
+    }
+
     static func configuration(prefix: String, url: RedisURL? = nil) throws -> PublisherConfiguration {
         PublisherConfiguration(
             url: try url ?? self.url(),
@@ -66,7 +76,7 @@ enum TestRedis {
 }
 
 /// Polls `condition` every 10 ms for at most `timeout`: every wait in these tests is bounded.
-func eventually(timeout: Duration = .seconds(10), _ condition: () throws -> Bool) async rethrows -> Bool {
+func eventually(timeout: Duration = .seconds(30), _ condition: () throws -> Bool) async rethrows -> Bool {
     let clock = ContinuousClock()
     let deadline = clock.now + timeout
     while clock.now < deadline {
