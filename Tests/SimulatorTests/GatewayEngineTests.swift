@@ -33,6 +33,7 @@ import TWSProtocol
     @Test func stockSubscriptionSendsParamsTypeThenEveryTickOnce() throws {
         var h = EngineHarness()
         let (id, _) = h.connect(clientId: 1)
+        #expect(h.send(.reqMarketDataType(1), from: id).isEmpty)
         let first = h.send(.reqMktData(reqId: 5, contract: stock("AAPL"), genericTickList: "", snapshot: false, regulatorySnapshot: false), from: id)
         #expect(first.prefix(2) == [
             .tickReqParams(reqId: 5, minTick: 0.01, bboExchange: "9c0001", snapshotPermissions: 3),

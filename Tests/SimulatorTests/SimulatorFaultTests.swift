@@ -124,7 +124,10 @@ extension TestTWSClient {
             client.send(.reqCurrentTime)
             #expect(try client.collect { if case .currentTime = $0 { true } else { false } }.filter(isTick).isEmpty)
             client.send(.reqMktData(reqId: 9, contract: stock("SPY"), genericTickList: "", snapshot: true, regulatorySnapshot: false))
-            #expect(try client.drain(forMs: 400).isEmpty)
+            // Acknowledged at once with TICK_REQ_PARAMS (81), as a real gateway does, stalled
+            // or not; then nothing: no tick, no TICK_SNAPSHOT_END.
+            let answer = try client.drain(forMs: 400)
+            #expect(answer == [.tickReqParams(reqId: 9, minTick: 0.01, bboExchange: "9c0001", snapshotPermissions: 3)])
             #expect(await sim.control("resume") == "OK resume")
             #expect(try ticks(client, forMs: 500).isEmpty == false)
         }
@@ -226,7 +229,7 @@ extension TestTWSClient {
             _ = try client.collect(until: isError(10197))
             _ = await sim.control("competing-session off")
             client.send(.reqMktData(reqId: 3, contract: stock("SPY"), genericTickList: "", snapshot: false, regulatorySnapshot: false))
-            _ = try client.collect { $0 == .marketDataType(reqId: 3, marketDataType: 1) }
+            _ = try client.collect { $0 == .tickReqParams(reqId: 3, minTick: 0.01, bboExchange: "9c0001", snapshotPermissions: 3) }
         }
     }
 

@@ -32,6 +32,14 @@ public enum ControlCommand: Sendable, Hashable {
     case flood(Int)
     /// Market data requests for the symbol get 354.
     case noPermission(String)
+    /// `error SYM CODE keep|drop [TEXT]`: ERR_MSG `code` on the symbol's market data requests,
+    /// open ones at once and new ones as they come; `keep` leaves the line streaming (a warning
+    /// such as 10090), `drop` ends it. `resume` clears every rule.
+    case errorOn(symbol: String, code: Int32, keepLine: Bool, message: String?)
+    /// A trading halt: tick 49 = 1, bid/ask -1 with size 0, no trades (IB's tick types).
+    case halt(String)
+    /// The halt ends: tick 49 = 0 and quotes again.
+    case unhalt(String)
     /// The last value sent to (clientId, reqId) per tick type, for cross-checks from
     /// outside the process (the conformance scripts).
     case sent(clientId: Int32, reqId: Int32)
@@ -92,6 +100,15 @@ public enum ControlCommand: Sendable, Hashable {
         case "no-permission":
             guard args.count == 1 else { return .failure(.init("no-permission needs one symbol")) }
             return .success(.noPermission(args[0].uppercased()))
+        case "error":
+            guard args.count >= 3, let code = Int32(args[1]), ["keep", "drop"].contains(args[2].lowercased()) else {
+                return .failure(.init("usage: error SYMBOL CODE keep|drop [TEXT]"))
+            }
+            let text = args.count > 3 ? args.dropFirst(3).joined(separator: " ") : nil
+            return .success(.errorOn(symbol: args[0].uppercased(), code: code, keepLine: args[2].lowercased() == "keep", message: text))
+        case "halt", "unhalt":
+            guard args.count == 1 else { return .failure(.init("\(head) needs one symbol")) }
+            return .success(head == "halt" ? .halt(args[0].uppercased()) : .unhalt(args[0].uppercased()))
         case "malformed": return none(.malformed)
         case "sent":
             guard args.count == 2, let clientId = Int32(args[0]), let reqId = Int32(args[1]) else {
@@ -105,7 +122,7 @@ public enum ControlCommand: Sendable, Hashable {
     }
 
     public static let helpText =
-        "commands: rate N | stall | quiet | hang | resume | drop | refuse SECONDS | farm-down [FARM] | farm-up [FARM] | connectivity-lost | connectivity-restored maintained|lost | competing-session [on|off] | slow-handshake MS | flood N | no-permission SYMBOL | malformed | sent CLIENT_ID REQ_ID | counters | help"
+        "commands: rate N | stall | quiet | hang | resume | drop | refuse SECONDS | farm-down [FARM] | farm-up [FARM] | connectivity-lost | connectivity-restored maintained|lost | competing-session [on|off] | slow-handshake MS | flood N | no-permission SYMBOL | error SYMBOL CODE keep|drop [TEXT] | halt SYMBOL | unhalt SYMBOL | malformed | sent CLIENT_ID REQ_ID | counters | help"
 }
 
 public struct ControlCommandError: Error, Sendable, Hashable, CustomStringConvertible {

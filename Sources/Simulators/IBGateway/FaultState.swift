@@ -10,6 +10,20 @@ struct FaultState: Sendable, Equatable {
     var competingSession = false
     var slowHandshakeMs = 0
     var noPermission: Set<String> = []
+    /// `error SYM CODE keep|drop`: market data requests for the symbol (its stock and its
+    /// options) get ERR_MSG `code`; with `keepLine` the line goes on streaming (a warning such
+    /// as 10090), else it ends (IB serves nothing more for that request id).
+    var errorRules: [String: ErrorRule] = [:]
+    /// Stocks in a trading halt: tick 49 = 1, bid/ask -1 with size 0, no trades, until `unhalt`.
+    var halted: Set<String> = []
+    /// Stocks halted at some point: they report tick 49 (0 once trading resumes).
+    var everHalted: Set<String> = []
+
+    struct ErrorRule: Sendable, Equatable {
+        var code: Int32
+        var keepLine: Bool
+        var message: String
+    }
 
     /// Which market data farm carries an instrument's data (its ticks stop while it is down).
     static func farm(for instrument: Instrument) -> String {
@@ -24,6 +38,11 @@ struct FaultState: Sendable, Equatable {
 
     /// Streaming updates may be sent for the instrument.
     func ticksAllowed(for instrument: Instrument) -> Bool {
-        !quiet && !dataBlocked(for: instrument)
+        !quiet && !dataBlocked(for: instrument) && !isHalted(instrument)
+    }
+
+    /// A halted stock does not trade and quotes nothing (its options follow it).
+    func isHalted(_ instrument: Instrument) -> Bool {
+        !halted.isEmpty && halted.contains(instrument.symbol)
     }
 }

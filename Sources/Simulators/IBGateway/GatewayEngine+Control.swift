@@ -30,6 +30,7 @@ extension GatewayEngine {
             faults.quiet = false
             faults.competingSession = false
             faults.noPermission = []
+            faults.errorRules = [:]
             let wasHanging = faults.hang
             faults.hang = false
             return ControlOutcome(reply: "OK resume", actions: wasHanging ? releaseDeferredHellos(nowMs: nowMs) : [])
@@ -83,6 +84,28 @@ extension GatewayEngine {
         case .noPermission(let symbol):
             faults.noPermission.insert(symbol)
             return ControlOutcome(reply: "OK no-permission \(symbol)")
+        case let .errorOn(symbol, code, keepLine, text):
+            let rule = FaultState.ErrorRule(code: code, keepLine: keepLine, message: text ?? GatewayNotice.text(forCode: code))
+            faults.errorRules[symbol] = rule
+            var actions: [GatewayAction] = []
+            for id in sessions.keys.sorted() {
+                guard var session = sessions[id], session.phase == .ready else { continue }
+                let reqIds = session.subscriptions.keys.sorted().filter { session.subscriptions[$0]?.instrument.symbol == symbol }
+                guard !reqIds.isEmpty else { continue }
+                let notices = reqIds.map { GatewayNotice.error($0, code, rule.message) }
+                if !keepLine { for reqId in reqIds { session.subscriptions[reqId] = nil } }
+                sessions[id] = session
+                countErrors(notices)
+                actions.append(.send(id, notices))
+            }
+            return ControlOutcome(reply: "OK error \(symbol) \(code) \(keepLine ? "keep" : "drop")", actions: actions)
+        case .halt(let symbol):
+            faults.halted.insert(symbol)
+            faults.everHalted.insert(symbol)
+            return ControlOutcome(reply: "OK halt \(symbol)", actions: pushCurrentState(of: symbol))
+        case .unhalt(let symbol):
+            faults.halted.remove(symbol)
+            return ControlOutcome(reply: "OK unhalt \(symbol)", actions: pushCurrentState(of: symbol))
         case .malformed:
             var actions: [GatewayAction] = []
             for id in sessions.keys.sorted() {
@@ -114,10 +137,30 @@ extension GatewayEngine {
         case .price(let p): return n(p)
         case .size(let s): return n(s)
         case .string(let s): return s
+        case .generic(let g): return n(g)
         case .optionComputation(let c):
             return [c.impliedVol, c.delta, c.optPrice, c.pvDividend, c.gamma, c.vega, c.theta, c.undPrice].map(n)
                 .joined(separator: ",")
         }
+    }
+
+    /// Sends every subscriber of the symbol's stock what changed (a halt or its end), at once,
+    /// as IB does when a halt starts: tick 49 and bid/ask -1 with size 0.
+    private mutating func pushCurrentState(of symbol: String) -> [GatewayAction] {
+        var actions: [GatewayAction] = []
+        for id in sessions.keys.sorted() {
+            guard let session = sessions[id], session.phase == .ready else { continue }
+            var out: [ServerMessage] = []
+            for reqId in session.subscriptions.keys.sorted() {
+                guard var subscription = sessions[id]?.subscriptions[reqId], case .stock(let s) = subscription.instrument,
+                    s.symbol == symbol, !faults.dataBlocked(for: subscription.instrument)
+                else { continue }
+                out += diff(&subscription, clientId: session.clientId ?? 0)
+                sessions[id]?.subscriptions[reqId] = subscription
+            }
+            if !out.isEmpty { actions.append(.send(id, out)) }
+        }
+        return actions
     }
 
     /// A notice to every connection past START_API.

@@ -55,18 +55,27 @@ extension GatewayEngine {
         let type = servedMarketDataType(requested: session.requestedMarketDataType, instrument: instrument, nowMs: nowMs)
         ensureMarket(instrument, nowMs: nowMs)
         var subscription = Subscription(reqId: reqId, instrument: instrument, marketDataType: type)
+        // TICK_REQ_PARAMS (81) acknowledges every market data request at once, snapshot or
+        // not, stalled or not (IB's docs: returned "immediately after a market data request is
+        // made"); MARKET_DATA_TYPE (58) follows only for a client that called reqMarketDataType.
+        var out = header(reqId: reqId, type: type, labelled: session.marketDataTypeRequested)
+        var lineKept = true
+        if let rule = faults.errorRules[instrument.symbol] {
+            out.append(GatewayNotice.error(reqId, rule.code, rule.message))
+            lineKept = rule.keepLine
+        }
         if snapshot {
-            // A stalled or disconnected gateway never answers snapshots: that is the fault.
-            if faults.dataBlocked(for: instrument) {
+            // A stalled or disconnected gateway acknowledges a snapshot and never answers it:
+            // that is the fault. It stays pending, so cancelling it is not error 300.
+            if faults.dataBlocked(for: instrument) || !lineKept {
                 if session.pendingSnapshots.count < 1024 { session.pendingSnapshots.insert(reqId) }
-                return []
+                return out
             }
-            var out = header(reqId: reqId, type: type)
             out += diff(&subscription, clientId: session.clientId ?? 0)
             out.append(.tickSnapshotEnd(reqId: reqId))
             return out
         }
-        var out = header(reqId: reqId, type: type)
+        guard lineKept else { return out }
         // A quiet market still shows its current state to a new subscriber.
         if !faults.dataBlocked(for: instrument) {
             out += diff(&subscription, clientId: session.clientId ?? 0)
@@ -75,11 +84,10 @@ extension GatewayEngine {
         return out
     }
 
-    private func header(reqId: Int32, type: Int32) -> [ServerMessage] {
-        [
-            .tickReqParams(reqId: reqId, minTick: 0.01, bboExchange: "9c0001", snapshotPermissions: 3),
-            .marketDataType(reqId: reqId, marketDataType: type),
-        ]
+    private func header(reqId: Int32, type: Int32, labelled: Bool) -> [ServerMessage] {
+        var out: [ServerMessage] = [.tickReqParams(reqId: reqId, minTick: 0.01, bboExchange: "9c0001", snapshotPermissions: 3)]
+        if labelled { out.append(.marketDataType(reqId: reqId, marketDataType: type)) }
+        return out
     }
 
     mutating func ensureMarket(_ instrument: Instrument, nowMs: Int64) {
@@ -91,8 +99,20 @@ extension GatewayEngine {
 
     func currentTicks(_ instrument: Instrument) -> [(tickType: Int32, value: TickValue)] {
         switch instrument {
-        case .stock(let s): market.ticks(stock: s)
-        case .option(let o): market.ticks(option: o)
+        case .stock(let s):
+            let ticks = market.ticks(stock: s)
+            guard faults.everHalted.contains(s.symbol) else { return ticks }
+            // A halt: no quote on either side (-1, size 0) and tick 49 says why.
+            guard faults.halted.contains(s.symbol) else { return ticks + [(TickTypes.halted, .generic(0))] }
+            let halted = ticks.map { tick -> (tickType: Int32, value: TickValue) in
+                switch tick.tickType {
+                case 1, 2: (tick.tickType, .price(nil))
+                case 0, 3: (tick.tickType, .size(0))
+                default: tick
+                }
+            }
+            return halted + [(TickTypes.halted, .generic(1))]
+        case .option(let o): return market.ticks(option: o)
         }
     }
 
@@ -124,6 +144,8 @@ extension GatewayEngine {
                 out.append(.tickSize(reqId: reqId, tickType: type, size: size))
             case .string(let text):
                 out.append(.tickString(reqId: reqId, tickType: type, value: text))
+            case .generic(let value):
+                out.append(.tickGeneric(reqId: reqId, tickType: type, value: value))
             case .optionComputation(var computation):
                 computation.reqId = reqId
                 computation.tickType = type
@@ -133,4 +155,10 @@ extension GatewayEngine {
         counters.ticksSent += out.count
         return out
     }
+}
+
+/// Tick type numbers the simulator sends beyond prices and sizes (IB's tick types list).
+enum TickTypes {
+    /// TICK_GENERIC "Halted": 0 not halted, 1 general halt, 2 volatility halt.
+    static let halted: Int32 = 49
 }

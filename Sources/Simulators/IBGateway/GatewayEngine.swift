@@ -49,6 +49,9 @@ struct GatewayEngine: Sendable {
         var serverVersion = 0
         var clientId: Int32?
         var requestedMarketDataType: Int32 = 1
+        /// The client called reqMarketDataType (59): only then does the gateway label each
+        /// request with MARKET_DATA_TYPE (58) (PROTOCOL.md §5).
+        var marketDataTypeRequested = false
         var nextOrderId: Int64 = 1
         /// Arrival times (ms) of the messages in the last second, for IB's pacing limit.
         var recentMessages: [Int64] = []
@@ -156,7 +159,10 @@ struct GatewayEngine: Sendable {
         case .reqIds:
             out.append(.nextValidId(session.nextOrderId))
         case .reqMarketDataType(let type):
-            if (1...4).contains(type) { session.requestedMarketDataType = type }
+            if (1...4).contains(type) {
+                session.requestedMarketDataType = type
+                session.marketDataTypeRequested = true
+            }
         case .reqContractDetails(let reqId, let contract, _):
             out += contractDetails(reqId: reqId, contract: contract)
         case .reqSecDefOptParams(let reqId, let symbol, _, _, let conId):

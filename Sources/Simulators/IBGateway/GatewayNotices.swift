@@ -51,6 +51,24 @@ enum GatewayNotice {
     static let hmdsOK = error(-1, 2106, "HMDS data farm connection is OK:ushmds")
     static let secDefOK = error(-1, 2158, "Sec-def data farm connection is OK:secdefil")
 
+    /// IB's wording for codes the `error` fault can send (IB's message-code table).
+    static func text(forCode code: Int32) -> String {
+        switch code {
+        case 10090:
+            "Part of requested market data is not subscribed. Subscription-independent ticks are still active until subscription is not active."
+        case 10091:
+            "Part of requested market data requires additional subscription for API. See link in 'Market Data Connections' dialog for more details.Delayed market data is available."
+        case 10167: "Requested market data is not subscribed. Displaying delayed market data."
+        case 10168: "Requested market data is not subscribed. Delayed market data is not enabled."
+        case 10089: "Requested market data requires additional subscription for API. See link in 'Market Data Connections' dialog for more details."
+        case 354: "Requested market data is not subscribed."
+        case 200: "No security definition has been found for the request"
+        case 101: "Max number of tickers has been reached."
+        case 10197: "No market data during competing live session"
+        default: "Error \(code)"
+        }
+    }
+
     /// Market data farms announced at connect (2104 each), as a US paper account sees them.
     static let marketDataFarms = ["usfarm", "usopt"]
 }

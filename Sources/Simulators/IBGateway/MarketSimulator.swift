@@ -6,6 +6,8 @@ public enum TickValue: Sendable, Hashable {
     case price(Double?)
     case size(Double)
     case string(String)
+    /// TICK_GENERIC (45 msg id 45): e.g. tick 49 "halted" (0 trading, 1 halted, 2 volatility halt).
+    case generic(Double)
     /// An option computation; its `reqId` is 0 here and set per subscription when sent.
     case optionComputation(OptionComputation)
 }
