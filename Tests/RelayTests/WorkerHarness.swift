@@ -57,10 +57,16 @@ final class WorkerHarness: @unchecked Sendable {
         var chainTTL: Duration = .seconds(86_400)
         var quoteTTL: Duration = .seconds(300)
         var metrics = RelayMetrics()
+        /// The worker's wall clock minus the real one (a worker host whose clock is off Redis').
+        var wallClockOffsetMs: Int64 = 0
+        var marketDataType: Int32 = 1
+        /// A Redis other than `QR_TEST_REDIS_URL` (a server the test starts and stops).
+        var redisURL: RedisPublisher.RedisURL?
+        var readiness = ReadinessState()
     }
 
     static func start(_ o: Options = Options(), name: String = #function) async throws -> WorkerHarness {
-        guard let url = redisURL else { throw HarnessError.noRedis }
+        guard let url = o.redisURL ?? redisURL else { throw HarnessError.noRedis }
         var simConfig = IBGatewaySimulator.Configuration()
         simConfig.seed = 7
         simConfig.symbols = o.simSymbols
@@ -75,7 +81,8 @@ final class WorkerHarness: @unchecked Sendable {
         let prefix = "qrtest:\(id)"
         let gateway = GatewayConfiguration(
             port: ports.port, clientId: 5, connectTimeout: .seconds(2), heartbeatInterval: o.heartbeat,
-            reconnect: BackoffPolicy(initial: o.reconnectInitial, max: o.reconnectMax, multiplier: 2))
+            reconnect: BackoffPolicy(initial: o.reconnectInitial, max: o.reconnectMax, multiplier: 2),
+            marketDataType: o.marketDataType)
         let publisher = PublisherConfiguration(
             url: url, workerID: id, keyPrefix: prefix, quoteTTL: o.quoteTTL, chainTTL: o.chainTTL, scriptsDirectory: "\(repoRoot)/lua")
         let alphaVantage = av.map {
@@ -89,7 +96,10 @@ final class WorkerHarness: @unchecked Sendable {
             symbols: o.symbols, maxMarketDataLines: o.maxLines, recentreInterval: .milliseconds(300))
         var logger = Logger(label: "test.\(name)")
         logger.logLevel = .warning
-        let worker = try Worker(configuration: configuration, logger: logger, metrics: o.metrics)
+        let offset = o.wallClockOffsetMs
+        let worker = try Worker(
+            configuration: configuration, logger: logger, metrics: o.metrics, readiness: o.readiness,
+            nowMs: { WallClock.nowMs() + offset })
         let group = ServiceGroup(services: [worker], logger: logger)
         let task = Task { try await group.run() }
         let redis = try RedisConnection(url: url)
@@ -142,6 +152,17 @@ final class WorkerHarness: @unchecked Sendable {
             try? await Task.sleep(for: .milliseconds(50))
         }
         return condition()
+    }
+
+    /// `wait` for conditions that need to await (the simulator's state).
+    @discardableResult
+    func waitAsync(_ timeout: Duration, _ condition: () async -> Bool) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if await condition() { return true }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return await condition()
     }
 
     /// The simulator's subscription of the worker for `symbol`'s stock.

@@ -3,7 +3,7 @@ import NIOConcurrencyHelpers
 /// The facts `/readyz` answers from, kept up to date by the worker as they change, so that a
 /// probe never waits on Redis or IB (it is answered on an event loop).
 ///
-/// Ready means: not shutting down, Redis reachable, and data flowing from some source
+/// Ready means: not shutting down, Redis reachable and taking writes, and data flowing from some source
 /// (CONTRACT §4). The first failing condition is the reason, in that order, because it is the
 /// one to fix first.
 ///
@@ -16,6 +16,8 @@ public final class ReadinessState: Sendable {
     private struct Facts {
         var stopping = false
         var redisReachable = false
+        /// Redis is reachable but refuses writes (READONLY, OOM, ...): the reason.
+        var redisWriteRefusal: String?
         var dataFlowing = false
     }
 
@@ -24,6 +26,9 @@ public final class ReadinessState: Sendable {
     public init() {}
 
     public func setRedisReachable(_ reachable: Bool) { facts.withLockedValue { $0.redisReachable = reachable } }
+
+    /// nil while Redis takes writes; else why not (`Redis refuses writes (READONLY): ...`).
+    public func setRedisWriteRefusal(_ reason: String?) { facts.withLockedValue { $0.redisWriteRefusal = reason } }
 
     /// True while at least one source (IB or Alpha Vantage) delivers fresh data.
     public func setDataFlowing(_ flowing: Bool) { facts.withLockedValue { $0.dataFlowing = flowing } }
@@ -35,6 +40,7 @@ public final class ReadinessState: Sendable {
         facts.withLockedValue { facts in
             if facts.stopping { return .notReady(reason: "shutting down") }
             if !facts.redisReachable { return .notReady(reason: "redis unreachable") }
+            if let refusal = facts.redisWriteRefusal { return .notReady(reason: refusal) }
             if !facts.dataFlowing { return .notReady(reason: "no fresh data from IB or Alpha Vantage") }
             return .ready
         }

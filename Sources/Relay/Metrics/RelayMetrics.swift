@@ -37,7 +37,7 @@ public struct RelayMetrics: Sendable {
     /// `state` values of the worker hash (CONTRACT §3), one gauge series each.
     public static let workerStates = ["starting", "connecting", "connected", "degraded", "failover", "stopping", "stopped"]
 
-    private let factory: any MetricsFactory
+    let factory: any MetricsFactory
 
     /// 1 while the TWS session is up (handshake done), else 0.
     public let ibConnected: Gauge

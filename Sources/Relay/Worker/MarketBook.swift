@@ -24,21 +24,22 @@ struct MarketBook {
     /// The qualified contract of each line, for snapshot requests (probes, keep-alive).
     private(set) var contracts: [SubscriptionID: Contract] = [:]
     /// When each line was last confirmed (subscribed, written with `source=ib`, or asked for a
-    /// keep-alive snapshot): the keep-alive schedules its next snapshot from it.
+    /// keep-alive snapshot), monotonic ms: the keep-alive schedules its next snapshot from it.
     var lastConfirmedMs: [SubscriptionID: Int64] = [:]
-    /// When IB last delivered data for each line (a tick or an answered snapshot).
+    /// When IB last delivered values for each line (a tick carrying a value, or a snapshot
+    /// answered with values), monotonic ms.
     var lastIBDataMs: [SubscriptionID: Int64] = [:]
     private(set) var quoteSubscription: [String: SubscriptionID] = [:]
     private(set) var optionSubscriptions: [String: [OptionKey: SubscriptionID]] = [:]
 
-    mutating func addQuote(_ id: SubscriptionID, symbol: String, contract: Contract, nowMs: Int64) {
+    mutating func addQuote(_ id: SubscriptionID, symbol: String, contract: Contract, monoMs nowMs: Int64) {
         entries[id] = .quote(symbol: symbol, merger: TickMerger(QuoteSnapshot(symbol: symbol)))
         contracts[id] = contract
         lastConfirmedMs[id] = nowMs
         quoteSubscription[symbol] = id
     }
 
-    mutating func addOption(_ id: SubscriptionID, symbol: String, key: OptionKey, contract: Contract, nowMs: Int64) {
+    mutating func addOption(_ id: SubscriptionID, symbol: String, key: OptionKey, contract: Contract, monoMs nowMs: Int64) {
         var snapshot = OptionSnapshot(symbol: symbol, expiry: key.expiry, strike: key.strike, right: key.right)
         snapshot.conId = contract.conId
         contracts[id] = contract

@@ -22,26 +22,26 @@ extension Worker {
     }
 
     func runChecks(withStaleness: Bool) async {
-        var now = nowMs()
+        let now = nowMs()
         for symbol in order {
             guard let hours = symbols[symbol]?.hours else { continue }
             let open = hours.isOpen(atMs: now)
             if symbols[symbol]?.marketOpen != open {
                 symbols[symbol]?.marketOpen = open
                 logger.info("market \(open ? "open" : "closed")", metadata: ["symbol": "\(symbol)"])
-                perform(engine.handle(.marketHours(symbol: symbol, open: open), nowMs: now))
+                decide(.marketHours(symbol: symbol, open: open))
             }
         }
         if withStaleness { await checkStaleness() }
-        now = nowMs()
-        refreshQuietLines(nowMs: now)
+        let mono = monoMs()
+        refreshQuietLines(monoMs: mono)
         for status in engine.status.symbols {
             if let confirmed = status.lastConfirmedMs {
-                metrics.symbolStaleness(symbol: status.symbol, seconds: Double(max(0, now - confirmed)) / 1000)
+                metrics.symbolStaleness(symbol: status.symbol, seconds: Double(max(0, mono - confirmed)) / 1000)
             }
         }
-        perform(engine.handle(.tick, nowMs: now))
-        let flowing = lastPublishMs.map { now - $0 < configuration.failover.stalenessMs } ?? false
+        decide(.tick)
+        let flowing = lastPublishMs.map { mono - $0 < configuration.failover.stalenessMs } ?? false
         readiness.setDataFlowing(flowing)
         refreshState(reason: "periodic check")
     }
@@ -50,7 +50,6 @@ extension Worker {
     func checkStaleness() async {
         do {
             let change = try await publisher.checkStaleness(thresholdMs: configuration.failover.stalenessMs)
-            readiness.setRedisReachable(true)
             metrics.staleKeys.record(change.staleCount)
             let now = nowMs()
             if !change.newlyStale.isEmpty {
@@ -59,13 +58,13 @@ extension Worker {
                 // A symbol's health is its quote's: a quiet option is flagged stale in Redis
                 // (truthfully), but it does not make the symbol suspect.
                 let quotes = change.newlyStale.filter { $0.hasPrefix("quote:") }
-                if !quotes.isEmpty { perform(engine.handle(.stale(symbols: Self.symbols(ofKeys: quotes)), nowMs: now)) }
+                if !quotes.isEmpty { decide(.stale(symbols: Self.symbols(ofKeys: quotes))) }
             }
             if !change.newlyFresh.isEmpty {
                 logger.info("keys fresh again", metadata: ["keys": "\(change.newlyFresh.joined(separator: ","))"])
                 publisher.publishEvent(WorkerEvents.staleness(kind: "fresh", worker: configuration.workerID, keys: change.newlyFresh, nowMs: now))
                 let quotes = change.newlyFresh.filter { $0.hasPrefix("quote:") }
-                if !quotes.isEmpty { perform(engine.handle(.fresh(symbols: Self.symbols(ofKeys: quotes)), nowMs: now)) }
+                if !quotes.isEmpty { decide(.fresh(symbols: Self.symbols(ofKeys: quotes))) }
             }
             if !change.expired.isEmpty {
                 // Keys whose TTL ran out (their source stopped writing them): announced so a
@@ -74,7 +73,7 @@ extension Worker {
             }
             stalenessFailures = 0
         } catch {
-            readiness.setRedisReachable(false)
+            // Readiness follows the publisher's connection and refusal state (status loop).
             stalenessFailures += 1
             // During an outage this fails every check: say it once, then every 30th time.
             if stalenessFailures == 1 || stalenessFailures % 30 == 0 {
@@ -99,36 +98,40 @@ extension Worker {
     /// Carries out the engine's decisions.
     func perform(_ actions: [FailoverAction]) {
         guard !actions.isEmpty else { return }
-        let now = nowMs()
+        let mono = monoMs()
         for action in actions {
             switch action {
             case let .probe(symbol, reason):
-                logger.info("probing IB", metadata: ["symbol": "\(symbol)", "reason": "\(reason)"])
+                logger.debug("probing IB", metadata: ["symbol": "\(symbol)", "reason": "\(reason)"])
                 Task { await self.probe(symbol) }
             case let .failover(list, reason):
-                guard poller != nil else {
-                    // Nowhere to fail over to: keep IB's (stale-flagged) data and whatever IB
-                    // still delivers, and say so; the state is `degraded`, not `failover`.
-                    let newly = list.filter { !unservable.contains($0) }
-                    guard !newly.isEmpty else { continue }
-                    unservable.formUnion(newly)
-                    logger.error("IB cannot deliver and no Alpha Vantage key is configured: data stays stale until IB recovers",
-                                 metadata: ["symbols": "\(newly.joined(separator: ","))", "reason": "\(reason)"])
+                // Alpha Vantage serves only what is the same instrument there; the rest (and
+                // everything when no key is configured) keeps IB's stale-flagged data.
+                let servable = poller == nil ? [] : list.filter { fallbackProblem($0) == nil }
+                let stranded = list.filter { !servable.contains($0) && !unservable.contains($0) }
+                if !stranded.isEmpty {
+                    unservable.formUnion(stranded)
+                    for symbol in stranded {
+                        noFallback[symbol] = poller == nil ? "no Alpha Vantage key configured" : fallbackProblem(symbol)
+                    }
+                    logger.error("IB cannot deliver and there is no fallback: data stays flagged stale until IB recovers",
+                                 metadata: ["symbols": "\(stranded.joined(separator: ","))", "reason": "\(reason)",
+                                            "why_no_fallback": "\(stranded.compactMap { noFallback[$0] }.joined(separator: "; "))"])
                     refreshState(reason: reason)
-                    continue
                 }
-                let newly = list.filter { !failedOver.contains($0) }
+                let newly = servable.filter { !failedOver.contains($0) }
                 guard !newly.isEmpty else { continue }
                 failedOver.formUnion(newly)
-                for symbol in newly { failoverSinceMs[symbol] = now }
+                for symbol in newly { failoverSinceMs[symbol] = mono }
                 metrics.failovers.increment(by: Int64(newly.count))
                 logger.warning("failover to Alpha Vantage", metadata: ["symbols": "\(newly.joined(separator: ","))", "reason": "\(reason)"])
-                publisher.publishEvent(WorkerEvents.failover(kind: "failover", worker: configuration.workerID, reason: reason, symbols: newly, nowMs: now))
+                publisher.publishEvent(WorkerEvents.failover(kind: "failover", worker: configuration.workerID, reason: reason, symbols: newly, nowMs: nowMs()))
                 updatePoller()
                 refreshState(reason: reason)
             case let .failback(list, reason):
                 if !unservable.isDisjoint(with: list) {
                     unservable.subtract(list)
+                    for symbol in list { noFallback[symbol] = nil }
                     logger.notice("IB delivers again", metadata: ["symbols": "\(list.joined(separator: ","))", "reason": "\(reason)"])
                     refreshState(reason: reason)
                 }
@@ -142,6 +145,7 @@ extension Worker {
                 // publish script drops AV-only fields). A line IB has not confirmed since
                 // keeps Alpha Vantage's values until IB delivers it (a tick or a keep-alive
                 // snapshot): writing it now would claim a confirmation that did not happen.
+                let now = nowMs()
                 for symbol in back {
                     let since = failoverSinceMs.removeValue(forKey: symbol) ?? 0
                     for id in book.subscriptions(of: symbol) where (book.lastIBDataMs[id] ?? -1) >= since {
@@ -159,26 +163,44 @@ extension Worker {
         }
     }
 
+    /// Why Alpha Vantage cannot stand in for a symbol (nil: it can). Only the same instrument
+    /// may be written under a key: Alpha Vantage's GLOBAL_QUOTE `ES` is a stock, not CME's E-mini.
+    func fallbackProblem(_ symbol: String) -> String? {
+        guard let spec = symbols[symbol]?.spec else { return "not configured" }
+        switch spec.secType {
+        case .stock:
+            guard spec.currency == "USD" else { return "Alpha Vantage quotes US listings in USD only (\(spec.currency))" }
+            return nil
+        default:
+            return "Alpha Vantage has no equivalent of \(spec.secType.rawValue) \(spec.symbol)"
+        }
+    }
+
     /// A snapshot request (plus the session's own heartbeat) tells a quiet symbol from a dead
-    /// feed: an answer confirms the values and refreshes `updated_ms`.
+    /// feed. Only an answer with values counts: a real gateway acknowledges every request at
+    /// once with TICK_REQ_PARAMS (81), stalled or not, and a snapshot that ends without a value
+    /// confirms nothing.
     func probe(_ symbol: String) async {
         guard let contract = symbols[symbol]?.contract else {
-            perform(engine.handle(.probeFailed(symbol: symbol, reason: "contract not resolved yet"), nowMs: nowMs()))
+            decide(.probeFailed(symbol: symbol, reason: "contract not resolved yet"))
             return
         }
         do {
             let messages = try await session.snapshot(contract, timeout: configuration.probeTimeout)
-            let now = nowMs()
+            guard messages.contains(where: \.carriesMarketData) else {
+                decide(.probeFailed(symbol: symbol, reason: "the snapshot came back without values"))
+                return
+            }
             if let id = book.quoteSubscription[symbol] {
                 for message in messages {
                     if let tick = Tick(message) { _ = book.apply(tick, to: id) }
                 }
-                book.lastIBDataMs[id] = now
-                writeIB(id, nowMs: now)
+                book.lastIBDataMs[id] = monoMs()
+                writeIB(id, nowMs: nowMs())
             }
-            perform(engine.handle(.probeAnswered(symbol: symbol), nowMs: now))
+            decide(.probeAnswered(symbol: symbol))
         } catch {
-            perform(engine.handle(.probeFailed(symbol: symbol, reason: "\(error)"), nowMs: nowMs()))
+            decide(.probeFailed(symbol: symbol, reason: "\(error)"))
         }
     }
 
@@ -207,7 +229,7 @@ extension Worker {
             metrics.alphaVantageRequest(function: quotes.count > 1 ? "REALTIME_BULK_QUOTES" : "GLOBAL_QUOTE")
             for quote in quotes where failedOver.contains(quote.symbol) {
                 publisher.publish(quote.record(source: .alphavantage, updatedMs: now))
-                lastPublishMs = now
+                lastPublishMs = monoMs()
             }
         case let .options(symbol, options):
             metrics.alphaVantageRequest(function: "REALTIME_OPTIONS")

@@ -13,7 +13,7 @@ extension Worker {
     /// of its key's TTL is therefore confirmed with a snapshot request; the answer is merged
     /// and written, which refreshes `updated_ms` and the TTL. A line whose snapshot gets no
     /// answer is left alone: its key goes stale and expires, as it should.
-    func refreshQuietLines(nowMs now: Int64) {
+    func refreshQuietLines(monoMs now: Int64) {
         guard session.status.state.isSessionUp, refreshing.count < Self.maxKeepAliveSnapshots else { return }
         for (id, entry) in book.entries where !refreshing.contains(id) {
             guard refreshing.count < Self.maxKeepAliveSnapshots else { return }
@@ -29,14 +29,15 @@ extension Worker {
 
     func keepAlive(_ id: SubscriptionID, _ contract: Contract) async {
         defer { refreshing.remove(id) }
+        // Only values confirm: an acknowledgement (81) or an empty snapshot leaves the key to go
+        // stale and expire, as it should.
         guard let messages = try? await session.snapshot(contract, timeout: configuration.probeTimeout),
-            !messages.isEmpty, book.entries[id] != nil
+            messages.contains(where: \.carriesMarketData), book.entries[id] != nil
         else { return }
         for message in messages {
             if let tick = Tick(message) { _ = book.apply(tick, to: id) }
         }
-        let now = nowMs()
-        book.lastIBDataMs[id] = now
-        writeIB(id, nowMs: now)
+        book.lastIBDataMs[id] = monoMs()
+        writeIB(id, nowMs: nowMs())
     }
 }

@@ -17,7 +17,7 @@ extension Worker {
                 everConnected = true
                 logger.info("IB session ready", metadata: ["server_version": "\(serverVersion)", "client_id": "\(clientId)"])
                 metrics.ibConnected.record(1)
-                perform(engine.handle(.sessionConnected, nowMs: nowMs()))
+                decide(.sessionConnected)
                 refreshState(reason: "IB session ready (server version \(serverVersion), client id \(clientId))")
             case let .ibError(code, message, reqId, subscription):
                 handleIBError(code: code, message: message, reqId: reqId, subscription: subscription)
@@ -30,28 +30,42 @@ extension Worker {
     }
 
     /// The hot path: one socket read's ticks.
+    ///
+    /// Only ticks that carry a value confirm data: MARKET_DATA_TYPE (58) relabels `data_type`
+    /// in the book but stamps nothing, and TICK_REQ_PARAMS (81) never gets here. A symbol is
+    /// confirmed for failover only by its quote line's ticks: options streaming through another
+    /// farm say nothing about the quote.
     func handleMarketData(_ batch: [MarketDataEvent]) {
-        let now = nowMs()
         var touched: [SubscriptionID] = []
         var seen = Set<SubscriptionID>()
-        var confirmed = Set<String>()
+        var confirmed: [String] = []
         for event in batch {
-            guard let (symbol, _) = book.apply(event.tick, to: event.subscription) else { continue }
-            confirmed.insert(symbol)
-            if seen.insert(event.subscription).inserted { touched.append(event.subscription) }
+            guard let (symbol, _) = book.apply(event.tick, to: event.subscription), event.tick.carriesMarketData else { continue }
+            if seen.insert(event.subscription).inserted {
+                touched.append(event.subscription)
+                if book.quoteSubscription[symbol] == event.subscription { confirmed.append(symbol) }
+            }
         }
         metrics.ibTicksReceived.increment(by: Int64(batch.count))
+        guard !touched.isEmpty else { return }
+        let now = nowMs()
+        let mono = monoMs()
         lastTickMs = now
         // Every touched instrument is written, changed or not: a tick confirms the values, and
         // `updated_ms` says when they were last confirmed.
         for id in touched {
-            book.lastIBDataMs[id] = now
+            book.lastIBDataMs[id] = mono
             writeIB(id, nowMs: now)
         }
         for symbol in confirmed {
-            let actions = engine.handle(.dataConfirmed(symbol: symbol), nowMs: now)
+            let actions = engine.handle(.dataConfirmed(symbol: symbol), nowMs: mono)
             if !actions.isEmpty { perform(actions) }
         }
+    }
+
+    /// Hands an event to the failover engine on the monotonic clock and carries out its actions.
+    func decide(_ event: FailoverEvent) {
+        perform(engine.handle(event, nowMs: monoMs()))
     }
 
     /// Writes a line's merged IB state, unless its symbol is on Alpha Vantage (then IB's
@@ -61,46 +75,50 @@ extension Worker {
             let record = book.record(for: id, source: .ib, nowMs: now)
         else { return }
         publisher.publish(record)
-        book.lastConfirmedMs[id] = now
-        lastPublishMs = now
+        let mono = monoMs()
+        book.lastConfirmedMs[id] = mono
+        lastPublishMs = mono
     }
 
     func handleSessionState(from: SessionState, to: SessionState, reason: String) {
-        let now = nowMs()
         metrics.ibConnected.record(to.isSessionUp ? 1 : 0)
         if from.isSessionUp && !to.isSessionUp {
-            perform(engine.handle(.sessionDisconnected(reason: reason), nowMs: now))
+            decide(.sessionDisconnected(reason: reason))
         }
         if case .backoff = to {
             metrics.ibReconnects.increment()
             let attempts = session.status.reconnectAttempts
-            perform(engine.handle(.connectAttemptFailed(consecutive: attempts, reason: reason), nowMs: now))
+            decide(.connectAttemptFailed(consecutive: attempts, reason: reason))
         }
         refreshState(reason: "IB session \(to.name): \(reason)")
     }
 
+    /// Every ERR_MSG: an `ib_error` event (with the code's class), and for connection-level
+    /// codes a failover event. What a code means for its request is decided in IBSession
+    /// (`IBErrorClass`) and arrives as a `subscriptionStatus`.
     func handleIBError(code: Int32, message: String, reqId: Int32, subscription: SubscriptionID?) {
         let symbol = subscription.flatMap { book.entries[$0]?.symbol }
-        let now = nowMs()
         let meaning = IBErrorClass.classify(code: code, message: message)
         // The session already logged the message; the worker adds the symbol when it knows it.
-        if !meaning.isInformational, let symbol {
+        if meaning.severity == .requestFatal, let symbol {
             logger.warning("IB error for \(symbol)", metadata: ["code": "\(code)", "message": "\(message)"])
         }
         metrics.ibError(code: Int(code))
         publisher.publishEvent(WorkerEvents.ibError(
-            worker: configuration.workerID, code: code, message: message, reqId: reqId, symbol: symbol, nowMs: now))
+            worker: configuration.workerID, code: code, message: message, reqId: reqId, symbol: symbol,
+            severity: meaning.severity.rawValue, nowMs: nowMs()))
         let event: FailoverEvent?
-        switch code {
-        case 10197: event = .competingSession(symbols: symbol.map { [$0] })
-        case 1100, 2110: event = .connectivityLost(reason: "\(code) \(message)")
-        case 1101, 1102: event = .connectivityRestored
-        case 2103: event = .farmDown(Self.farmName(message))
-        case 2104: event = .farmUp(Self.farmName(message))
+        switch meaning {
+        case .competingSession: event = .competingSession(symbols: symbol.map { [$0] })
+        case .connectivityLost: event = .connectivityLost(reason: "\(code) \(message)")
+        case .connectivityRestoredDataLost, .connectivityRestoredDataMaintained: event = .connectivityRestored
+        // Only market data farms (2103/2104) stop ticks; HMDS and sec-def farms do not.
+        case .farmBroken(let farm) where code == 2103: event = .farmDown(farm)
+        case .farmOK(let farm) where code == 2104: event = .farmUp(farm)
         default: event = nil
         }
         if let event {
-            perform(engine.handle(event, nowMs: now))
+            decide(event)
             refreshState(reason: "IB \(code): \(message)")
         }
     }
@@ -109,19 +127,29 @@ extension Worker {
         guard let entry = book.entries[subscription] else { return }
         let symbol = entry.symbol
         let problem: String?
+        var warning: String?
         switch status {
         case .requested: problem = nil
         case let .noPermission(code, message): problem = "no market data permission (\(code)): \(message)"
-        case .delayed(let message): problem = "delayed data only: \(message)"
+        case .delayed(let message):
+            problem = nil
+            warning = "delayed data instead of live (10167): \(message)"
+        case let .warning(code, message):
+            problem = nil
+            warning = "IB warning (\(code)): \(message)"
         case let .invalidContract(code, message): problem = "IB does not know the contract (\(code)): \(message)"
-        case .tooManyLines(let message): problem = "market data lines exhausted: \(message)"
-        case .competingSession(let message): problem = "competing live session: \(message)"
-        case let .failed(code, message): problem = "request failed (\(code)): \(message)"
+        case .tooManyLines(let message): problem = "market data lines exhausted (101): \(message)"
+        case .competingSession(let message): problem = "competing live session (10197): \(message)"
+        case let .failed(code, message): problem = "request failed (\(code)), line cancelled: \(message)"
         }
         switch (entry, status) {
+        case (.quote, .requested):
+            symbols[symbol]?.problem = nil
+            symbols[symbol]?.warning = nil
         case (.quote, _):
-            // Only the underlying's own subscription describes the symbol.
-            symbols[symbol]?.problem = problem
+            // Only the underlying's own subscription describes the symbol. A warning leaves
+            // the line (and any earlier problem) as it is.
+            if let warning { symbols[symbol]?.warning = warning } else { symbols[symbol]?.problem = problem }
         case (.option(_, let key, _), .invalidContract), (.option(_, let key, _), .noPermission):
             // A line IB will never serve: free it, and do not ask for it again.
             symbols[symbol]?.missingOptions.insert(key)
@@ -136,12 +164,9 @@ extension Worker {
         }
         if let problem {
             logger.warning("market data problem", metadata: ["symbol": "\(symbol)", "problem": "\(problem)"])
+        } else if let warning {
+            logger.notice("market data warning", metadata: ["symbol": "\(symbol)", "warning": "\(warning)"])
         }
-    }
-
-    /// `Market data farm connection is broken:usfarm` -> `usfarm`.
-    static func farmName(_ message: String) -> String {
-        guard let colon = message.lastIndex(of: ":") else { return message }
-        return String(message[message.index(after: colon)...])
+        if problem != nil || warning != nil { writeStatus() }
     }
 }

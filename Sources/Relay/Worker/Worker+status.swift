@@ -8,6 +8,7 @@ extension Worker {
     func derivedState() -> String {
         if stopping { return state == "stopped" ? "stopped" : "stopping" }
         if !failedOver.isEmpty { return "failover" }
+        if writeRefusal != nil { return "degraded" }
         if !unservable.isEmpty { return "degraded" }
         switch session.status.state {
         case .connected: return "connected"
@@ -63,11 +64,16 @@ extension Worker {
         if let since = s.connectedSinceMs { fields.append(("connected_since_ms", String(since))) }
         if let e = s.lastError, !e.isEmpty { fields.append(("last_error", e)) }
         if let reason = failover.failoverReason { fields.append(("failover_reason", reason)) }
-        if let since = failover.failoverSinceMs { fields.append(("failover_since_ms", String(since))) }
+        if let since = failover.failoverSinceMs { fields.append(("failover_since_ms", String(wallMs(fromMono: since)))) }
         if let t = lastTickMs { fields.append(("last_tick_ms", String(t))) }
         if !failedOver.isEmpty { fields.append(("symbols_failover", order.filter { failedOver.contains($0) }.joined(separator: ","))) }
         let problems = order.compactMap { sym in symbols[sym]?.problem.map { "\(sym): \($0)" } }
         if !problems.isEmpty { fields.append(("problems", problems.joined(separator: "; "))) }
+        let warnings = order.compactMap { sym in symbols[sym]?.warning.map { "\(sym): \($0)" } }
+        if !warnings.isEmpty { fields.append(("warnings", warnings.joined(separator: "; "))) }
+        let stranded = order.compactMap { sym in noFallback[sym].map { "\(sym): \($0)" } }
+        if !stranded.isEmpty { fields.append(("symbols_stale_no_fallback", stranded.joined(separator: "; "))) }
+        if let refusal = writeRefusal { fields.append(("redis_write_error", refusal.description)) }
         if let leftOut { fields.append(("lines_left_out", leftOut)) }
         publisher.setStatus(fields, ttl: configuration.gateway.heartbeatInterval * 3)
         metrics.dataSource(failedOver.count == order.count && !order.isEmpty ? "alphavantage" : "ib")
@@ -87,6 +93,15 @@ extension Worker {
         }
         metrics.redisConnected.record(stats.connected ? 1 : 0)
         readiness.setRedisReachable(stats.connected)
+        readiness.setRedisWriteRefusal(stats.writeRefusal.map { "Redis refuses writes (\($0.errorClass)): \($0.message)" })
+        for (errorClass, count) in stats.refusedWrites {
+            let before = last.refusedWrites[errorClass] ?? 0
+            if count > before { metrics.redisWritesRefused(errorClass: errorClass, count: Int64(count - before)) }
+        }
+        if stats.writeRefusal != writeRefusal {
+            writeRefusal = stats.writeRefusal
+            refreshState(reason: writeRefusal.map { "Redis refuses writes (\($0.errorClass))" } ?? "Redis accepts writes again")
+        }
         lastPublisherStats = stats
         let now = session.status
         let before = lastSessionStatus
@@ -94,5 +109,12 @@ extension Worker {
         if now.undecodableMessages > before.undecodableMessages { metrics.ibMessagesSkipped(reason: "undecodable", count: now.undecodableMessages - before.undecodableMessages) }
         if now.droppedTicks > before.droppedTicks { metrics.ibMessagesSkipped(reason: "late", count: now.droppedTicks - before.droppedTicks) }
         lastSessionStatus = now
+    }
+}
+
+extension Worker {
+    /// A monotonic instant of this process, as wall-clock epoch ms (for the status hash).
+    func wallMs(fromMono mono: Int64) -> Int64 {
+        nowMs() - (monoMs() - mono)
     }
 }

@@ -61,11 +61,24 @@ extension Worker {
                 symbols[symbol]?.contract = contract
                 symbols[symbol]?.hours = TradingHours(details: first)
                 let id = session.subscribe(contract, genericTicks: "")
-                book.addQuote(id, symbol: symbol, contract: contract, nowMs: nowMs())
+                book.addQuote(id, symbol: symbol, contract: contract, monoMs: monoMs())
                 logger.info("subscribed", metadata: ["symbol": "\(symbol)", "con_id": "\(contract.conId)"])
                 return
             } catch let error as IBSessionError where error.isPermanent {
-                reportProblem(symbol, "\(error)")
+                if case .requestFailed(200, _) = error {
+                    // IB does not know the instrument: a configuration problem, not an outage.
+                    // Nothing is served under its key (no failover), and the worker's state is
+                    // about the instruments it does serve.
+                    symbols[symbol]?.unresolvable = true
+                    engine.setSymbols(order.filter { symbols[$0]?.unresolvable != true }, nowMs: monoMs())
+                    reportProblem(symbol, "IB does not know this instrument (200); check symbol, sec_type, exchange, currency: \(error)")
+                    publisher.publishEvent(WorkerEvents.plain(type: "symbol_rejected", worker: configuration.workerID, nowMs: nowMs(), [
+                        Field("symbol", symbol, isNumber: false), Field("reason", "\(error)", isNumber: false),
+                    ]))
+                    writeStatus()
+                } else {
+                    reportProblem(symbol, "\(error)")
+                }
                 return
             } catch {
                 logger.debug("contract details for \(symbol) failed, retrying", metadata: ["error": "\(error)"])
@@ -163,7 +176,7 @@ extension Worker {
             // The window may have moved on (or the worker begun to stop) while IB answered.
             guard !stopping, admittedOptions(for: symbol).contains(key), book.optionSubscriptions[symbol]?[key] == nil else { return }
             let id = session.subscribe(contract, genericTicks: "101")
-            book.addOption(id, symbol: symbol, key: key, contract: contract, nowMs: nowMs())
+            book.addOption(id, symbol: symbol, key: key, contract: contract, monoMs: monoMs())
         } catch let error as IBSessionError where error.isPermanent {
             symbols[symbol]?.missingOptions.insert(key)
             logger.debug("option does not exist, skipped", metadata: ["option": "\(key.key(symbol: symbol))", "error": "\(error)"])

@@ -33,6 +33,11 @@ public actor Worker: Service {
         var chainFetchedAt: ContinuousClock.Instant?
         /// Why IB cannot serve it (bad symbol, no permission), for the status hash and log.
         var problem: String?
+        /// A warning about a line that stays open (10090 partial data, 10167 delayed instead).
+        var warning: String?
+        /// IB does not know the instrument (200 on contract details): a configuration problem.
+        /// Nothing is served under its key, and it takes no part in failover.
+        var unresolvable = false
     }
 
     let configuration: WorkerConfiguration
@@ -42,7 +47,11 @@ public actor Worker: Service {
     let metrics: RelayMetrics
     let readiness: ReadinessState
     let poller: AlphaVantagePoller<ContinuousClock>?
+    /// Wall clock (epoch ms) for what readers see: `updated_ms`, `ts_ms`, market hours.
     let nowMs: @Sendable () -> Int64
+    /// Monotonic milliseconds for every duration the worker measures (staleness, probes,
+    /// failback, keep-alive): immune to wall-clock steps and to a clock that is off Redis'.
+    let monoMs: @Sendable () -> Int64
 
     var book = MarketBook()
     var engine: FailoverEngine
@@ -51,17 +60,24 @@ public actor Worker: Service {
     let order: [String]
     /// Symbols served by Alpha Vantage: IB's ticks are merged but not written for them.
     var failedOver: Set<String> = []
-    /// When each symbol in `failedOver` failed over.
+    /// When each symbol in `failedOver` failed over (monotonic ms).
     var failoverSinceMs: [String: Int64] = [:]
     /// Symbols IB cannot serve while no Alpha Vantage key is configured (state `degraded`).
     var unservable: Set<String> = []
     var state = "starting"
     var everConnected = false
     var stopping = false
+    /// Wall clock of the last IB tick that carried a value (`last_tick_ms`).
     var lastTickMs: Int64?
+    /// Monotonic ms of the last data write from any source (readiness).
     var lastPublishMs: Int64?
+    /// Why a symbol that failed over cannot be served by Alpha Vantage (no same instrument
+    /// there): flagged stale, and the status says why.
+    var noFallback: [String: String] = [:]
     var leftOut: String?
     var lastPublisherStats = PublisherStats()
+    /// The publisher's refusal state as last seen (READONLY, OOM, ...): state `degraded`.
+    var writeRefusal: WriteRefusal?
     var lastSessionStatus = SessionStatus()
     var stalenessFailures = 0
     /// Lines with a keep-alive snapshot in flight.
@@ -71,16 +87,24 @@ public actor Worker: Service {
     public nonisolated var sessionStatus: SessionStatus { session.status }
 
     /// - Throws: when the Lua scripts cannot be read (an unrecoverable start-up error: exit 1).
+    /// - Parameters:
+    ///   - nowMs: the wall clock for records and events (tests inject a skewed one).
+    ///   - monoMs: a monotonic clock in ms for durations; default `ContinuousClock` since start.
     public init(
         configuration: WorkerConfiguration, logger: Logger, metrics: RelayMetrics = RelayMetrics(),
-        readiness: ReadinessState = ReadinessState(), nowMs: @escaping @Sendable () -> Int64 = WallClock.nowMs
+        readiness: ReadinessState = ReadinessState(), nowMs: @escaping @Sendable () -> Int64 = WallClock.nowMs,
+        monoMs: (@Sendable () -> Int64)? = nil
     ) throws {
         self.configuration = configuration
         self.logger = logger
         self.metrics = metrics
         self.readiness = readiness
         self.nowMs = nowMs
-        self.publisher = try Publisher(configuration: configuration.publisher, logger: logger)
+        let start = ContinuousClock.now
+        self.monoMs = monoMs ?? { Int64((ContinuousClock.now - start) / .milliseconds(1)) }
+        var publisherConfiguration = configuration.publisher
+        publisherConfiguration.wallClockMs = nowMs
+        self.publisher = try Publisher(configuration: publisherConfiguration, logger: logger)
         self.session = GatewaySession(configuration: configuration.gateway, logger: logger)
         if let av = configuration.alphaVantage {
             let client = AlphaVantageClient(configuration: av, logger: logger)
@@ -94,7 +118,7 @@ public actor Worker: Service {
             symbols[spec.symbol] = SymbolState(spec: spec)
         }
         self.order = order
-        self.engine = FailoverEngine(symbols: order, policy: configuration.failover, nowMs: nowMs())
+        self.engine = FailoverEngine(symbols: order, policy: configuration.failover, nowMs: self.monoMs())
     }
 
     /// Runs until graceful shutdown (SIGTERM/SIGINT through the ServiceGroup) or cancellation,

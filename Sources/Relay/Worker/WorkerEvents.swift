@@ -18,10 +18,13 @@ enum WorkerEvents {
         object(type: kind, worker: worker, nowMs: nowMs, [], arrays: ["keys": keys])
     }
 
-    static func ibError(worker: String, code: Int32, message: String, reqId: Int32, symbol: String?, nowMs: Int64) -> String {
+    /// `severity` (contract extension): `informational`, `warning`, `request_fatal`, `connection`.
+    static func ibError(
+        worker: String, code: Int32, message: String, reqId: Int32, symbol: String?, severity: String, nowMs: Int64
+    ) -> String {
         var fields = [
             Field("code", String(code), isNumber: true), Field("message", message, isNumber: false),
-            Field("req_id", String(reqId), isNumber: true),
+            Field("req_id", String(reqId), isNumber: true), Field("severity", severity, isNumber: false),
         ]
         if let symbol { fields.append(Field("symbol", symbol, isNumber: false)) }
         return object(type: "ib_error", worker: worker, nowMs: nowMs, fields)
