@@ -148,8 +148,15 @@ extension Worker {
                 let now = nowMs()
                 for symbol in back {
                     let since = failoverSinceMs.removeValue(forKey: symbol) ?? 0
-                    for id in book.subscriptions(of: symbol) where (book.lastIBDataMs[id] ?? -1) >= since {
-                        writeIB(id, nowMs: now)
+                    for id in book.subscriptions(of: symbol) {
+                        if (book.lastIBDataMs[id] ?? -1) >= since {
+                            writeIB(id, nowMs: now)
+                        } else {
+                            // Quiet since the failover (an option between trades): confirm it
+                            // with a keep-alive snapshot at the next check, so its key is IB's
+                            // again within the stable period rather than at its TTL.
+                            book.lastConfirmedMs[id] = Int64.min / 2
+                        }
                     }
                 }
                 publisher.publishEvent(WorkerEvents.failover(kind: "failback", worker: configuration.workerID, reason: reason, symbols: back, nowMs: now))
