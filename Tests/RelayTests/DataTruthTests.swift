@@ -209,4 +209,29 @@ struct DataTruthTests {
         let refused = h.worker.sessionStatus  // the session is unaffected by Redis
         #expect(refused.state.isSessionUp)
     }
+
+    /// After failback every key is IB's again within the stable period, quiet option lines
+    /// included (a keep-alive snapshot confirms them), not when their TTL runs out.
+    @Test func afterFailbackQuietOptionKeysAreConfirmedAgain() async throws {
+        var o = Self.fastFailover(true)
+        o.symbols = [SymbolSpec(symbol: "SPY", options: .init(expirations: 1, strikesAroundATM: 1))]
+        let h = try await WorkerHarness.start(o)
+        defer { Task { try? await h.stop() } }
+        #expect(await h.wait(.seconds(20)) { h.keys("option:SPY:*").count == 6 && h.hash("quote:SPY")["source"] == "ib" })
+        _ = await h.ib.control("stall")
+        let optionKeys = { h.keys("option:SPY:*").map { String($0.dropFirst(h.prefix.count + 1)) } }
+        #expect(await h.wait(.seconds(20)) {
+            h.hash("quote:SPY")["source"] == "alphavantage" && optionKeys().allSatisfy { h.hash($0)["stale"] == "1" }
+        })
+        // IB answers again, but nothing ticks: only snapshots can confirm the lines.
+        _ = await h.ib.control("resume")
+        _ = await h.ib.control("quiet")
+        #expect(await h.wait(.seconds(20)) { h.hash("quote:SPY")["source"] == "ib" }, "no failback")
+        let backAt = ContinuousClock.now
+        let allFresh = await h.wait(.seconds(15)) {
+            optionKeys().allSatisfy { h.hash($0)["source"] == "ib" && h.hash($0)["stale"] == "0" }
+        }
+        print("measured: failback -> every option key confirmed by IB in \(ContinuousClock.now - backAt)")
+        #expect(allFresh, "option keys stayed stale after failback (keep-alive waits a third of their TTL)")
+    }
 }

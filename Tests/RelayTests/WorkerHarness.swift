@@ -46,6 +46,8 @@ final class WorkerHarness: @unchecked Sendable {
         var ticksPerSecond: Double = 200
         var initialCommands: [String] = []
         var withAlphaVantage = false
+        /// `alphavantage.options`: option keys are served by REALTIME_OPTIONS in failover.
+        var alphaVantageOptions = false
         var maxLines = 100
         var staleness: Duration = .seconds(60)
         var checkInterval: Duration = .milliseconds(500)
@@ -90,6 +92,7 @@ final class WorkerHarness: @unchecked Sendable {
         }
         let configuration = WorkerConfiguration(
             workerID: id, gateway: gateway, publisher: publisher, alphaVantage: alphaVantage,
+            alphaVantageOptions: o.alphaVantageOptions,
             failover: FailoverPolicy(
                 maxReconnectAttempts: o.maxReconnectAttempts, staleness: o.staleness,
                 checkInterval: o.checkInterval, failbackStable: o.failbackStable),
