@@ -46,7 +46,12 @@ env_file="$work/demo.env"
 
 DEMO_REDIS_PORT=$redis_port DEMO_IB_PORT=$ib_port DEMO_IB_CONTROL_PORT=$control_port DEMO_AV_PORT=$av_port \
   DEMO_HTTP_PORT=$http_port DEMO_ENV_FILE=$env_file \
-  setsid scripts/demo >"$work/demo.out" 2>&1 </dev/null &
+  python3 -c 'import os, signal, sys
+# As from a terminal: its own session and process group, and SIGINT not ignored (a background
+# job of a script starts with SIGINT ignored, and bash cannot trap a signal ignored at entry).
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+os.setsid()
+os.execvp(sys.argv[1], sys.argv[1:])' scripts/demo >"$work/demo.out" 2>&1 </dev/null &
 demo_pid=$!
 
 fail() { echo "recipes: FAIL: $*"; echo "--- demo output (last 40 lines)"; tail -n 40 "$work/demo.out"; exit 1; }
@@ -108,7 +113,7 @@ while IFS= read -r line; do
     n=$((n + 1))
     sub_lines[$n]=$line
     sub_files[$n]="$work/sub-$n.out"
-    (. "$env_file"; timeout 6 bash -c "$line" >"${sub_files[$n]}" 2>&1 || true) &
+    (timeout 6 bash -c ". '$env_file'; $line" >"${sub_files[$n]}" 2>&1 || true) &
     ;;
   esac
 done <"$work/recipes.txt"
@@ -131,7 +136,7 @@ done
 while IFS= read -r line; do
   case "$line" in *SUBSCRIBE*) continue ;; esac
   set +e
-  output=$(. "$env_file"; timeout 20 bash -c "$line" 2>&1 </dev/null)
+  output=$(timeout 20 bash -c ". '$env_file'; $line" 2>&1 </dev/null)
   rc=$?
   set -e
   if [ "$rc" -eq 0 ] && [ -n "$output" ] && ! grep -qE 'Could not connect|^ERR|^\(error\)' <<<"$output"; then
