@@ -8,7 +8,11 @@ extension SessionCore {
     func connect(host: String, port: Int, clientId: Int32) {
         generation += 1
         let attempt = generation
-        logger.info("connecting to gateway", metadata: ["host": "\(host)", "port": "\(port)", "client_id": "\(clientId)"])
+        // The first attempt of a series at info; retries at debug (a failure is told once per
+        // attempt by `scheduleReconnect`, and repeats of that line are summarised).
+        logger.log(
+            level: machine.failedAttempts == 0 ? .info : .debug, "connecting to gateway",
+            metadata: ["host": "\(host)", "port": "\(port)", "client_id": "\(clientId)"])
         // A precise wake-up for the connect timeout (the periodic tick is coarser).
         scheduleTick(after: configuration.connectTimeout)
         let timeout = TimeAmount.nanoseconds(Int64(configuration.connectTimeout.seconds * 1e9))
@@ -34,7 +38,8 @@ extension SessionCore {
                     handle(.tcpConnected(now: .now))
                 case .failure(let error):
                     guard attempt == generation else { return }
-                    let message = "connect to \(host):\(port) failed: \(error)"
+                    // One readable line instead of NIO's description (see ConnectFailure).
+                    let message = ConnectFailure.classify(error).message(host: host, port: port)
                     // 502 is what IB's own clients report for this; the worker sees it like any ERR_MSG.
                     emit(.ibError(code: 502, message: message, reqId: -1, subscription: nil))
                     handle(.connectionClosed(error: message, now: .now))

@@ -139,9 +139,12 @@ final class SessionCore: @unchecked Sendable {
             logger.warning("closing gateway connection", metadata: ["reason": "\(reason)"])
             _ = closeChannel()
         case .scheduleReconnect(let delay):
-            logger.info("reconnecting after backoff", metadata: [
-                "delay_ms": "\(Int(delay.seconds * 1000))", "attempt": "\(machine.failedAttempts)",
-                "last_error": "\(machine.lastError ?? "")",
+            // One line per failed attempt: what failed, in words (the message is the same from
+            // one attempt to the next, so repeats are summarised), and when the next try is.
+            // `attempt` numbers reconnect attempts as the state reason and the status do:
+            // after the first failure the next try is reconnect attempt 1.
+            logger.warning("cannot connect to IB Gateway: \(machine.lastError ?? "connection failed")", metadata: [
+                "attempt": "\(machine.failedAttempts)", "retry_in_ms": "\(Int(delay.seconds * 1000))",
             ])
             scheduleTick(after: delay)
         case .resubscribeAll:
@@ -158,7 +161,14 @@ final class SessionCore: @unchecked Sendable {
             connectionLost()
         case .emit(let event):
             if case .state(let from, let to, let reason) = event {
-                logger.info("gateway session state", metadata: ["from": "\(from)", "to": "\(to)", "reason": "\(reason)"])
+                // Retrying (connecting <-> backoff) is told by the failure line above; only
+                // the other changes of state are news at info.
+                let retrying = to == .backoff || (to == .connecting && machine.failedAttempts > 0)
+                logger.log(level: retrying ? .debug : .info, "gateway session state",
+                           metadata: ["from": "\(from)", "to": "\(to)", "reason": "\(reason)"])
+                if to.isSessionUp, !from.isSessionUp, machine.failedAttempts > 0 {
+                    logger.notice("connected to IB Gateway after \(machine.failedAttempts) failed attempt\(machine.failedAttempts == 1 ? "" : "s")")
+                }
             }
             emit(event)
         }

@@ -145,7 +145,7 @@ public struct SessionStateMachine: Sendable {
         attemptStartedAt = now
         reconnectAt = nil
         serverVersion = nil
-        return transition(to: .connecting, reason: failedAttempts == 0 ? "connect" : "reconnect attempt \(failedAttempts + 1)")
+        return transition(to: .connecting, reason: failedAttempts == 0 ? "connect" : "reconnect attempt \(failedAttempts)")
             + [.connect(host: configuration.host, port: port, clientId: clientId)]
     }
 

@@ -42,6 +42,9 @@ struct RunCommand: AsyncParsableCommand {
 
         let registry = RelayMetrics.bootstrap()
         let metrics = RelayMetrics()
+        metrics.initialiseSeries(
+            symbols: relay.symbols.map(\.symbol), maxMarketDataLines: relay.ib.maxMarketDataLines,
+            alphaVantageDailyLimit: relay.alphaVantage.requestsPerDay)
         let readiness = ReadinessState()
         let worker: Worker
         do {
@@ -53,7 +56,7 @@ struct RunCommand: AsyncParsableCommand {
         let http: HealthServer
         do {
             http = try await HealthServer.start(
-                settings: relay.http, routes: HealthRoutes(state: readiness, metrics: { registry.emitToBuffer() }), logger: logger)
+                settings: relay.http, routes: HealthRoutes(state: readiness, metrics: { RelayMetrics.exposition(registry) }), logger: logger)
         } catch {
             logger.critical("cannot listen on http.listen \(relay.http.host):\(relay.http.port): \(error)")
             throw ExitCode(1)

@@ -57,7 +57,7 @@ extension ConfigDecoder {
         for (key, value) in map {
             guard let name = key.string else { continue }
             if !ConfigKeyCatalog.symbolFields.contains(name) {
-                warnings.append("unknown key '\(path).\(name)' is ignored (known: \(ConfigKeyCatalog.symbolFields.sorted().joined(separator: ", ")))")
+                problem("\(path).\(name)", value.scalar?.string, .file, ConfigKeyCatalog.unknownFieldReason(name, known: ConfigKeyCatalog.symbolFields))
                 continue
             }
             if value.null == nil { fields[name] = value }
@@ -130,7 +130,7 @@ extension ConfigDecoder {
         for (key, value) in map {
             guard let name = key.string else { continue }
             guard ConfigKeyCatalog.optionFields.contains(name) else {
-                warnings.append("unknown key '\(path).\(name)' is ignored (known: expirations, strikes_around_atm)")
+                problem("\(path).\(name)", value.scalar?.string, .file, ConfigKeyCatalog.unknownFieldReason(name, known: ConfigKeyCatalog.optionFields))
                 continue
             }
             let text = value.scalar?.string ?? ""

@@ -82,6 +82,16 @@ enum ConfigKeyCatalog {
         return best
     }
 
+    /// The reason given for an unknown field of a `symbols` entry or its `options` map: an
+    /// error naming the closest known field when there is one, else all of them.
+    static func unknownFieldReason(_ name: String, known: Set<String>) -> String {
+        let best = known.map { ($0, editDistance($0, name)) }.min { $0.1 < $1.1 || ($0.1 == $1.1 && $0.0 < $1.0) }
+        if let (field, distance) = best, distance <= max(2, name.count / 5) {
+            return "unknown key (did you mean '\(field)'?)"
+        }
+        return "unknown key (known: \(known.sorted().joined(separator: ", ")))"
+    }
+
     static func editDistance(_ a: String, _ b: String) -> Int {
         let a = Array(a), b = Array(b)
         if a.isEmpty { return b.count }

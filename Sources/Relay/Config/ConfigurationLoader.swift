@@ -88,7 +88,7 @@ public enum ConfigurationLoader {
             configuration: decoder.problems.isEmpty ? configuration : nil,
             decoded: configuration,
             problems: decoder.problems,
-            warnings: file.warnings + decoder.warnings,
+            warnings: decoder.warnings,
             settings: decoder.settings,
             filePath: filePath
         )

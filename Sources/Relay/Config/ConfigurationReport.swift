@@ -57,7 +57,7 @@ public struct ConfigurationReport: Sendable {
     /// need only a few keys and should work even when, say, `symbols` is missing.
     public var decoded = RelayConfiguration()
     public var problems: [ConfigProblem]
-    /// Things that are valid but probably not meant (unknown keys, budgets that cannot fit).
+    /// Things that are valid but probably not meant (budgets that cannot fit, a missing API key).
     public var warnings: [String]
     /// The merged values in catalogue order, secrets replaced by `***`.
     public var settings: [EffectiveSetting]

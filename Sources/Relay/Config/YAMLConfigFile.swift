@@ -9,14 +9,13 @@ import Yams
 /// list of strings *or maps*. It also cannot tell us which keys the file had that nobody reads,
 /// which is how typos are caught. So this type flattens every scalar and scalar list into
 /// dotted keys (the provider's own layout), keeps the `symbols` node aside for
-/// ``SymbolListDecoder``, and reports structural problems and unknown keys.
+/// ``SymbolListDecoder``, and reports structural problems and unknown keys (errors, with the closest known key).
 struct YAMLConfigFile {
     /// Dotted key -> value, as swift-configuration content (`.string` or `.stringArray`).
     var values: [String: ConfigContent] = [:]
     /// The `symbols` node, when the file has one.
     var symbols: Node?
     var problems: [ConfigProblem] = []
-    var warnings: [String] = []
 
     init() {}
 
@@ -61,8 +60,10 @@ struct YAMLConfigFile {
                 continue
             }
             if known == nil, !ConfigKeyCatalog.isSection(path) {
+                // An unknown key is an error, not a warning: a misspelt `failover.stalenes_seconds`
+                // would otherwise leave the real setting at its default without anyone noticing.
                 let hint = ConfigKeyCatalog.suggestion(for: path).map { " (did you mean '\($0)'?)" } ?? ""
-                warnings.append("unknown key '\(path)' is ignored\(hint)")
+                problems.append(.init(keyPath: path, value: value.scalar?.string, source: .file, reason: "unknown key\(hint)"))
                 continue
             }
             if let nested = value.mapping {

@@ -21,6 +21,9 @@ public struct RelayLogHandler: LogHandler {
     let format: LogFormat
     let sink: Sink
     let clock: @Sendable () -> Int64
+    /// Holds back repeats of one line (``RepeatFilter``); nil prints every line. Not applied
+    /// when the handler's level is `debug` or `trace`: who asks for detail gets all of it.
+    let repeats: SharedRepeatFilter?
 
     /// - Parameters:
     ///   - sink: receives each finished line (without the newline); standard error by default.
@@ -31,7 +34,8 @@ public struct RelayLogHandler: LogHandler {
         level: Logger.Level,
         metadataProvider: Logger.MetadataProvider? = nil,
         sink: @escaping Sink = RelayLogHandler.standardError,
-        clock: @escaping @Sendable () -> Int64 = RelayLogHandler.nowMilliseconds
+        clock: @escaping @Sendable () -> Int64 = RelayLogHandler.nowMilliseconds,
+        repeats: SharedRepeatFilter? = nil
     ) {
         self.label = label
         self.format = format
@@ -39,6 +43,7 @@ public struct RelayLogHandler: LogHandler {
         self.metadataProvider = metadataProvider
         self.sink = sink
         self.clock = clock
+        self.repeats = repeats
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -51,6 +56,14 @@ public struct RelayLogHandler: LogHandler {
         if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
         if let explicit = event.metadata { merged.merge(explicit) { _, new in new } }
         if let error = event.error { merged["error"] = .string("\(error)") }
+        if let repeats, logLevel > .debug {
+            let key = RepeatFilter.key(label: label, level: event.level, message: event.message.description, metadata: merged)
+            switch repeats.admit(key: key) {
+            case .suppress: return
+            case .print(let repeated) where repeated > 0: merged["repeated"] = .string("\(repeated)")
+            case .print: break
+            }
+        }
         let line = LogLineFormatter.line(
             format: format, timestampMs: clock(), level: event.level, label: label,
             message: event.message.description, metadata: merged
@@ -82,11 +95,13 @@ public struct RelayLogHandler: LogHandler {
 /// Sets up swift-log for the process from `log.level` and `log.format`.
 public enum RelayLogging {
     /// Call once, before any `Logger` is made (swift-log allows one bootstrap per process).
+    /// Repeats of a line are summarised (``RepeatFilter``) unless the level is `debug`/`trace`.
     public static func bootstrap(_ settings: RelayConfiguration.LogSettings, metadataProvider: Logger.MetadataProvider? = nil) {
         let level = settings.level.loggerLevel
         let format = settings.format
+        let repeats = SharedRepeatFilter()
         LoggingSystem.bootstrap({ label, provider in
-            RelayLogHandler(label: label, format: format, level: level, metadataProvider: provider)
+            RelayLogHandler(label: label, format: format, level: level, metadataProvider: provider, repeats: repeats)
         }, metadataProvider: metadataProvider)
     }
 }

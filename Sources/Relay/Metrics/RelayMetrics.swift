@@ -1,3 +1,4 @@
+import IBSession
 import Metrics
 
 /// The metrics the worker reports, named once here so that dashboards and alerts have one
@@ -14,9 +15,11 @@ public struct RelayMetrics: Sendable {
         public static let ibReconnects = "quote_relay_ib_reconnects_total"
         public static let ibTicksReceived = "quote_relay_ib_ticks_received_total"
         public static let ibErrors = "quote_relay_ib_errors_total"
+        public static let ibNotices = "quote_relay_ib_notices_total"
         public static let ibMessagesSkipped = "quote_relay_ib_messages_skipped_total"
         public static let ibPacingDelays = "quote_relay_ib_pacing_delays_total"
         public static let marketDataLines = "quote_relay_ib_market_data_lines"
+        public static let marketDataLinesLimit = "quote_relay_ib_market_data_lines_limit"
         public static let workerState = "quote_relay_worker_state"
         public static let dataSource = "quote_relay_data_source"
         public static let redisConnected = "quote_relay_redis_connected"
@@ -28,7 +31,7 @@ public struct RelayMetrics: Sendable {
         public static let failbacks = "quote_relay_failbacks_total"
         public static let avRequests = "quote_relay_alphavantage_requests_total"
         public static let avErrors = "quote_relay_alphavantage_errors_total"
-        public static let avThrottled = "quote_relay_alphavantage_throttled_total"
+        public static let avDailyLimit = "quote_relay_alphavantage_daily_limit"
         public static let symbolStaleness = "quote_relay_symbol_staleness_seconds"
         public static let staleKeys = "quote_relay_stale_keys"
         public static let eventsDropped = "quote_relay_events_dropped_total"
@@ -41,7 +44,7 @@ public struct RelayMetrics: Sendable {
 
     /// 1 while the TWS session is up (handshake done), else 0.
     public let ibConnected: Gauge
-    /// Connection attempts after the first.
+    /// Failed connection attempts (each one is followed by a reconnect after backoff).
     public let ibReconnects: Counter
     /// Tick messages (price, size, option computation ...) received from IB.
     public let ibTicksReceived: Counter
@@ -49,18 +52,25 @@ public struct RelayMetrics: Sendable {
     public let ibPacingDelays: Counter
     /// Market data lines in use.
     public let marketDataLines: Gauge
+    /// `ib.max_market_data_lines`: the most lines the worker will use.
+    public let marketDataLinesLimit: Gauge
     /// 1 while Redis answers, else 0.
     public let redisConnected: Gauge
     /// Data key writes (one `publish.lua` call each).
     public let redisWrites: Counter
+    /// Data key writes Redis did not confirm (each is retried or given up).
     public let redisWriteErrors: Counter
     /// Hand-over (`publish()`) to confirmed write of each data key; a histogram in seconds.
     public let redisWriteLatency: Metrics.Timer
+    /// Reconnections to Redis after a lost connection.
     public let redisReconnects: Counter
+    /// Symbols moved from IB to Alpha Vantage: one per symbol per failover (a failover of
+    /// three symbols adds 3).
     public let failovers: Counter
+    /// Symbols moved back from Alpha Vantage to IB: one per symbol per failback.
     public let failbacks: Counter
-    /// Alpha Vantage answers that were a rate-limit note instead of data.
-    public let avThrottled: Counter
+    /// `alphavantage.requests_per_day` (0: no daily cap), for the budget alert.
+    public let avDailyLimit: Gauge
     /// Keys currently flagged `stale`.
     public let staleKeys: Gauge
     /// Updates or events discarded because a queue was full (the publisher coalesces per key;
@@ -74,6 +84,7 @@ public struct RelayMetrics: Sendable {
         ibTicksReceived = Counter(label: Name.ibTicksReceived, factory: factory)
         ibPacingDelays = Counter(label: Name.ibPacingDelays, factory: factory)
         marketDataLines = Gauge(label: Name.marketDataLines, factory: factory)
+        marketDataLinesLimit = Gauge(label: Name.marketDataLinesLimit, factory: factory)
         redisConnected = Gauge(label: Name.redisConnected, factory: factory)
         redisWrites = Counter(label: Name.redisWrites, factory: factory)
         redisWriteErrors = Counter(label: Name.redisWriteErrors, factory: factory)
@@ -81,7 +92,7 @@ public struct RelayMetrics: Sendable {
         redisReconnects = Counter(label: Name.redisReconnects, factory: factory)
         failovers = Counter(label: Name.failovers, factory: factory)
         failbacks = Counter(label: Name.failbacks, factory: factory)
-        avThrottled = Counter(label: Name.avThrottled, factory: factory)
+        avDailyLimit = Gauge(label: Name.avDailyLimit, factory: factory)
         staleKeys = Gauge(label: Name.staleKeys, factory: factory)
         eventsDropped = Counter(label: Name.eventsDropped, factory: factory)
     }
@@ -92,10 +103,14 @@ public struct RelayMetrics: Sendable {
         Counter(label: Name.ibMessagesSkipped, dimensions: [("reason", reason)], factory: factory).increment(by: Int64(count))
     }
 
-    /// Counts an IB error message by its code (`502`, `1100`, `326` ...). Informational codes
-    /// (2104, 2106, 2158) are counted too: they say farms reconnected.
+    /// Counts an IB message by its code: errors (`502`, `1100`, `326` ...) in
+    /// `quote_relay_ib_errors_total`, informational codes (2104/2106/2158 "farm OK", 2107/2108
+    /// "farm idle", 1102, other 21xx) and warnings (10090, 10167: the line goes on;
+    /// ``IBErrorClass/severity``) in
+    /// `quote_relay_ib_notices_total`, so that an alert on errors is not woken by a farm that
+    /// says it is fine.
     public func ibError(code: Int) {
-        Counter(label: Name.ibErrors, dimensions: [("code", String(code))], factory: factory).increment()
+        Counter(label: Self.isNotice(code: code) ? Name.ibNotices : Name.ibErrors, dimensions: [("code", String(code))], factory: factory).increment()
     }
 
     /// Counts one Alpha Vantage request by API function (`GLOBAL_QUOTE` ...).

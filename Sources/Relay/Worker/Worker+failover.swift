@@ -250,8 +250,7 @@ extension Worker {
         case let .failure(request, error):
             metrics.alphaVantageRequest(function: request.function)
             metrics.alphaVantageError(kind: error.code)
-            if case .throttled = error { metrics.avThrottled.increment() }
-            logger.warning("Alpha Vantage request failed", metadata: ["request": "\(request)", "error": "\(error)"])
+            logger.debug("Alpha Vantage request failed", metadata: ["request": "\(request)", "error": "\(error)"])
         }
     }
 }

@@ -54,7 +54,10 @@ extension Worker {
             ("ib_host", configuration.gateway.host),
             ("ib_port", String(configuration.gateway.port)),
             ("client_id", String(s.clientId)),
-            ("reconnect_attempts", String(s.reconnectAttempts)),
+            // Consecutive failed attempts while not connected; 0 once the session is up (the
+            // session keeps its own count longer, until the connection proved healthy, to size
+            // the backoff after a flap).
+            ("reconnect_attempts", String(s.state.isSessionUp ? 0 : s.reconnectAttempts)),
             ("symbols", order.joined(separator: ",")),
             ("version", configuration.version),
             ("pid", String(getpid())),

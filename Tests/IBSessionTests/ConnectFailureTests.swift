@@ -1,0 +1,103 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import IBSession
+import Logging
+import NIOCore
+import Simulators
+import Synchronization
+import Testing
+
+/// Issue 16 items 5 and 8: a gateway that is not there is one readable line per failed
+/// attempt (summarised further by the worker's log handler), and attempts are numbered the
+/// same way everywhere.
+@Suite("Connect failures")
+struct ConnectFailureTests {
+    @Test func errnoAndNIOErrorsAreClassified() {
+        #expect(ConnectFailure.classify(IOError(errnoCode: ECONNREFUSED, reason: "connect")) == .refused)
+        #expect(ConnectFailure.classify(IOError(errnoCode: ETIMEDOUT, reason: "connect")) == .timedOut)
+        #expect(ConnectFailure.classify(IOError(errnoCode: EHOSTUNREACH, reason: "connect")) == .unreachable)
+        #expect(ConnectFailure.classify(ChannelError.connectTimeout(.seconds(3))) == .timedOut)
+        if case .other(let text) = ConnectFailure.classify(IOError(errnoCode: EACCES, reason: "connect\nsecond line")) {
+            #expect(!text.contains("\n"))
+        } else {
+            Issue.record("EACCES is not a known connect failure")
+        }
+    }
+
+    @Test func theRefusedMessageSaysWhatToCheck() {
+        let message = ConnectFailure.refused.message(host: "127.0.0.1", port: 4002)
+        #expect(message.hasPrefix("IB Gateway at 127.0.0.1:4002 refused the connection: "))
+        for hint in ["running", "API enabled", "4001 live / 4002 paper", "trusted IP"] {
+            #expect(message.contains(hint), "missing: \(hint)")
+        }
+        #expect(!message.contains("\n"))
+        #expect(!message.contains("NIOConnectionError"))
+    }
+
+    /// Against a port nothing listens on: the session's last error is the readable line, each
+    /// failed attempt logs exactly one line above debug, and the reconnect attempts counted in
+    /// the state reasons, the log and the status agree.
+    @Test func aGatewayThatIsNotThereGivesOneReadableLinePerAttempt() async throws {
+        let sim = IBGatewaySimulator()
+        let port = try await sim.start().port
+        await sim.stop()  // the port is now closed: connections are refused
+
+        let lines = CapturedLines()
+        var logger = Logger(label: "connect-test") { _ in CapturingHandler(lines: lines) }
+        logger.logLevel = .debug
+        let configuration = GatewayConfiguration(
+            port: port, connectTimeout: .seconds(1), heartbeatInterval: .milliseconds(300),
+            reconnect: BackoffPolicy(initial: .milliseconds(20), max: .milliseconds(40), multiplier: 2))
+        let session = GatewaySession(configuration: configuration, logger: logger)
+        let runner = Task { try? await session.run() }
+        var reasons: [String] = []
+        var failures = 0
+        for await event in session.events {
+            guard case .state(_, let to, let reason) = event else { continue }
+            if to == .connecting { reasons.append(reason) }
+            if to == .backoff {
+                failures += 1
+                #expect(reason == ConnectFailure.refused.message(host: "127.0.0.1", port: port))
+                if failures == 3 { runner.cancel() }
+            }
+        }
+        await runner.value
+        #expect(reasons == ["connect", "reconnect attempt 1", "reconnect attempt 2"])
+        #expect(session.status.lastError == ConnectFailure.refused.message(host: "127.0.0.1", port: port))
+
+        let loud = lines.all.filter { $0.level > .debug }
+        let failuresLogged = loud.filter { $0.message.hasPrefix("cannot connect to IB Gateway: IB Gateway at 127.0.0.1:\(port) refused the connection") }
+        #expect(failuresLogged.map(\.attempt) == ["1", "2", "3"])
+        // Besides them: the first "connecting", the first state change and the shutdown.
+        let others = loud.filter { !$0.message.hasPrefix("cannot connect") }.map(\.message)
+        #expect(others.filter { $0 == "connecting to gateway" }.count == 1)
+        #expect(others.filter { $0 == "gateway session state" }.count <= 2, "\(others)")
+        #expect(!loud.contains { $0.message.contains("NIOConnectionError") || $0.message.contains("errno") })
+    }
+}
+
+struct CapturedLine: Sendable {
+    var level: Logger.Level
+    var message: String
+    var attempt: String?
+}
+
+final class CapturedLines: Sendable {
+    private let lines = Mutex<[CapturedLine]>([])
+    func append(_ line: CapturedLine) { lines.withLock { $0.append(line) } }
+    var all: [CapturedLine] { lines.withLock { $0 } }
+}
+
+struct CapturingHandler: LogHandler {
+    let lines: CapturedLines
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+    func log(event: LogEvent) {
+        lines.append(CapturedLine(level: event.level, message: event.message.description, attempt: event.metadata?["attempt"].map { "\($0)" }))
+    }
+}
