@@ -49,6 +49,15 @@ public enum TickField: Sendable, Hashable, CaseIterable {
         }
     }
 
+    /// The price a bid/ask size belongs to (a quote side is a price and its size).
+    public var companionPrice: TickField? {
+        switch self {
+        case .bidSize: .bid
+        case .askSize: .ask
+        default: nil
+        }
+    }
+
     /// Tick types whose value is the time of the last trade in epoch seconds (TICK_STRING).
     public static func isLastTimestamp(tickType: Int32) -> Bool {
         tickType == 45 || tickType == 88

@@ -112,8 +112,11 @@ public struct TickMerger<Snapshot: TickMergeable>: Sendable {
     /// Applies a TICK_SIZE, including open interest: on an option's subscription IB reports
     /// calls' interest as tick 27 and puts' as 28, so only the one matching the right counts.
     mutating func applySize(tickType: Int32, size: Double?) -> Bool {
-        let size = finite(size)
+        var size = finite(size)
         if let field = TickField.size(tickType: tickType) {
+            // IB's "no quote on that side" is price -1 with size 0, and the TICK_SIZE that
+            // follows repeats the 0: a zero size without its price is no quote, not a size.
+            if size == 0, let price = field.companionPrice, snapshot.value(price) == nil { size = nil }
             return snapshot.set(field, size)
         }
         switch (tickType, snapshot.optionRight) {

@@ -44,9 +44,15 @@ struct TickMergerSequenceTests {
         }
     }
 
-    /// The independent oracle: the last message that spoke about `field`, and what it said.
+    /// The independent oracle: the last message that spoke about `field`, and what it said;
+    /// a bid/ask size of 0 said while its price was unknown is no quote (absent).
     static func expected(_ field: TickField, in messages: [ServerMessage], right: OptionRight?) -> Double? {
-        for message in messages.reversed() {
+        for (index, message) in messages.enumerated().reversed() {
+            if case let .tickSize(_, t, s) = message, TickField.size(tickType: t) == field, s == 0,
+                let price = field.companionPrice, expected(price, in: Array(messages[..<index]), right: right) == nil
+            {
+                return nil
+            }
             switch message {
             case let .tickPrice(_, t, p, s, _):
                 guard let f = TickField.price(tickType: t) else { continue }

@@ -104,6 +104,18 @@ struct DataTruthTests {
         #expect(await h.stockSubscription("MSFT") != nil)
     }
 
+    /// 10197 on one line refuses that line only: the other symbols keep streaming from IB.
+    @Test func aCompetingSessionOnOneLineFailsOverOnlyThatSymbol() async throws {
+        let h = try await WorkerHarness.start(Self.fastFailover(true))
+        defer { Task { try? await h.stop() } }
+        #expect(await h.wait(.seconds(15)) { h.hash("quote:AAPL")["source"] == "ib" && h.hash("quote:MSFT")["source"] == "ib" })
+        _ = await h.ib.control("error MSFT 10197 drop")
+        #expect(await h.wait(.seconds(15)) { h.hash("quote:MSFT")["source"] == "alphavantage" })
+        try await Task.sleep(for: .seconds(3))
+        #expect(h.hash("quote:AAPL")["source"] == "ib", "a refusal of MSFT's line failed over AAPL too")
+        #expect(h.status()["symbols_failover"] == "MSFT")
+    }
+
     /// §3 / the kind: an instrument IB does not know is a configuration problem: nothing is
     /// ever served under its key, no failover, and the worker's state is about the others.
     @Test func anUnknownInstrumentIsReportedNotFailedOver() async throws {
@@ -143,6 +155,7 @@ struct DataTruthTests {
         #expect(await h.wait(.seconds(5)) { h.hash("quote:AAPL")["halted"] == "1" })
         let halted = h.hash("quote:AAPL")
         #expect(halted["bid"] == nil && halted["ask"] == nil, "the pre-halt quote is still served: \(halted)")
+        #expect(halted["bid_size"] == nil && halted["ask_size"] == nil, "a size without its price: \(halted)")
         try await Task.sleep(for: .seconds(6))  // beyond staleness + check + probe
         #expect(h.hash("quote:AAPL")["source"] == "ib", "a halt is not an outage")
         #expect(h.status()["state"] != "failover")

@@ -60,6 +60,16 @@ import TWSProtocol
         #expect(!tickTypes(again).isEmpty)
     }
 
+    /// 10167 "Displaying delayed market data": the line goes on with delayed tick types.
+    @Test func delayedInsteadSwitchesToDelayedTickTypes() {
+        var h = EngineHarness()
+        let (id, _) = h.connect(clientId: 1)
+        _ = h.send(aapl(), from: id)
+        #expect(errorCodes(messages(h.control("error AAPL 10167 keep").actions, for: id)) == [10167])
+        let types = Set(tickTypes(h.tick(ms: 2000, for: id)))
+        #expect(!types.isEmpty && types.allSatisfy { $0 >= 66 }, "live tick types after 10167: \(types.sorted())")
+    }
+
     @Test func fatalCodeEndsTheLine() {
         var h = EngineHarness()
         let (id, _) = h.connect(clientId: 1)

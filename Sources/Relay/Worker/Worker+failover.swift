@@ -11,12 +11,12 @@ extension Worker {
         // The engine's deadlines (probe timeouts, staleness, failback) are checked every
         // second; the Lua staleness check runs every `check_interval_seconds`.
         let tick = Duration.milliseconds(min(1000, configuration.failover.checkIntervalMs))
-        var lastLuaCheck = ContinuousClock.now
+        var lastLuaCheck = clock.now
         while !Task.isCancelled {
-            try? await Task.sleep(for: tick)
+            try? await clock.sleep(for: tick)
             guard !Task.isCancelled else { return }
-            let due = ContinuousClock.now - lastLuaCheck >= .milliseconds(configuration.failover.checkIntervalMs)
-            if due { lastLuaCheck = ContinuousClock.now }
+            let due = lastLuaCheck.duration(to: clock.now) >= .milliseconds(configuration.failover.checkIntervalMs)
+            if due { lastLuaCheck = clock.now }
             await runChecks(withStaleness: due)
         }
     }

@@ -109,7 +109,9 @@ extension Worker {
             severity: meaning.severity.rawValue, nowMs: nowMs()))
         let event: FailoverEvent?
         switch meaning {
-        case .competingSession: event = .competingSession(symbols: symbol.map { [$0] })
+        // 10197 on a line refuses that line; only one without a request id (-1) refuses all.
+        // A 10197 on a probe's snapshot is the probe's failure, handled by the probe.
+        case .competingSession: event = reqId < 0 ? .competingSession(symbols: nil) : symbol.map { .competingSession(symbols: [$0]) }
         case .connectivityLost: event = .connectivityLost(reason: "\(code) \(message)")
         case .connectivityRestoredDataLost, .connectivityRestoredDataMaintained: event = .connectivityRestored
         // Only market data farms (2103/2104) stop ticks; HMDS and sec-def farms do not.

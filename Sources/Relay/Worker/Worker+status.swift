@@ -37,7 +37,7 @@ extension Worker {
         while !Task.isCancelled {
             writeStatus()
             recordPublisherMetrics()
-            try? await Task.sleep(for: configuration.statusInterval)
+            try? await clock.sleep(for: configuration.statusInterval)
         }
     }
 

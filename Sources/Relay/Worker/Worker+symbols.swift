@@ -82,7 +82,7 @@ extension Worker {
                 return
             } catch {
                 logger.debug("contract details for \(symbol) failed, retrying", metadata: ["error": "\(error)"])
-                try? await Task.sleep(for: delay)
+                try? await clock.sleep(for: delay)
                 delay = min(delay * 2, .seconds(30))
             }
         }
@@ -107,7 +107,7 @@ extension Worker {
                 reportProblem(symbol, "option chain: \(error)")
                 return
             } catch {
-                try? await Task.sleep(for: delay)
+                try? await clock.sleep(for: delay)
                 delay = min(delay * 2, .seconds(30))
             }
         }
@@ -115,7 +115,7 @@ extension Worker {
 
     func recentreLoop() async {
         while !Task.isCancelled {
-            try? await Task.sleep(for: configuration.recentreInterval)
+            try? await clock.sleep(for: configuration.recentreInterval)
             for symbol in order where symbols[symbol]?.window != nil {
                 await refreshChainIfDue(symbol)
                 await recentre(symbol)

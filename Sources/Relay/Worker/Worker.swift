@@ -46,12 +46,14 @@ public actor Worker: Service {
     let publisher: Publisher
     let metrics: RelayMetrics
     let readiness: ReadinessState
-    let poller: AlphaVantagePoller<ContinuousClock>?
+    let poller: AlphaVantagePoller<EventLoopClock>?
     /// Wall clock (epoch ms) for what readers see: `updated_ms`, `ts_ms`, market hours.
     let nowMs: @Sendable () -> Int64
     /// Monotonic milliseconds for every duration the worker measures (staleness, probes,
     /// failback, keep-alive): immune to wall-clock steps and to a clock that is off Redis'.
     let monoMs: @Sendable () -> Int64
+    /// What every loop of the worker sleeps on (NIO timers: see `EventLoopClock`).
+    let clock = EventLoopClock()
 
     var book = MarketBook()
     var engine: FailoverEngine
@@ -89,7 +91,7 @@ public actor Worker: Service {
     /// - Throws: when the Lua scripts cannot be read (an unrecoverable start-up error: exit 1).
     /// - Parameters:
     ///   - nowMs: the wall clock for records and events (tests inject a skewed one).
-    ///   - monoMs: a monotonic clock in ms for durations; default `ContinuousClock` since start.
+    ///   - monoMs: a monotonic clock in ms for durations; default NIO's monotonic clock.
     public init(
         configuration: WorkerConfiguration, logger: Logger, metrics: RelayMetrics = RelayMetrics(),
         readiness: ReadinessState = ReadinessState(), nowMs: @escaping @Sendable () -> Int64 = WallClock.nowMs,
@@ -100,15 +102,14 @@ public actor Worker: Service {
         self.metrics = metrics
         self.readiness = readiness
         self.nowMs = nowMs
-        let start = ContinuousClock.now
-        self.monoMs = monoMs ?? { Int64((ContinuousClock.now - start) / .milliseconds(1)) }
+        self.monoMs = monoMs ?? { EventLoopClock().nowMs }
         var publisherConfiguration = configuration.publisher
         publisherConfiguration.wallClockMs = nowMs
         self.publisher = try Publisher(configuration: publisherConfiguration, logger: logger)
         self.session = GatewaySession(configuration: configuration.gateway, logger: logger)
         if let av = configuration.alphaVantage {
             let client = AlphaVantageClient(configuration: av, logger: logger)
-            self.poller = AlphaVantagePoller(client: client, clock: ContinuousClock(), logger: logger)
+            self.poller = AlphaVantagePoller(client: client, clock: EventLoopClock(), logger: logger)
         } else {
             self.poller = nil
         }

@@ -94,6 +94,10 @@ extension GatewayEngine {
                 guard !reqIds.isEmpty else { continue }
                 let notices = reqIds.map { GatewayNotice.error($0, code, rule.message) }
                 if !keepLine { for reqId in reqIds { session.subscriptions[reqId] = nil } }
+                if code == 10167 {
+                    // "Displaying delayed market data": the line goes on with delayed tick types.
+                    for reqId in reqIds { session.subscriptions[reqId]?.marketDataType = 3 }
+                }
                 sessions[id] = session
                 countErrors(notices)
                 actions.append(.send(id, notices))

@@ -63,6 +63,8 @@ extension GatewayEngine {
         if let rule = faults.errorRules[instrument.symbol] {
             out.append(GatewayNotice.error(reqId, rule.code, rule.message))
             lineKept = rule.keepLine
+            // 10167 "Displaying delayed market data": delayed tick types follow.
+            if rule.code == 10167 { subscription.marketDataType = max(subscription.marketDataType, 3) }
         }
         if snapshot {
             // A stalled or disconnected gateway acknowledges a snapshot and never answers it:

@@ -65,6 +65,8 @@ enum GatewayNotice {
         case 200: "No security definition has been found for the request"
         case 101: "Max number of tickers has been reached."
         case 10197: "No market data during competing live session"
+        case 2104: "Market data farm connection is OK:usfarm"
+        case 2108: "Market data farm connection is inactive but should be available upon demand.usfarm"
         default: "Error \(code)"
         }
     }

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The skeptic's scenarios (scripts/scenarios) that need whole processes: the worker's wall clock
+# shifted with faketime (both signs) and a trading halt. The others run as Swift tests.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+command -v faketime >/dev/null || { echo "faketime missing (scripts/setup-deps installs it)"; exit 1; }
+swift build --product quote-relay-sim 2>&1 | grep -v 'prohibited flag' | tail -n 1
+swift build --product quote-relay 2>&1 | grep -v 'prohibited flag' | tail -n 1
+export QR_BIN="$(swift build --show-bin-path)"
+rc=0
+for s in "07-clock-skew.sh -90s" "07-clock-skew.sh +90s" "05-halt.sh"; do
+  timeout 300 bash scripts/scenarios/${s% *} ${s#* } || rc=1
+done
+exit $rc
