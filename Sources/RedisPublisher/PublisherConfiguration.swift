@@ -35,6 +35,9 @@ public struct PublisherConfiguration: Sendable {
     /// with full jitter. Defaults 200 ms and 5 s.
     public var reconnectInitialDelay: Duration
     public var reconnectMaxDelay: Duration
+    /// `redis.sentinels` + `redis.master_name`: find and follow the primary through Redis
+    /// Sentinel (then `url` supplies only credentials, database and TLS). Default nil.
+    public var sentinel: SentinelConfiguration?
 
     public init(
         url: RedisURL = RedisURL(),
@@ -51,7 +54,8 @@ public struct PublisherConfiguration: Sendable {
         connectTimeout: Duration = .seconds(2),
         ioTimeout: Duration = .seconds(5),
         reconnectInitialDelay: Duration = .milliseconds(200),
-        reconnectMaxDelay: Duration = .seconds(5)
+        reconnectMaxDelay: Duration = .seconds(5),
+        sentinel: SentinelConfiguration? = nil
     ) {
         self.url = url
         self.workerID = workerID
@@ -68,6 +72,7 @@ public struct PublisherConfiguration: Sendable {
         self.ioTimeout = ioTimeout
         self.reconnectInitialDelay = reconnectInitialDelay
         self.reconnectMaxDelay = reconnectMaxDelay
+        self.sentinel = sentinel
     }
 
     public func ttl(for kind: Record.Kind) -> Duration {

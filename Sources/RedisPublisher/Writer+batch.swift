@@ -20,6 +20,9 @@ extension Writer {
         var status: State = .unanswered
         var staleness: [Result<StalenessChange, RedisError>?]
         var needsReload = false
+        /// A write hit a replica (`READONLY`): the primary moved; writes are retried on the
+        /// primary the sentinels name next.
+        var readOnly: String?
         var failure: RedisError?
 
         init(_ batch: Batch, failure: RedisError? = nil) {
@@ -100,8 +103,11 @@ extension Writer {
         } else {
             outcome.failure = RedisError(.notConnected, "the connection to Redis was lost")
         }
+        if let readOnly = outcome.readOnly, outcome.failure == nil {
+            connectionLost(RedisError(.readOnly, readOnly))
+        }
         settle(flight.batch, outcome)
-        return outcome.needsReload && outcome.failure == nil
+        return outcome.needsReload && outcome.failure == nil && outcome.readOnly == nil
     }
 
     /// SCRIPT LOAD again after NOSCRIPT (Redis restarted without us noticing, or SCRIPT FLUSH).
@@ -118,8 +124,15 @@ extension Writer {
 
     private func record(_ reply: RedisReply, for slot: Slot, in outcome: inout Outcome) {
         let error: String? = if case .error(let message) = reply { message } else { nil }
-        let noScript = error?.hasPrefix("NOSCRIPT") ?? false
+        var noScript = error?.hasPrefix("NOSCRIPT") ?? false
         if noScript { outcome.needsReload = true }
+        if let error, error.hasPrefix("READONLY") {
+            // Retried like NOSCRIPT: the write is sound, the node is no longer the primary.
+            if outcome.readOnly == nil { outcome.readOnly = error }
+            noScript = true
+            if case .statusStep = slot { return }
+            if case .statusExec = slot { return }
+        }
         switch slot {
         case .record(let i):
             outcome.records[i] = error == nil ? .done : noScript ? .retry : .failed
@@ -127,10 +140,11 @@ extension Writer {
                 logger.error("Redis refused a data write", metadata: ["error": "\(error)"])
             }
         case .event(let i):
-            outcome.events[i] = error == nil ? .done : .failed
+            outcome.events[i] = error == nil ? .done : noScript ? .unanswered : .failed
         case .statusStep:
             if error != nil { outcome.status = .failed }
         case .statusExec:
+            if outcome.readOnly != nil { return }  // EXECABORT after READONLY: written again on the primary
             if outcome.status == .unanswered { outcome.status = error == nil && !reply.isNull ? .done : .failed }
             if let error { logger.error("Redis refused the status write", metadata: ["error": "\(error)"]) }
         case .staleness(let i):
