@@ -37,6 +37,9 @@ let package = Package(
         // Already in the graph through swift-configuration's YAML trait; Relay reads the
         // `symbols` list of maps with it directly (see Sources/Relay/Config/YAMLConfigFile.swift).
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // TLS to Redis (Debian 12's hiredis 0.14.1 has none): RedisPublisher carries RESP over
+        // NIO + NIOSSL when the URL is rediss://.
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // MARK: C libraries, each confined to one wrapper module
@@ -74,6 +77,10 @@ let package = Package(
             dependencies: [
                 "CHiredis", "MarketModel",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -53,6 +53,14 @@ public final class Publisher: Sendable {
         }
         thread.name = "redis-publisher"
         thread.start()
+        if let sentinel = configuration.sentinel, !sentinel.sentinels.isEmpty {
+            let url = configuration.url
+            let watcher = Thread {
+                SentinelWatcher(configuration: sentinel, dataURL: url, shared: shared, logger: logger).run()
+            }
+            watcher.name = "redis-sentinel-watch"
+            watcher.start()
+        }
     }
 
     /// Starts the writer and returns when it has stopped (ServiceLifecycle-friendly); task

@@ -39,6 +39,9 @@ public struct PublisherConfiguration: Sendable {
     /// record's age on this clock, so the freshness index is scored on Redis' clock and a
     /// worker whose clock is off Redis' is judged correctly. Default: the system clock.
     public var wallClockMs: @Sendable () -> Int64 = WallClockMs.now
+    /// `redis.sentinels` + `redis.master_name`: find and follow the primary through Redis
+    /// Sentinel (then `url` supplies only credentials, database and TLS). Default nil.
+    public var sentinel: SentinelConfiguration?
 
     public init(
         url: RedisURL = RedisURL(),
@@ -55,7 +58,8 @@ public struct PublisherConfiguration: Sendable {
         connectTimeout: Duration = .seconds(2),
         ioTimeout: Duration = .seconds(5),
         reconnectInitialDelay: Duration = .milliseconds(200),
-        reconnectMaxDelay: Duration = .seconds(5)
+        reconnectMaxDelay: Duration = .seconds(5),
+        sentinel: SentinelConfiguration? = nil
     ) {
         self.url = url
         self.workerID = workerID
@@ -72,6 +76,7 @@ public struct PublisherConfiguration: Sendable {
         self.ioTimeout = ioTimeout
         self.reconnectInitialDelay = reconnectInitialDelay
         self.reconnectMaxDelay = reconnectMaxDelay
+        self.sentinel = sentinel
     }
 
     public func ttl(for kind: Record.Kind) -> Duration {

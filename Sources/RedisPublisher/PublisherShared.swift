@@ -38,6 +38,9 @@ final class PublisherShared: @unchecked Sendable {
     var stopping = false
     var finished = false
     var everConnected = false
+    /// Set by the Sentinel watcher on `+switch-master`; the writer reconnects (asking the
+    /// sentinels again) before its next batch.
+    var primaryMoved = false
     var stats = PublisherStats()
 
     init(maxEvents: Int) {

@@ -6,8 +6,14 @@ import Glibc
 import Darwin
 #endif
 
-/// One blocking connection to Redis over hiredis 0.14.1. hiredis' pointers never leave this
-/// type: replies are copied into `RedisReply` and freed before a call returns.
+/// One blocking connection to Redis, over one of two transports:
+/// - `redis://`: hiredis 0.14.1's own socket (the fast path, unchanged);
+/// - `rediss://`: TLS over SwiftNIO + swift-nio-ssl (`TLSStream`), because Debian 12's
+///   hiredis has no TLS. Commands are encoded with `RESPBuffer` and replies parsed by
+///   hiredis' `redisReader`, the same parser the plaintext socket uses.
+///
+/// The API and its errors are the same for both. hiredis' pointers never leave this type:
+/// replies are copied into `RedisReply` and freed before a call returns.
 ///
 /// Every call blocks the calling thread (bounded by the I/O timeout), so a connection lives
 /// on a dedicated thread (the publisher's writer, a CLI command, a test) and never on a NIO
@@ -15,6 +21,8 @@ import Darwin
 public final class RedisConnection {
     public let url: RedisURL
     private var context: UnsafeMutablePointer<redisContext>?
+    /// Set instead of `context` for `rediss://` URLs.
+    private var tls: TLSTransport?
 
     /// Connects, then authenticates (password, or ACL user and password) and selects the
     /// database from `url`.
@@ -24,9 +32,26 @@ public final class RedisConnection {
     ///   - ioTimeout: bounds every later socket read or write, so a hung server surfaces as
     ///     an `.io` error instead of blocking forever. nil means no bound (only for pub/sub
     ///     listeners that wait for messages indefinitely).
+    /// - Throws: `.connectFailed`, `.authFailed`, `.tlsFailed` (rediss:// only: certificate
+    ///   not trusted, wrong name, refused client certificate), `.io`.
     public init(url: RedisURL, connectTimeout: Duration = .seconds(2), ioTimeout: Duration? = .seconds(5)) throws(RedisError) {
         self.url = url
         Self.ignoreSIGPIPE()
+        if let options = url.tls {
+            let stream = try TLSStream(host: url.host, port: url.port, options: options, connectTimeout: connectTimeout, ioTimeout: ioTimeout)
+            tls = TLSTransport(stream: stream)
+            try handshake()
+            // With TLS 1.3 the server judges a client certificate after the client's handshake
+            // has completed: one round trip makes a refusal a connect error, not the first
+            // write's.
+            do throws(RedisError) {
+                _ = try command(["PING"])
+            } catch {
+                close()
+                throw error
+            }
+            return
+        }
         guard let ctx = redisConnectWithTimeout(url.host, Int32(url.port), Self.makeTimeval(connectTimeout)) else {
             throw RedisError(.connectFailed, "cannot allocate a hiredis context")
         }
@@ -42,6 +67,11 @@ public final class RedisConnection {
         // Finds a peer that vanished without a FIN while we only write (the publisher mostly
         // writes and reads small replies).
         _ = redisEnableKeepAlive(ctx)
+        try handshake()
+    }
+
+    /// AUTH and SELECT from the URL; closes and throws on failure.
+    private func handshake() throws(RedisError) {
         do throws(RedisError) {
             if let password = url.password {
                 let auth = url.user.map { ["AUTH", $0, password] } ?? ["AUTH", password]
@@ -81,20 +111,28 @@ public final class RedisConnection {
     public func close() {
         if let context { redisFree(context) }
         context = nil
+        tls?.stream.close()
+        tls = nil
     }
 
-    public var isOpen: Bool { context != nil }
+    public var isOpen: Bool { context != nil || tls != nil }
 
     /// Sends one command and waits for its reply. A server error reply is thrown (`.server`,
     /// or `.noScript`); socket failures throw and leave the connection closed.
     @discardableResult
     public func command(_ arguments: [String]) throws(RedisError) -> RedisReply {
+        if let tls {
+            var buffer = RESPBuffer()
+            buffer.append(arguments)
+            tls.outbound.append(contentsOf: buffer.bytes)
+            return try tlsCall { () throws(RedisError) in try tls.readReply() }.checked()
+        }
         let ctx = try liveContext()
         let raw = Self.withArgv(arguments) { argc, argv, lengths in
             redisCommandArgv(ctx, argc, argv, lengths)
         }
         guard let raw else { throw failure(ctx) }
-        let reply = Self.copy(raw.assumingMemoryBound(to: redisReply.self))
+        let reply = RedisReply.copying(raw.assumingMemoryBound(to: redisReply.self))
         freeReplyObject(raw)
         return try reply.checked()
     }
@@ -102,6 +140,16 @@ public final class RedisConnection {
     /// Sends several commands in one write and returns their replies in order, error replies
     /// included as `.error` values (one failing command does not hide the others' results).
     public func pipeline(_ commands: [[String]]) throws(RedisError) -> [RedisReply] {
+        if let tls {
+            var buffer = RESPBuffer()
+            for arguments in commands { buffer.append(arguments) }
+            tls.outbound.append(contentsOf: buffer.bytes)
+            return try tlsCall { () throws(RedisError) in
+                var replies: [RedisReply] = []
+                for _ in commands { replies.append(try tls.readReply()) }
+                return replies
+            }
+        }
         let ctx = try liveContext()
         for arguments in commands {
             let status = Self.withArgv(arguments) { argc, argv, lengths in
@@ -117,6 +165,10 @@ public final class RedisConnection {
 
     /// Queues already-encoded commands; nothing is sent until `readReply` needs a reply.
     public func append(_ buffer: RESPBuffer) throws(RedisError) {
+        if let tls {
+            tls.outbound.append(contentsOf: buffer.bytes)
+            return
+        }
         let ctx = try liveContext()
         let status = buffer.bytes.withUnsafeBufferPointer { bytes in
             bytes.baseAddress!.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
@@ -129,6 +181,10 @@ public final class RedisConnection {
     /// Sends every queued command without waiting for replies, so the next batch can be
     /// prepared while the server works on this one.
     public func flush() throws(RedisError) {
+        if let tls {
+            tls.flush()
+            return
+        }
         let ctx = try liveContext()
         var done: Int32 = 0
         while done == 0 {
@@ -139,12 +195,46 @@ public final class RedisConnection {
     /// Flushes queued commands if needed and reads the next reply (server errors come back as
     /// `.error`). With pub/sub this reads the next message.
     public func readReply() throws(RedisError) -> RedisReply {
+        if let tls { return try tlsCall { () throws(RedisError) in try tls.readReply() } }
         let ctx = try liveContext()
         var raw: UnsafeMutableRawPointer?
         guard redisGetReply(ctx, &raw) == REDIS_OK, let raw else { throw failure(ctx) }
-        let reply = Self.copy(raw.assumingMemoryBound(to: redisReply.self))
+        let reply = RedisReply.copying(raw.assumingMemoryBound(to: redisReply.self))
         freeReplyObject(raw)
         return reply
+    }
+
+    /// The next reply if one arrives within `limit`, else nil (the connection stays usable):
+    /// for pub/sub listeners that must notice a shutdown while no message comes.
+    public func readReply(waitingAtMost limit: Duration) throws(RedisError) -> RedisReply? {
+        if let tls { return try tlsCall { () throws(RedisError) in try tls.readReply(waitingAtMost: limit) } }
+        let ctx = try liveContext()
+        var raw: UnsafeMutableRawPointer?
+        // A reply may already sit in hiredis' buffer (several messages in one read).
+        if let reader = ctx.pointee.reader {
+            guard redisReaderGetReply(reader, &raw) == REDIS_OK else { throw failure(ctx) }
+        }
+        if raw == nil {
+            var descriptor = pollfd(fd: ctx.pointee.fd, events: Int16(POLLIN), revents: 0)
+            let milliseconds = Int32(clamping: max(0, limit.milliseconds))
+            let ready = poll(&descriptor, 1, milliseconds)
+            if ready == 0 || (ready < 0 && errno == EINTR) { return nil }
+            guard redisGetReply(ctx, &raw) == REDIS_OK else { throw failure(ctx) }
+        }
+        guard let raw else { return nil }
+        let reply = RedisReply.copying(raw.assumingMemoryBound(to: redisReply.self))
+        freeReplyObject(raw)
+        return reply
+    }
+
+    /// Runs a TLS read; after any failure the connection is closed, as with hiredis.
+    private func tlsCall<R>(_ body: () throws(RedisError) -> R) throws(RedisError) -> R {
+        do throws(RedisError) {
+            return try body()
+        } catch {
+            close()
+            throw error
+        }
     }
 
     private func liveContext() throws(RedisError) -> UnsafeMutablePointer<redisContext> {
@@ -203,29 +293,43 @@ public final class RedisConnection {
             }
         }
     }
+}
 
-    private static func copy(_ reply: UnsafeMutablePointer<redisReply>) -> RedisReply {
-        let r = reply.pointee
-        switch r.type {
-        case REDIS_REPLY_STATUS: return .status(text(r))
-        case REDIS_REPLY_ERROR: return .error(text(r))
-        case REDIS_REPLY_INTEGER: return .integer(Int64(r.integer))
-        case REDIS_REPLY_STRING: return .string(text(r))
-        case REDIS_REPLY_ARRAY:
-            var elements: [RedisReply] = []
-            elements.reserveCapacity(r.elements)
-            for i in 0..<r.elements {
-                if let element = r.element[i] { elements.append(copy(element)) } else { elements.append(.null) }
-            }
-            return .array(elements)
-        default: return .null
+/// The TLS side of a connection: the stream, the reply parser and the bytes appended but not
+/// yet sent (like hiredis' output buffer).
+final class TLSTransport {
+    let stream: TLSStream
+    let reader = RedisReplyReader()
+    var outbound: [UInt8] = []
+
+    init(stream: TLSStream) {
+        self.stream = stream
+    }
+
+    func flush() {
+        guard !outbound.isEmpty else { return }
+        outbound.withUnsafeBytes { stream.write($0) }
+        outbound.removeAll(keepingCapacity: true)
+    }
+
+    /// Like `readReply`, but nil when no bytes arrive within `limit`.
+    func readReply(waitingAtMost limit: Duration) throws(RedisError) -> RedisReply? {
+        flush()
+        while true {
+            if let reply = try reader.next() { return reply }
+            let bytes = try stream.read(waitingAtMost: limit)
+            if bytes.readableBytes == 0 { return nil }
+            try bytes.withUnsafeReadableBytes { raw throws(RedisError) in try reader.feed(raw) }
         }
     }
 
-    private static func text(_ r: redisReply) -> String {
-        guard let str = r.str, r.len > 0 else { return "" }
-        return str.withMemoryRebound(to: UInt8.self, capacity: r.len) {
-            String(decoding: UnsafeBufferPointer(start: $0, count: r.len), as: UTF8.self)
+    /// Sends what is queued, then parses replies from received bytes until one is complete.
+    func readReply() throws(RedisError) -> RedisReply {
+        flush()
+        while true {
+            if let reply = try reader.next() { return reply }
+            let bytes = try stream.read()
+            try bytes.withUnsafeReadableBytes { raw throws(RedisError) in try reader.feed(raw) }
         }
     }
 }

@@ -13,6 +13,11 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
         case io
         /// The server closed the connection.
         case closed
+        /// TLS could not be set up or was refused: an unreadable certificate or key file, a
+        /// server certificate not signed by `redis.tls.ca_file`, not valid for the expected
+        /// name, or a client certificate the server refused. Never followed by a plaintext
+        /// attempt.
+        case tlsFailed
         /// The bytes from the server were not RESP.
         case protocolError
         /// AUTH was refused (wrong password, unknown ACL user).
@@ -21,6 +26,9 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
         case server
         /// EVALSHA of a script the server does not know: the caller reloads and retries.
         case noScript
+        /// A write reached a replica (`-READONLY`): the primary moved (Sentinel failover);
+        /// the publisher asks the sentinels again and retries the write on the new primary.
+        case readOnly
         /// The reply had a shape the caller did not expect.
         case unexpectedReply
         /// The publisher has no connection at the moment (it keeps reconnecting).
@@ -42,7 +50,7 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
     /// Errors after which the connection must be dropped and re-established.
     public var isConnectionFatal: Bool {
         switch code {
-        case .connectFailed, .io, .closed, .protocolError, .authFailed, .notConnected: true
+        case .connectFailed, .io, .closed, .tlsFailed, .protocolError, .authFailed, .notConnected, .readOnly: true
         default: false
         }
     }

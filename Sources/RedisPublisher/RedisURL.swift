@@ -1,4 +1,5 @@
-/// Where and how to reach Redis: `redis://[user:password@]host:port/db`.
+/// Where and how to reach Redis: `redis://[user:password@]host:port/db`, or `rediss://...`
+/// for TLS.
 ///
 /// The password is kept for AUTH but never appears in `description`, so a URL can be logged
 /// or printed by `check-config` as is.
@@ -11,28 +12,38 @@ public struct RedisURL: Sendable, Hashable, CustomStringConvertible {
     public var password: String?
     /// Default 0.
     public var database: Int
+    /// TLS settings; non-nil exactly for `rediss://` URLs (the parser sets the defaults:
+    /// verify on, system trust store). Default nil (plaintext).
+    public var tls: RedisTLSOptions?
 
-    public init(host: String = "127.0.0.1", port: Int = 6379, user: String? = nil, password: String? = nil, database: Int = 0) {
+    public init(host: String = "127.0.0.1", port: Int = 6379, user: String? = nil, password: String? = nil, database: Int = 0,
+                tls: RedisTLSOptions? = nil) {
         self.host = host
         self.port = port
         self.user = user
         self.password = password
         self.database = database
+        self.tls = tls
     }
 
-    /// Parses `redis://[user:password@]host[:port][/db]`; also `redis://:password@host` and
-    /// `redis://[::1]:6379`. User and password may be percent-encoded.
+    /// Parses `redis://[user:password@]host[:port][/db]` (and `rediss://` for TLS); also
+    /// `redis://:password@host` and `redis://[::1]:6379`. User and password may be
+    /// percent-encoded.
     public init(parsing text: String) throws(RedisError) {
         func invalid(_ why: String) -> RedisError {
             // The text may hold a password: the error names the problem, never the value.
-            RedisError(.invalidURL, "invalid Redis URL: \(why) (expected redis://[user:password@]host:port/db)")
+            RedisError(.invalidURL, "invalid Redis URL: \(why) (expected redis[s]://[user:password@]host:port/db)")
         }
         let lower = text.lowercased()
-        guard lower.hasPrefix("redis://") else {
-            throw lower.hasPrefix("rediss://")
-                ? invalid("TLS (rediss://) is not supported") : invalid("the scheme must be redis://")
+        let scheme: String
+        if lower.hasPrefix("redis://") {
+            scheme = "redis://"
+        } else if lower.hasPrefix("rediss://") {
+            scheme = "rediss://"
+        } else {
+            throw invalid("the scheme must be redis:// or rediss:// (TLS)")
         }
-        var rest = Substring(text.dropFirst("redis://".count))
+        var rest = Substring(text.dropFirst(scheme.count))
         var user: String?
         var password: String?
         if let at = rest.lastIndex(of: "@") {
@@ -82,7 +93,8 @@ public struct RedisURL: Sendable, Hashable, CustomStringConvertible {
             guard let p = Int(portText), (1...65535).contains(p) else { throw invalid("the port must be 1-65535") }
             port = p
         }
-        self.init(host: String(host), port: port, user: user, password: password, database: database)
+        self.init(host: String(host), port: port, user: user, password: password, database: database,
+                  tls: scheme == "rediss://" ? RedisTLSOptions() : nil)
     }
 
     /// The URL with the password replaced by `***`: safe for logs and `check-config`.
@@ -92,7 +104,7 @@ public struct RedisURL: Sendable, Hashable, CustomStringConvertible {
             credentials = (user ?? "") + (password != nil ? ":***" : "") + "@"
         }
         let hostText = host.contains(":") ? "[\(host)]" : host
-        return "redis://\(credentials)\(hostText):\(port)/\(database)"
+        return "\(tls == nil ? "redis" : "rediss")://\(credentials)\(hostText):\(port)/\(database)"
     }
 
     private static func percentDecoded(_ s: Substring) -> String? {

@@ -20,6 +20,9 @@ extension Writer {
         var status: State = .unanswered
         var staleness: [Result<StalenessChange, RedisError>?]
         var needsReload = false
+        /// A write hit a replica (`READONLY`): the primary moved; writes are retried on the
+        /// primary the sentinels name next.
+        var readOnly: String?
         var failure: RedisError?
         /// The first transient refusal (READONLY, OOM, ...) in this batch.
         var refusal: WriteRefusal?
@@ -114,8 +117,11 @@ extension Writer {
         } else {
             outcome.failure = RedisError(.notConnected, "the connection to Redis was lost")
         }
+        if let readOnly = outcome.readOnly, outcome.failure == nil {
+            connectionLost(RedisError(.readOnly, readOnly))
+        }
         settle(flight.batch, outcome)
-        return outcome.needsReload && outcome.failure == nil
+        return outcome.needsReload && outcome.failure == nil && outcome.readOnly == nil
     }
 
     /// SCRIPT LOAD again after NOSCRIPT (Redis restarted without us noticing, or SCRIPT FLUSH).
@@ -132,8 +138,15 @@ extension Writer {
 
     private func record(_ reply: RedisReply, for slot: Slot, in outcome: inout Outcome) {
         let error: String? = if case .error(let message) = reply { message } else { nil }
-        let noScript = error?.hasPrefix("NOSCRIPT") ?? false
+        var noScript = error?.hasPrefix("NOSCRIPT") ?? false
         if noScript { outcome.needsReload = true }
+        if let error, error.hasPrefix("READONLY") {
+            // Retried like NOSCRIPT: the write is sound, the node is no longer the primary.
+            if outcome.readOnly == nil { outcome.readOnly = error }
+            noScript = true
+            if case .statusStep = slot { return }
+            if case .statusExec = slot { return }
+        }
         switch slot {
         case .record(let i):
             if let error, !noScript {
@@ -149,13 +162,14 @@ extension Writer {
                 if error == nil { outcome.accepted = true }
             }
         case .event(let i):
-            outcome.events[i] = error == nil ? .done : .failed
+            outcome.events[i] = error == nil ? .done : noScript ? .unanswered : .failed
         case .statusStep:
             if let error {
                 outcome.status = .failed
                 _ = outcome.refused(error)
             }
         case .statusExec:
+            if outcome.readOnly != nil { return }  // EXECABORT after READONLY: written again on the primary
             if outcome.status == .unanswered { outcome.status = error == nil && !reply.isNull ? .done : .failed }
             if let error, !error.hasPrefix("EXECABORT") { _ = outcome.refused(error) }
             if outcome.status == .done { outcome.accepted = true }

@@ -80,10 +80,17 @@ final class Writer {
                 }
             }
             let waitIfIdle = inFlight == nil
+            var primaryMoved = false
             let batch: Batch? = shared.locked { s in
                 if waitIfIdle {
                     guard s.waitForWork() else { return nil }
                 } else if s.stopping || !s.hasWork {
+                    return nil
+                }
+                if s.primaryMoved {
+                    // Sentinel moved the primary: nothing more goes to this connection.
+                    s.primaryMoved = false
+                    primaryMoved = true
                     return nil
                 }
                 s.inFlight += 1
@@ -93,6 +100,12 @@ final class Writer {
                     status: s.status.take(),
                     staleness: s.stalenessRequests.drain()
                 )
+            }
+            if primaryMoved {
+                if let previous = inFlight { _ = receive(previous) }
+                inFlight = nil
+                if connection != nil { connectionLost(RedisError(.notConnected, "Sentinel announced a new primary")) }
+                continue
             }
             if batch == nil && inFlight == nil { break }  // stopping
 
@@ -123,7 +136,12 @@ final class Writer {
     /// Connects, loads the scripts and reports the outcome in the stats.
     private func connect() -> Bool {
         do throws(RedisError) {
-            let c = try RedisConnection(url: configuration.url, connectTimeout: configuration.connectTimeout, ioTimeout: configuration.ioTimeout)
+            let c = if let sentinel = configuration.sentinel, !sentinel.sentinels.isEmpty {
+                try Sentinel.connectToPrimary(sentinel, dataURL: configuration.url,
+                                              connectTimeout: configuration.connectTimeout, ioTimeout: configuration.ioTimeout)
+            } else {
+                try RedisConnection(url: configuration.url, connectTimeout: configuration.connectTimeout, ioTimeout: configuration.ioTimeout)
+            }
             digests = try scripts.load(into: c)
             connection = c
             noteServer(runID: (try? Self.runID(of: c)) ?? nil)
@@ -154,7 +172,7 @@ final class Writer {
             return again
         }
         logger.info(reconnected ? "reconnected to Redis" : "connected to Redis", metadata: [
-            "redis": "\(configuration.url)", "failed_attempts": "\(failedAttempts)",
+            "redis": "\(connection?.url ?? configuration.url)", "failed_attempts": "\(failedAttempts)",
         ])
         failedAttempts = 0
         return true

@@ -12,14 +12,15 @@ struct StatusCommand: AsyncParsableCommand {
             Reads P:worker:* (state, source, IB connection, reconnects, last error, failover), \
             P:updated (when each key was last confirmed) and each key's source and stale flag. \
             Ages are measured with Redis' clock. Redis URL and prefix come from the flags, else \
-            from --config / the environment (REDIS_URL, REDIS_KEY_PREFIX), else the defaults.
+            from --config / the environment (REDIS_URL, REDIS_KEY_PREFIX, REDIS_TLS_CA_FILE ...), \
+            else the defaults.
 
             Exit status: 0 when a worker status was found, 1 when none was (or Redis is \
             unreachable), 2 when the configuration is invalid.
             """
     )
 
-    @Option(name: .long, help: ArgumentHelp("Redis to read, redis://[user:password@]host:port/db.", valueName: "url"))
+    @Option(name: .long, help: ArgumentHelp("Redis to read, redis[s]://[user:password@]host:port/db (TLS settings from redis.tls.*).", valueName: "url"))
     var redisURL: String?
 
     @Option(name: .long, help: ArgumentHelp("Key prefix (redis.key_prefix).", valueName: "prefix"))
@@ -37,7 +38,9 @@ struct StatusCommand: AsyncParsableCommand {
         if let prefix { overrides["redis.key_prefix"] = prefix }
         let report = ConfigurationLoader.load(filePath: config, environment: ProcessInfo.processInfo.environment, overrides: overrides)
         // Only the keys status uses matter here: a file without symbols is fine for reading.
-        let relevant = report.problems.filter { ["(file)", "redis.url", "redis.key_prefix"].contains($0.keyPath) }
+        let relevant = report.problems.filter {
+            ["(file)", "redis.url", "redis.key_prefix"].contains($0.keyPath) || $0.keyPath.hasPrefix("redis.tls.")
+        }
         guard relevant.isEmpty else {
             for problem in relevant { printError(problem.description) }
             throw ExitCode(2)

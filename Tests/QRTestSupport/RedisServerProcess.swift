@@ -15,14 +15,25 @@ public final class RedisServerProcess: @unchecked Sendable {
     public let directory: String
     public private(set) var pid: pid_t = 0
 
-    public var url: RedisURL { RedisURL(host: "127.0.0.1", port: port) }
+    /// Where the server is ready: a plaintext URL on `port`, or the TLS URL of a server
+    /// started with `tlsReadiness` (its plaintext port closed).
+    private let readinessURL: RedisURL?
+    private let configFile: String?
+
+    public var url: RedisURL { readinessURL ?? RedisURL(host: "127.0.0.1", port: port) }
 
     /// The binary from `QR_REDIS_SERVER`, else `redis-server` on PATH.
     public static var binary: String { ProcessInfo.processInfo.environment["QR_REDIS_SERVER"] ?? "redis-server" }
 
     /// Starts a server and waits (at most 30 s) until it answers PING.
-    public init(port: Int? = nil, extraArguments: [String] = []) throws {
-        self.port = try port ?? Self.freePort()
+    /// - Parameter tlsReadiness: for a TLS-only server (`--port 0 --tls-port P` among
+    ///   `extraArguments`): the URL on which readiness is checked and `url` answers.
+    /// - Parameter configFile: a configuration file, passed first (Sentinel needs one it can
+    ///   rewrite; add `--sentinel` to `extraArguments`).
+    public init(port: Int? = nil, extraArguments: [String] = [], tlsReadiness: RedisURL? = nil, configFile: String? = nil) throws {
+        self.port = try port ?? tlsReadiness.map(\.port) ?? Self.freePort()
+        readinessURL = tlsReadiness
+        self.configFile = configFile
         directory = NSTemporaryDirectory() + "qr-redis-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try launch(extraArguments: extraArguments)
@@ -36,7 +47,7 @@ public final class RedisServerProcess: @unchecked Sendable {
     }
 
     private func launch(extraArguments: [String]) throws {
-        let arguments = [Self.binary, "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+        let arguments = [Self.binary] + (configFile.map { [$0] } ?? []) + ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                          "--dir", directory, "--logfile", directory + "/redis.log", "--daemonize", "no"] + extraArguments
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)

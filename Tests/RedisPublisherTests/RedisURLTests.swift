@@ -19,7 +19,35 @@ struct RedisURLTests {
         #expect(RedisURL(host: "::1").description == "redis://[::1]:6379/0")
     }
 
-    @Test(arguments: ["http://h:1", "rediss://h", "redis://", "redis://h:0", "redis://h:70000", "redis://h:x",
+    @Test func rediSSMeansTLSWithVerificationOnAndNeverAnythingElse() throws {
+        let url = try RedisURL(parsing: "rediss://u:pw@redis.internal:6380/2")
+        #expect(url == RedisURL(host: "redis.internal", port: 6380, user: "u", password: "pw", database: 2, tls: RedisTLSOptions()))
+        #expect(url.tls?.verify == true)
+        #expect(url.tls?.caFile == nil)
+        #expect(url.description == "rediss://u:***@redis.internal:6380/2")
+        #expect(try RedisURL(parsing: "REDISS://h").tls != nil)
+        #expect(try RedisURL(parsing: "redis://h").tls == nil)
+    }
+
+    @Test func serverNamesMatchLikeRFC6125() {
+        #expect(TLSStream.name("redis.internal", matches: "redis.internal"))
+        #expect(TLSStream.name("Redis.Internal.", matches: "redis.internal"))
+        #expect(TLSStream.name("a.example.com", matches: "*.example.com"))
+        #expect(!TLSStream.name("a.b.example.com", matches: "*.example.com"))
+        #expect(!TLSStream.name("example.com", matches: "*.example.com"))
+        #expect(!TLSStream.name("redis.example.com", matches: "localhost"))
+    }
+
+    @Test func tlsOptionProblemsNameTheKeys() {
+        #expect(RedisTLSOptions().problems.isEmpty)
+        #expect(RedisTLSOptions(caFile: "ca.pem", certificateFile: "c.pem", keyFile: "k.pem", serverName: "r").problems.isEmpty)
+        #expect(RedisTLSOptions(certificateFile: "c.pem").problems == [
+            "redis.tls.cert_file and redis.tls.key_file: mutual TLS needs both the certificate and its key",
+        ])
+        #expect(RedisTLSOptions(serverName: "").problems.count == 1)
+    }
+
+    @Test(arguments: ["http://h:1", "redis+tls://h", "redis://", "redis://h:0", "redis://h:70000", "redis://h:x",
                       "redis://h/-1", "redis://h/db", "redis://u:%zz@h", "redis://[::1"])
     func rejectsInvalidURLs(_ text: String) {
         do {

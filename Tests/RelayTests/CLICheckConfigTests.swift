@@ -75,7 +75,7 @@ struct CLICheckConfigTests {
         #expect(envOverride.stdout.contains("redis://:***@127.0.0.1:1/0"))
         let invalid = try await run(
             ["check-config", "--config", path, "--set", "ib.port=x"],
-            env: ["REDIS_URL": "rediss://u:ENVPASS@h:1/0"]
+            env: ["REDIS_URL": "redis://u:ENVPASS@h:99999/0"]
         )
         #expect(invalid.status == 2)
         for result in [valid, envOverride, invalid] {

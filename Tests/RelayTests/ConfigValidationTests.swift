@@ -1,3 +1,4 @@
+import RedisPublisher
 import Testing
 @testable import Relay
 
@@ -49,7 +50,7 @@ struct ConfigValidationTests {
             "ib.market_data_type = \"realtime\" (from file): must be one of live|frozen|delayed|delayed_frozen",
             "ib.reconnect.multiplier = \"0.5\" (from file): must be at least 1",
             "ib.reconnect.max_delay_ms = \"500\" (from file): must be at least ib.reconnect.initial_delay_ms (1000)",
-            "redis.url = \"http://localhost:6379\" (from file): the scheme must be redis:// (expected redis://[user:password@]host:port/db)",
+            "redis.url = \"http://localhost:6379\" (from file): the scheme must be redis:// or rediss:// (TLS) (expected redis[s]://[user:password@]host:port/db)",
             "redis.quote_ttl_seconds = \"1.5\" (from file): must be a whole number of seconds (Redis TTLs are whole seconds)",
             "redis.stream.enabled = \"maybe\" (from file): expected true or false",
             "symbols (from file): at least one symbol is required",
@@ -61,6 +62,38 @@ struct ConfigValidationTests {
             "log.level = \"loud\" (from file): must be one of trace|debug|info|notice|warning|error|critical",
             "log.format = \"xml\" (from file): must be one of text|json",
         ])
+    }
+
+    @Test func tlsKeysNeedARediSSURLAndReadableFiles() {
+        #expect(problems("redis:\n  url: redis://h:1/0\n  tls:\n    ca_file: /etc/hostname\nsymbols: [A]\n") == [
+            "redis.tls.ca_file = \"/etc/hostname\" (from file): TLS settings need a rediss:// redis.url (the URL is redis://, which never uses TLS)",
+        ])
+        #expect(problems("redis:\n  url: rediss://h:1/0\n  tls:\n    ca_file: /nonexistent/ca.pem\n    cert_file: /etc/hostname\nsymbols: [A]\n") == [
+            "redis.tls.key_file: mutual TLS needs both the certificate and its key",
+            "redis.tls.ca_file = \"/nonexistent/ca.pem\" (from file): the file does not exist or is not readable",
+        ])
+        let report = ConfigurationLoader.load(
+            yaml: "redis:\n  url: rediss://h:6380/0\nsymbols: [A]\n",
+            environment: ["REDIS_TLS_CA_FILE": "/etc/hostname", "REDIS_TLS_SERVER_NAME": "redis.internal", "REDIS_TLS_VERIFY": "true"])
+        #expect(report.problems.isEmpty)
+        #expect(report.decoded.redis.url.tls == RedisTLSOptions(caFile: "/etc/hostname", serverName: "redis.internal"))
+        #expect(ConfigurationLoader.load(yaml: "redis:\n  url: rediss://h/0\nsymbols: [A]\n", environment: [:]).decoded.redis.url.tls == RedisTLSOptions())
+    }
+
+    @Test func sentinelKeys() {
+        let report = ConfigurationLoader.load(
+            yaml: "redis:\n  sentinels: [10.0.0.7:26379, \"sentinel-b\"]\n  master_name: quotes\nsymbols: [A]\n",
+            environment: ["REDIS_SENTINEL_PASSWORD": "SENTINEL-SECRET"])
+        #expect(report.problems.isEmpty)
+        #expect(report.decoded.redis.sentinel == SentinelConfiguration(
+            sentinels: [.init(host: "10.0.0.7", port: 26379), .init(host: "sentinel-b", port: 26379)],
+            masterName: "quotes", password: "SENTINEL-SECRET"))
+        #expect(!report.renderedSettings().contains("SENTINEL-SECRET"))
+        #expect(problems("redis:\n  sentinels: [\"h:x\", \"h:1\"]\nsymbols: [A]\n") == [
+            "redis.sentinels = \"h:x\" (from file): expected host:port (e.g. 10.0.0.7:26379)",
+            "redis.master_name: must be set with redis.sentinels (the name in the sentinels' `sentinel monitor <name> ...`)",
+        ])
+        #expect(ConfigurationLoader.load(yaml: "symbols: [A]\n", environment: [:]).decoded.redis.sentinel == nil)
     }
 
     @Test func environmentProblemsNameTheVariable() {
@@ -116,13 +149,13 @@ struct ConfigValidationTests {
     }
 
     @Test func secretsNeverAppearInProblemsOrSettings() throws {
-        let env = ["REDIS_URL": "rediss://user:hunter2@h:1/0", "ALPHAVANTAGE_API_KEY": "SUPERSECRET"]
+        let env = ["REDIS_URL": "redis://user:hunter2@h:99999/0", "ALPHAVANTAGE_API_KEY": "SUPERSECRET"]
         let report = ConfigurationLoader.load(yaml: "symbols: [AAPL]\n", environment: env)
         let text = report.problems.map(\.description).joined() + report.renderedSettings()
         #expect(!text.contains("hunter2"))
         #expect(!text.contains("SUPERSECRET"))
         #expect(report.problems.map(\.description) == [
-            "redis.url = \"rediss://user:***@h:1/0\" (from env REDIS_URL): TLS (rediss://) is not supported (expected redis://[user:password@]host:port/db)",
+            "redis.url = \"redis://user:***@h:99999/0\" (from env REDIS_URL): the port must be 1-65535 (expected redis[s]://[user:password@]host:port/db)",
         ])
         let good = ConfigurationLoader.load(yaml: "symbols: [AAPL]\n", environment: ["REDIS_URL": "redis://u:hunter2@h:1/0", "ALPHAVANTAGE_API_KEY": "SUPERSECRET"])
         let lines = good.renderedSettings().split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }
@@ -153,9 +186,9 @@ struct ConfigValidationTests {
     }
 
     @Test(arguments: [
-        ("localhost:6379", "the scheme must be redis:// (expected redis://[user:password@]host:port/db)"),
-        ("redis://", "the host is missing (expected redis://[user:password@]host:port/db)"),
-        ("redis://h:0", "the port must be 1-65535 (expected redis://[user:password@]host:port/db)"),
+        ("localhost:6379", "the scheme must be redis:// or rediss:// (TLS) (expected redis[s]://[user:password@]host:port/db)"),
+        ("redis://", "the host is missing (expected redis[s]://[user:password@]host:port/db)"),
+        ("redis://h:0", "the port must be 1-65535 (expected redis[s]://[user:password@]host:port/db)"),
     ])
     func badRedisURLsAreExplained(text: String, reason: String) {
         #expect(problems("symbols: [A]\n", env: ["REDIS_URL": text]) == ["redis.url = \"\(text)\" (from env REDIS_URL): \(reason)"])

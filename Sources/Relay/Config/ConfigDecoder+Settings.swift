@@ -1,5 +1,11 @@
 import RedisPublisher
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 extension ConfigDecoder {
     /// Reads every key of the catalogue, in its order, then checks the rules that span keys.
     mutating func decode() -> RelayConfiguration {
@@ -32,6 +38,8 @@ extension ConfigDecoder {
         }
 
         redisURL(&c.redis.url)
+        redisTLS(&c.redis.url)
+        c.redis.sentinel = redisSentinel()
         string("redis.key_prefix", &c.redis.keyPrefix, allowEmpty: true)
         if let problem = Self.keyComponentProblem(c.redis.keyPrefix, allowEmpty: true) {
             self.problem("redis.key_prefix", c.redis.keyPrefix, source(of: "redis.key_prefix"), problem)
@@ -129,6 +137,83 @@ extension ConfigDecoder {
             record(path, Redaction.redactURL(text), source)
             problem(path, Redaction.redactURL(text), source, reason)
         }
+    }
+
+    /// `redis.tls.*`: settings of a `rediss://` URL. Setting them with a `redis://` URL is a
+    /// problem, not a silent plaintext connection.
+    private mutating func redisTLS(_ url: inout RedisURL) {
+        var options = url.tls ?? RedisTLSOptions()
+        func optional(_ path: String, _ value: inout String?) {
+            var text = value ?? ""
+            string(path, &text, allowEmpty: true)
+            value = text.isEmpty ? nil : text
+        }
+        optional("redis.tls.ca_file", &options.caFile)
+        optional("redis.tls.cert_file", &options.certificateFile)
+        optional("redis.tls.key_file", &options.keyFile)
+        optional("redis.tls.server_name", &options.serverName)
+        bool("redis.tls.verify", &options.verify)
+        let setPaths = ["redis.tls.ca_file", "redis.tls.cert_file", "redis.tls.key_file", "redis.tls.server_name", "redis.tls.verify"]
+            .filter { source(of: $0) != .defaultValue }
+        guard url.tls != nil else {
+            for path in setPaths {
+                problem(path, settings.last { $0.keyPath == path }?.value, source(of: path),
+                        "TLS settings need a rediss:// redis.url (the URL is redis://, which never uses TLS)")
+            }
+            return
+        }
+        for problem in options.problems {
+            let path = problem.hasPrefix("redis.tls.server_name") ? "redis.tls.server_name" : "redis.tls.key_file"
+            let value = settings.last { $0.keyPath == path }?.value
+            self.problem(path, value?.isEmpty == false ? value : nil, source(of: path),
+                         String(problem.drop { $0 != ":" }.dropFirst().drop { $0 == " " }))
+        }
+        for (path, file) in [("redis.tls.ca_file", options.caFile), ("redis.tls.cert_file", options.certificateFile),
+                             ("redis.tls.key_file", options.keyFile)] {
+            if let file, access(file, R_OK) != 0 {
+                problem(path, file, source(of: path), "the file does not exist or is not readable")
+            }
+        }
+        url.tls = options
+    }
+
+    /// `redis.sentinels` (host:port list), `redis.master_name` (needed with sentinels) and
+    /// the Sentinel credentials.
+    private mutating func redisSentinel() -> SentinelConfiguration? {
+        let path = "redis.sentinels"
+        var addresses: [SentinelConfiguration.Address] = []
+        if let (items, source) = rawList(path) {
+            record(path, "[" + items.joined(separator: ", ") + "]", source)
+            for item in items {
+                guard let address = SentinelConfiguration.Address(parsing: item) else {
+                    problem(path, item, source, "expected host:port (e.g. 10.0.0.7:26379)")
+                    continue
+                }
+                addresses.append(address)
+            }
+        } else {
+            record(path, "[]", .defaultValue)
+        }
+        var masterName = ""
+        string("redis.master_name", &masterName, allowEmpty: true)
+        var username = ""
+        string("redis.sentinel_username", &username, allowEmpty: true)
+        var password = ""
+        string("redis.sentinel_password", &password, allowEmpty: true)
+        redactLastSetting(hasValue: !password.isEmpty)
+        guard !addresses.isEmpty else {
+            if !masterName.isEmpty {
+                warnings.append("redis.master_name is set but redis.sentinels is empty: redis.url is used as is")
+            }
+            return nil
+        }
+        if masterName.isEmpty {
+            problem("redis.master_name", nil, source(of: "redis.master_name"),
+                    "must be set with redis.sentinels (the name in the sentinels' `sentinel monitor <name> ...`)")
+            return nil
+        }
+        return SentinelConfiguration(sentinels: addresses, masterName: masterName,
+                                     username: username.isEmpty ? nil : username, password: password.isEmpty ? nil : password)
     }
 
     private mutating func listen(_ http: inout RelayConfiguration.HTTPSettings) {

@@ -100,6 +100,11 @@ extension RelayConfiguration {
         /// `redis.scripts_dir` ["lua"]: folder of `publish.lua` and `staleness.lua`; relative
         /// paths are resolved against the working directory.
         public var scriptsDirectory = "lua"
+        /// `redis.sentinels` [] + `redis.master_name` + `redis.sentinel_username` /
+        /// `redis.sentinel_password` (extension): find and follow the primary through Redis
+        /// Sentinel; nil when `redis.sentinels` is empty. The host and port of `url` are then
+        /// unused.
+        public var sentinel: SentinelConfiguration?
 
         public init() {}
     }

@@ -19,7 +19,8 @@ extension WorkerConfiguration {
             workerID: c.worker.id, keyPrefix: c.redis.keyPrefix,
             quoteTTL: c.redis.quoteTTL, optionTTL: c.redis.optionTTL, chainTTL: c.redis.chainTTL,
             streamEnabled: c.redis.streamEnabled, streamMaxLen: c.redis.streamMaxLength,
-            scriptsDirectory: c.redis.scriptsDirectory)
+            scriptsDirectory: c.redis.scriptsDirectory,
+            sentinel: c.redis.sentinel)
         var alphaVantage: AlphaVantageConfiguration?
         if let key = c.alphaVantage.apiKey, !key.isEmpty {
             let entitlement: AlphaVantageConfiguration.Entitlement = switch c.alphaVantage.entitlement {

@@ -6,7 +6,7 @@ import RedisPublisher
 /// Measures the publisher against a real redis-server (benchmarks/redis/run.sh starts one and
 /// runs redis-benchmark beside it on the same server).
 ///
-///   bench-publisher --redis-url URL --scripts-dir lua [--scenario all|distinct|coalesce|paced] [--keys 50000] [--passes 3]
+///   bench-publisher --redis-url URL [--tls-ca-file PEM] --scripts-dir lua [--scenario all|distinct|coalesce|paced] [--keys 50000] [--passes 3]
 ///   bench-publisher --redis-url URL --scripts-dir lua --emit-evalsha-args FILE
 ///
 /// Scenarios: distinct keys (every update a different key: no coalescing possible, so this is
@@ -16,7 +16,9 @@ import RedisPublisher
 struct BenchPublisher {
     static func main() async throws {
         let options = Options(CommandLine.arguments.dropFirst())
-        let url = try RedisURL(parsing: options.value("--redis-url") ?? "redis://127.0.0.1:6379/0")
+        var url = try RedisURL(parsing: options.value("--redis-url") ?? "redis://127.0.0.1:6379/0")
+        // rediss:// URLs: the CA that signed the server's certificate (run-tls.sh makes one).
+        if let caFile = options.value("--tls-ca-file") { url.tls?.caFile = caFile }
         let scriptsDirectory = options.value("--scripts-dir") ?? "lua"
         let scripts = try LuaScripts(directory: scriptsDirectory)
 
