@@ -77,6 +77,7 @@ extension SessionCore {
         var wrote = false
         while let message = urgent.first ?? bulk.first {
             guard pacer.tryAcquire(now: now) else {
+                pacingDelays += 1
                 let wait = pacer.delayUntilAvailable(now: now)
                 drainTimer = eventLoop.scheduleTask(in: .nanoseconds(max(Int64(wait.seconds * 1e9), 100_000))) { [self] in
                     drainTimer = nil
@@ -124,14 +125,15 @@ extension SessionCore {
 
     /// Copies the skip counters into the shared status (once per socket read, not per message).
     func publishCounters() {
-        let (skipped, undecodable, dropped) = (skippedCount, undecodableCount, droppedTicks)
+        let (skipped, undecodable, dropped, paced) = (skippedCount, undecodableCount, droppedTicks, pacingDelays)
         statusBox.mutex.withLockedValue { status in
             guard status.skippedMessages != skipped || status.undecodableMessages != undecodable
-                || status.droppedTicks != dropped
+                || status.droppedTicks != dropped || status.pacingDelays != paced
             else { return }
             status.skippedMessages = skipped
             status.undecodableMessages = undecodable
             status.droppedTicks = dropped
+            status.pacingDelays = paced
         }
     }
 

@@ -42,6 +42,7 @@ final class SessionCore: @unchecked Sendable {
     var undecodableCount = 0
     var skippedCount = 0
     var droppedTicks = 0
+    var pacingDelays = 0
     var competingRetry: Scheduled<Void>?
 
     init(configuration: GatewayConfiguration, eventLoop: EventLoop, logger: Logger, events: AsyncStream<SessionEvent>.Continuation, statusBox: StatusBox, random: SplitMix64) {
