@@ -18,7 +18,10 @@ extension SessionCore {
         let timeout = TimeAmount.nanoseconds(Int64(configuration.connectTimeout.seconds * 1e9))
         ClientBootstrap(group: eventLoop)
             .connectTimeout(timeout)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            // IPPROTO_TCP, not SOL_SOCKET: `.socketOption(.tcp_nodelay)` sets option 1 at
+            // SOL_SOCKET, which is SO_DEBUG; root may set it, the service user gets EACCES and
+            // never connects (found by starting the installed binary as `quote-relay`).
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(GatewayChannelHandler(core: self, generation: attempt))
