@@ -90,7 +90,8 @@ pid_in_hash=$(redis-cli -p "$redis_port" HGET mkt:worker:quote-relay-1 pid)
 owner=$(ps -o user= -p "$pid_in_hash" | tr -d ' ')
 [ "$owner" = "$service_user" ] || fail "the worker runs as '$owner', not $service_user"
 echo "  ok    the installed worker runs as $owner from $workdir and is connected"
-curl -sf "http://127.0.0.1:$http_port/metrics" | grep -q '^quote_relay_ib_connected 1' \
+scrape=$(curl -sf "http://127.0.0.1:$http_port/metrics" || true)
+grep -q '^quote_relay_ib_connected 1' <<<"$scrape" \
   || fail "the installed worker's /metrics does not answer (or says IB is not connected)"
 echo "  ok    /metrics answers as $owner"
 kill -TERM "$pid_in_hash"
