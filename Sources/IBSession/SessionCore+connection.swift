@@ -18,7 +18,10 @@ extension SessionCore {
         let timeout = TimeAmount.nanoseconds(Int64(configuration.connectTimeout.seconds * 1e9))
         ClientBootstrap(group: eventLoop)
             .connectTimeout(timeout)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            // IPPROTO_TCP, not SOL_SOCKET: `.socketOption(.tcp_nodelay)` sets option 1 at
+            // SOL_SOCKET, which is SO_DEBUG; root may set it, the service user gets EACCES and
+            // never connects (found by starting the installed binary as `quote-relay`).
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(GatewayChannelHandler(core: self, generation: attempt))
@@ -77,6 +80,7 @@ extension SessionCore {
         var wrote = false
         while let message = urgent.first ?? bulk.first {
             guard pacer.tryAcquire(now: now) else {
+                pacingDelays += 1
                 let wait = pacer.delayUntilAvailable(now: now)
                 drainTimer = eventLoop.scheduleTask(in: .nanoseconds(max(Int64(wait.seconds * 1e9), 100_000))) { [self] in
                     drainTimer = nil
@@ -124,14 +128,15 @@ extension SessionCore {
 
     /// Copies the skip counters into the shared status (once per socket read, not per message).
     func publishCounters() {
-        let (skipped, undecodable, dropped) = (skippedCount, undecodableCount, droppedTicks)
+        let (skipped, undecodable, dropped, paced) = (skippedCount, undecodableCount, droppedTicks, pacingDelays)
         statusBox.mutex.withLockedValue { status in
             guard status.skippedMessages != skipped || status.undecodableMessages != undecodable
-                || status.droppedTicks != dropped
+                || status.droppedTicks != dropped || status.pacingDelays != paced
             else { return }
             status.skippedMessages = skipped
             status.undecodableMessages = undecodable
             status.droppedTicks = dropped
+            status.pacingDelays = paced
         }
     }
 

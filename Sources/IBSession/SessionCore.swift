@@ -42,6 +42,7 @@ final class SessionCore: @unchecked Sendable {
     var undecodableCount = 0
     var skippedCount = 0
     var droppedTicks = 0
+    var pacingDelays = 0
     var competingRetry: Scheduled<Void>?
 
     init(configuration: GatewayConfiguration, eventLoop: EventLoop, logger: Logger, events: AsyncStream<SessionEvent>.Continuation, statusBox: StatusBox, random: SplitMix64) {
@@ -141,10 +142,11 @@ final class SessionCore: @unchecked Sendable {
         case .scheduleReconnect(let delay):
             // One line per failed attempt: what failed, in words (the message is the same from
             // one attempt to the next, so repeats are summarised), and when the next try is.
-            // `attempt` numbers reconnect attempts as the state reason and the status do:
-            // after the first failure the next try is reconnect attempt 1.
+            // `failed_attempts` counts consecutive failures, the initial connect included, as
+            // `reconnect_attempts` in the status and the failover limit do; after k failures
+            // the next try is "reconnect attempt k" (the state reason).
             logger.warning("cannot connect to IB Gateway: \(machine.lastError ?? "connection failed")", metadata: [
-                "attempt": "\(machine.failedAttempts)", "retry_in_ms": "\(Int(delay.seconds * 1000))",
+                "failed_attempts": "\(machine.failedAttempts)", "retry_in_ms": "\(Int(delay.seconds * 1000))",
             ])
             scheduleTick(after: delay)
         case .resubscribeAll:

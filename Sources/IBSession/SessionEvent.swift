@@ -99,6 +99,9 @@ public struct SessionStatus: Sendable, Hashable {
     public var undecodableMessages: Int = 0
     /// Late ticks of cancelled or superseded lines.
     public var droppedTicks: Int = 0
+    /// Times the pacer held outgoing requests back (`ib.max_requests_per_second`): each is one
+    /// wait before the queue could drain further.
+    public var pacingDelays: Int = 0
 
     public init(
         state: SessionState = .disconnected, host: String = "", port: Int = 0, serverVersion: Int? = nil,

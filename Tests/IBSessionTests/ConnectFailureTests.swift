@@ -98,6 +98,6 @@ struct CapturingHandler: LogHandler {
         set { metadata[key] = newValue }
     }
     func log(event: LogEvent) {
-        lines.append(CapturedLine(level: event.level, message: event.message.description, attempt: event.metadata?["attempt"].map { "\($0)" }))
+        lines.append(CapturedLine(level: event.level, message: event.message.description, attempt: event.metadata?["failed_attempts"].map { "\($0)" }))
     }
 }

@@ -305,6 +305,8 @@ struct GatewaySessionIntegrationTests {
             #expect(h.session.status.state == .connected)
             // 40/s with a burst of 5: 500 requests need at least (500 - 5) / 40 s.
             #expect(elapsed >= .milliseconds(12_300))
+            // The waits are counted (quote_relay_ib_pacing_delays_total mirrors this).
+            #expect(h.session.status.pacingDelays > 0)
             print("IBSession 500 subscriptions paced in \(ms(elapsed))")
         }
     }

@@ -7,7 +7,9 @@
 #     WorkingDirectory, its ExecStart), connects to a simulated gateway, writes its status
 #     hash to Redis, and stops cleanly (exit 0, state=stopped) on SIGTERM.
 # Takes one release build (about two minutes on a 2-core machine).
+# QR_SKIP_INSTALL_TEST=1 skips it (a quick local run).
 set -euo pipefail
+if [ "${QR_SKIP_INSTALL_TEST:-0}" = 1 ]; then echo "install: skipped (QR_SKIP_INSTALL_TEST=1)"; exit 0; fi
 cd "$(dirname "$0")/../.."
 repo=$(pwd)
 source scripts/lib.sh
@@ -88,6 +90,10 @@ pid_in_hash=$(redis-cli -p "$redis_port" HGET mkt:worker:quote-relay-1 pid)
 owner=$(ps -o user= -p "$pid_in_hash" | tr -d ' ')
 [ "$owner" = "$service_user" ] || fail "the worker runs as '$owner', not $service_user"
 echo "  ok    the installed worker runs as $owner from $workdir and is connected"
+scrape=$(curl -sf "http://127.0.0.1:$http_port/metrics" || true)
+grep -q '^quote_relay_ib_connected 1' <<<"$scrape" \
+  || fail "the installed worker's /metrics does not answer (or says IB is not connected)"
+echo "  ok    /metrics answers as $owner"
 kill -TERM "$pid_in_hash"
 rc=""
 for _ in $(seq 1 100); do

@@ -78,7 +78,7 @@ public struct RepeatFilter: Sendable {
     /// Metadata that changes from one occurrence of the same condition to the next (attempt
     /// numbers, delays, counts) and so does not make a line a different one.
     public static let volatileMetadataKeys: Set<String> = [
-        "attempt", "next_attempt", "retry_in_ms", "delay_ms", "consecutive", "age_ms", "count", "repeated",
+        "attempt", "failed_attempts", "next_attempt", "retry_in_ms", "delay_ms", "consecutive", "age_ms", "count", "repeated",
     ]
 
     /// The identity of a line: label, level, message and every metadata value except the

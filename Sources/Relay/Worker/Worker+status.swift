@@ -111,6 +111,7 @@ extension Worker {
         if now.skippedMessages > before.skippedMessages { metrics.ibMessagesSkipped(reason: "unknown", count: now.skippedMessages - before.skippedMessages) }
         if now.undecodableMessages > before.undecodableMessages { metrics.ibMessagesSkipped(reason: "undecodable", count: now.undecodableMessages - before.undecodableMessages) }
         if now.droppedTicks > before.droppedTicks { metrics.ibMessagesSkipped(reason: "late", count: now.droppedTicks - before.droppedTicks) }
+        if now.pacingDelays > before.pacingDelays { metrics.ibPacingDelays.increment(by: Int64(now.pacingDelays - before.pacingDelays)) }
         lastSessionStatus = now
     }
 }
