@@ -204,7 +204,8 @@ public final class RedisConnection {
         }
     }
 
-    private static func copy(_ reply: UnsafeMutablePointer<redisReply>) -> RedisReply {
+    /// Internal (not private) so the reply fuzz target (fuzz/redis) can drive it from hiredis' reader.
+    static func copy(_ reply: UnsafeMutablePointer<redisReply>) -> RedisReply {
         let r = reply.pointee
         switch r.type {
         case REDIS_REPLY_STATUS: return .status(text(r))
@@ -222,7 +223,7 @@ public final class RedisConnection {
         }
     }
 
-    private static func text(_ r: redisReply) -> String {
+    static func text(_ r: redisReply) -> String {
         guard let str = r.str, r.len > 0 else { return "" }
         return str.withMemoryRebound(to: UInt8.self, capacity: r.len) {
             String(decoding: UnsafeBufferPointer(start: $0, count: r.len), as: UTF8.self)
