@@ -278,6 +278,8 @@ log:
             "av-malformed": (self.ib_window("stall", "resume", av="malformed"), (3, 8), False),
             "av-error": (self.ib_window("stall", "resume", av="error"), (3, 8), False),
             "av-slow": (self.ib_window("stall", "resume", av="slow"), (3, 8), False),
+            # Issue 10's simulator modes join here once merged, one row each, e.g.
+            # "ib-warning-10090": (self.ib_window("<its control command>", "resume"), (2, 6), False),
         }
 
     # ---- sampling and invariants -------------------------------------------------------
@@ -367,7 +369,7 @@ log:
             self.lines.append((round(self.now(), 1), lines))
             if lines > self.max_lines:
                 self.violation("lines", f"{lines} lines in use > {self.max_lines}")
-        if not self.resources or self.now() - self.resources[-1][0] >= 5:
+        if getattr(self, "steady", False) and (not self.resources or self.now() - self.resources[-1][0] >= 5):
             pid = self.procs["worker"].pid
             try:
                 rss = int(re.search(r"VmRSS:\s+(\d+)", open(f"/proc/{pid}/status").read()).group(1))
@@ -413,7 +415,11 @@ log:
         self.start_sims()
         self.start_worker()
         self.log(f"redis {self.redis_port} spare {self.spare_port} ib {self.ib_port}/{self.control_port} av {self.av_base}")
+        self.grace_until = float("inf")  # nothing is expected before the worker's first writes
+        self.steady = False
         took, snap = self.wait_healthy(60)
+        self.grace_until = 0.0
+        self.steady = True
         if took is None:
             self.violation("recovered", "never healthy after start-up")
             return self.finish()
@@ -421,7 +427,7 @@ log:
         self.baseline_lines = self.lines[-1][1] if self.lines else None
         self.log(f"steady after {took:.1f}s, {self.baseline_lines} lines")
         table = self.faults_table()
-        kinds = [k for k in table if k not in self.args.skip]
+        kinds = [k for k in table if k not in self.args.skip and (not self.args.only or k in self.args.only)]
         deck = []
         deadline = self.args.seconds
         while self.now() < deadline and len(self.faults) < self.args.max_faults:
@@ -521,7 +527,8 @@ def main():
     p.add_argument("--max-faults", type=int, default=1000)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--recover-bound", type=float, default=30)
-    p.add_argument("--skip", nargs="*", default=[])
+    p.add_argument("--skip", nargs="*", default=[], help="fault kinds to leave out")
+    p.add_argument("--only", nargs="*", default=[], help="only these fault kinds")
     p.add_argument("--out", required=True)
     args = p.parse_args()
     soak = Soak(args)
