@@ -39,4 +39,21 @@ struct RedisURLTests {
             #expect(!error.description.contains("topsecret"))
         }
     }
+
+    /// Inputs from fuzz/redis (harness findings, kept as regressions): a user name that spells
+    /// the password, and errors for inputs that carry credentials.
+    @Test func fuzzFindingsKeepSecretsOut() throws {
+        let url = try RedisURL(parsing: "redIs://quote-relArraycr%40t@\u{0}redIs://quote-relArraycr%40t@11:6380/2")
+        #expect(url.user == "quote-relArraycr@t@\u{0}redIs")
+        #expect(url.password == "//quote-relArraycr@t")
+        #expect(url.description == "redis://quote-relArraycr@t@\u{0}redIs:***@11:6380/2")
+        for text in ["rOK\r\n:2\r\nredis:/@:1\r\n-B", "redis://user:Secret-1@h:99999/0", "rediss://u:Secret-1@h"] {
+            do {
+                _ = try RedisURL(parsing: text)
+                Issue.record("\(text) was accepted")
+            } catch {
+                #expect(!error.message.contains("Secret-1") && !error.message.contains("rOK"), "\(error.message)")
+            }
+        }
+    }
 }

@@ -25,7 +25,29 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     return 0
 }
 
+/// Known finding (not fixed; see RELIABILITY.md): hiredis 0.14.1's reader allocates an
+/// aggregate's element array as soon as it reads the header, so `*333333333\r\n` from the
+/// server makes it calloc 2.6 GB before any element arrives. Inputs declaring more than a
+/// million elements are skipped so the fuzzer can go on exploring everything else.
+private func declaresHugeAggregate(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    var i = 0
+    while i < bytes.count {
+        if bytes[i] == UInt8(ascii: "*") {
+            var value = 0
+            var j = i + 1
+            while j < bytes.count, j - i < 20, (48...57).contains(bytes[j]) {
+                value = value * 10 + Int(bytes[j] - 48)
+                j += 1
+            }
+            if value > 1_000_000 { return true }
+        }
+        i += 1
+    }
+    return false
+}
+
 private func checkReplies(_ bytes: UnsafeBufferPointer<UInt8>) {
+    if declaresHugeAggregate(bytes) { return }
     guard let reader = redisReaderCreate() else { return }
     defer { redisReaderFree(reader) }
     guard let base = bytes.baseAddress, bytes.count > 0 else { return }
@@ -78,12 +100,16 @@ private func checkURL(_ text: String) {
             precondition(!description.contains(password), "the password shows in \(description)")
         }
     } catch {
-        // Parse errors name the problem, never the value: no part of the credentials.
-        guard let at = text.lastIndex(of: "@") else { return }
-        let credentials = text[..<at].dropFirst("redis://".count)
-        if credentials.count >= 6 {
-            precondition(!error.message.contains(credentials), "the credentials show in \(error.message)")
-        }
+        // Parse errors name the problem, never the value: the message is one of the fixed
+        // reasons, with nothing of the input in it.
+        let reasons = [
+            "TLS (rediss://) is not supported", "bad percent-encoding in the credentials",
+            "the database must be a non-negative integer", "the host is missing", "the port must be 1-65535",
+            "the scheme must be redis://", "unexpected text after the IPv6 address", "unterminated IPv6 address",
+        ]
+        let suffix = " (expected redis://[user:password@]host:port/db)"
+        let allowed = reasons.map { "invalid Redis URL: " + $0 + suffix }
+        precondition(error.code == .invalidURL && allowed.contains(error.message), "unexpected URL error: \(error.message)")
     }
 }
 
