@@ -35,11 +35,11 @@ private func declaresHugeAggregate(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool 
         if bytes[i] == UInt8(ascii: "*") {
             var value = 0
             var j = i + 1
-            while j < bytes.count, j - i < 20, (48...57).contains(bytes[j]) {
+            while j < bytes.count, (48...57).contains(bytes[j]) {
                 value = value * 10 + Int(bytes[j] - 48)
+                if value > 1_000_000 { return true }
                 j += 1
             }
-            if value > 1_000_000 { return true }
         }
         i += 1
     }

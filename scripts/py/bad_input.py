@@ -159,7 +159,8 @@ class BadInput:
     @staticmethod
     def log_lines(path, pattern, limit=2):
         with open(path, errors="replace") as f:
-            hits = [l.strip() for l in f if re.search(pattern, l) and "quote-relay starting" not in l]
+            hits = [l.strip() for l in f if re.search(pattern, l) and "quote-relay starting" not in l
+                    and "configuration: " not in l]
         uniq = []
         for h in hits:
             h = re.sub(r"^\S+ ", "", h)[:160]
