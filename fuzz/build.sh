@@ -50,7 +50,7 @@ for target in "${targets[@]}"; do
       Sources/RedisPublisher/RedisReply.swift Sources/RedisPublisher/RedisError.swift \
       Sources/RedisPublisher/RedisConnection.swift Sources/RedisPublisher/RedisURL.swift \
       Sources/RedisPublisher/PublisherStats.swift Sources/RedisPublisher/LatencyHistogram.swift \
-      Sources/RedisPublisher/RESPBuffer.swift \
+      Sources/RedisPublisher/RESPBuffer.swift Sources/RedisPublisher/ReplyLimits.swift \
       fuzz/redis/RedisReplyFuzz.swift -o "$out/redis-fuzz"
     ;;
   *) echo "unknown fuzz target: $target (tws, alphavantage, redis)"; exit 2 ;;

@@ -36,6 +36,9 @@ public final class RedisConnection {
             close()
             throw RedisError(.connectFailed, "connect to \(url.host):\(url.port) failed: \(why)")
         }
+        if let reader = ctx.pointee.reader {
+            ReplyLimits.install(into: reader)
+        }
         if let ioTimeout {
             _ = redisSetTimeout(ctx, Self.makeTimeval(ioTimeout))
         }

@@ -57,3 +57,40 @@ struct RedisURLTests {
         }
     }
 }
+
+import CHiredis
+
+/// Regression (fuzz/redis, fuzz/seeds-redis/finding-huge-array): hiredis 0.14.1 allocated an
+/// aggregate's element array from the header alone, so `*333333335` made it calloc 2.6 GB.
+@Suite("Reply limits")
+struct ReplyLimitsTests {
+    static func replies(_ text: String) -> (status: Int32, count: Int) {
+        guard let reader = redisReaderCreate() else { return (REDIS_ERR, 0) }
+        defer { redisReaderFree(reader) }
+        ReplyLimits.install(into: reader)
+        let bytes = Array(text.utf8)
+        _ = bytes.withUnsafeBufferPointer { buffer in
+            buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { redisReaderFeed(reader, $0, buffer.count) }
+        }
+        var count = 0
+        while true {
+            var raw: UnsafeMutableRawPointer?
+            let status = redisReaderGetReply(reader, &raw)
+            guard status == REDIS_OK else { return (status, count) }
+            guard let raw else { return (REDIS_OK, count) }
+            freeReplyObject(raw)
+            count += 1
+        }
+    }
+
+    @Test func hugeAggregateIsAReaderErrorNotAnAllocation() {
+        #expect(Self.replies("*333333335\r\n*0\r\n").status == REDIS_ERR)
+        #expect(Self.replies("*\(ReplyLimits.maxElements + 1)\r\n").status == REDIS_ERR)
+    }
+
+    @Test func ordinaryRepliesStillParse() {
+        let result = Self.replies("*2\r\n:1\r\n$2\r\nab\r\n+OK\r\n-ERR x\r\n*0\r\n$-1\r\n")
+        #expect(result.status == REDIS_OK)
+        #expect(result.count == 5)
+    }
+}

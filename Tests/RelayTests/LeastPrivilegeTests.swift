@@ -163,7 +163,10 @@ struct LeastPrivilegeTests {
         let (_, _, metricsAfter) = try await HTTPHealthServerTests.get(port: httpPort, path: "/metrics")
 
         // The HTTP endpoint is bound to loopback only (kernel's view: /proc/net/tcp).
-        let listening = try String(contentsOfFile: "/proc/net/tcp", encoding: .utf8)
+        // Read to EOF: /proc files report size 0, and a one-page read misses sockets on a busy machine.
+        let procTCP = try #require(FileHandle(forReadingAtPath: "/proc/net/tcp"))
+        let listening = String(decoding: procTCP.readDataToEndOfFile(), as: UTF8.self)
+        try? procTCP.close()
         let portHex = String(format: "%04X", httpPort)
         #expect(listening.contains("0100007F:\(portHex) 00000000:0000 0A"), "http.listen not on 127.0.0.1")
         #expect(!listening.contains("00000000:\(portHex) 00000000:0000 0A"), "http.listen on 0.0.0.0")

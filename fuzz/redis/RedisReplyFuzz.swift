@@ -1,7 +1,7 @@
 // libFuzzer entry point over Redis reply handling: bytes as a server (or anything pretending
 // to be one) could send them, through hiredis' own reply reader (the parser the publisher's
 // connection uses), `RedisConnection.copy` into `RedisReply`, and every consumer of a reply
-// in the publisher: `checked()` (error replies, NOSCRIPT), `int` / `string` / `hash`, and
+// in the publisher (with the publisher's `ReplyLimits`): `checked()` (error replies, NOSCRIPT), `int` / `string` / `hash`, and
 // `StalenessChange(reply:)` (staleness.lua's answer). The first byte picks the mode; mode 0
 // parses the rest as a `redis.url` instead (the configuration value that carries the password).
 //
@@ -25,31 +25,12 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     return 0
 }
 
-/// Known finding (not fixed; see RELIABILITY.md): hiredis 0.14.1's reader allocates an
-/// aggregate's element array as soon as it reads the header, so `*333333333\r\n` from the
-/// server makes it calloc 2.6 GB before any element arrives. Inputs declaring more than a
-/// million elements are skipped so the fuzzer can go on exploring everything else.
-private func declaresHugeAggregate(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-    var i = 0
-    while i < bytes.count {
-        if bytes[i] == UInt8(ascii: "*") {
-            var value = 0
-            var j = i + 1
-            while j < bytes.count, (48...57).contains(bytes[j]) {
-                value = value * 10 + Int(bytes[j] - 48)
-                if value > 1_000_000 { return true }
-                j += 1
-            }
-        }
-        i += 1
-    }
-    return false
-}
-
 private func checkReplies(_ bytes: UnsafeBufferPointer<UInt8>) {
-    if declaresHugeAggregate(bytes) { return }
     guard let reader = redisReaderCreate() else { return }
     defer { redisReaderFree(reader) }
+    // As every connection of the publisher: aggregates beyond ReplyLimits.maxElements are a
+    // reader error, not a 2.6 GB calloc (an earlier finding of this target).
+    ReplyLimits.install(into: reader)
     guard let base = bytes.baseAddress, bytes.count > 0 else { return }
     let fed = base.withMemoryRebound(to: CChar.self, capacity: bytes.count) { redisReaderFeed(reader, $0, bytes.count) }
     guard fed == REDIS_OK else { return }
