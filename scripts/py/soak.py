@@ -68,6 +68,7 @@ class Soak:
         self.resources = []  # (t, rss_kb, fds)
         self.lines = []  # (t, lines)
         self.seq = {}
+        self.expired = 0  # keys seen leaving P:updated (TTL ran out), for the report
         self.grace_until = 0.0
         self.t0 = time.monotonic()
         self.prefix = "soak"
@@ -317,6 +318,11 @@ log:
         except redis.RedisError:
             return None
         in_grace = self.now() < self.grace_until
+        # A key whose TTL ran out leaves P:updated (staleness.lua prunes it, an `expired`
+        # event): its next write starts a new key at seq 1, which is not seq going backwards.
+        for gone in set(self.seq) - set(members):
+            del self.seq[gone]
+            self.expired += 1
         for member, h in zip(members, hashes):
             if not h:
                 self.seq.pop(member, None)
@@ -484,6 +490,7 @@ log:
             summary[kind] = {"injected": len(times), "recovered": len(ok),
                              "p50": pct(ok, 50), "p99": pct(ok, 99), "max": ok[-1] if ok else None}
         result = {"seed": self.args.seed, "seconds": round(self.now(), 1), "faults": len(self.faults),
+                  "keys_expired": self.expired,
                   "violations": self.violations, "per_kind": summary, "resources": res, "growth": growth,
                   "lines": {"baseline": self.baseline_lines, "max": max((l for _, l in self.lines), default=None),
                             "end": self.lines[-1][1] if self.lines else None, "limit": self.max_lines},
@@ -508,6 +515,7 @@ def render(r):
            "| fault | injected | recovered | p50 s | p99 s | max s |", "|---|---|---|---|---|---|"]
     for kind, s in r["per_kind"].items():
         out.append(f"| {kind} | {s['injected']} | {s['recovered']} | {s['p50']} | {s['p99']} | {s['max']} |")
+    out += ["", f"keys that expired (left P:updated) during the run: {r.get('keys_expired')}"]
     out += ["", f"lines: baseline {r['lines']['baseline']}, max {r['lines']['max']}, end {r['lines']['end']}, "
                 f"limit {r['lines']['limit']}", "", "| t s | RSS MiB | fds |", "|---|---|---|"]
     res = r["resources"]
