@@ -76,7 +76,7 @@ private func checkURL(_ text: String) {
         let description: String = url.description
         precondition(description.contains(":***@"), "no redaction mark in \(description)")
         let user: String = url.user ?? ""
-        let visible: String = "redis://" + user + "\n" + url.host + "\n:***@:" + String(url.port) + "/" + String(url.database)
+        let visible: String = "redis://" + user + "\n[" + url.host + "]\n:***@:" + String(url.port) + "/" + String(url.database)
         if !visible.contains(password) {
             precondition(!description.contains(password), "the password shows in \(description)")
         }
