@@ -292,6 +292,14 @@ class BadInput:
                 time.sleep(0.05)
         url = setup(admin, port) if setup else f"redis://127.0.0.1:{port}/0"
         p, http_port, log = self.start_worker(self.sim_port, url, f"redis-{name.split()[0]}")
+        try:
+            self.observe_redis_case(name, inject, heal, pattern, admin, port, p, http_port, log)
+        finally:
+            self.stop(p)
+            srv.kill()
+            srv.wait()
+
+    def observe_redis_case(self, name, inject, heal, pattern, admin, port, p, http_port, log):
         time.sleep(4)
         extra = inject(admin, port) if inject else None
         time.sleep(4)
@@ -304,7 +312,8 @@ class BadInput:
             heal(admin, port, extra)
             time.sleep(4)
             try:
-                now_ms = int(admin.time()[0]) * 1000
+                sec, usec = admin.time()
+                now_ms = int(sec) * 1000 + int(usec) // 1000
                 upd = admin.hget("bad:quote:AAPL", "updated_ms")
                 stale = admin.hget("bad:quote:AAPL", "stale")
                 healed_note = (f"; after healing: AAPL updated {((now_ms - int(upd)) / 1000):.1f} s ago, stale={stale}"
@@ -312,9 +321,6 @@ class BadInput:
             except redis.RedisError as e:
                 healed_note = f"; after healing: {e}"
         alive = p.poll() is None
-        self.stop(p)
-        srv.kill()
-        srv.wait()
         self.rows["redis"].append((name, f"alive={alive}, readyz {status} {body.strip()[:90]}, "
                                          f"write errors {errors:.0f}{healed_note}",
                                    "; ".join(lines) or "(no matching log line)"))
