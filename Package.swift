@@ -200,3 +200,17 @@ let package = Package(
         .testTarget(name: "RelayTests", dependencies: ["Relay", "Simulators", "QRTestSupport"], swiftSettings: swiftSettings),
     ]
 )
+
+// MARK: Fuzz target for the configuration loader (only with QR_FUZZ=1, so ordinary builds never
+// see a target without `main`): fuzz/build-config.sh builds it in .build-fuzz with
+// `--sanitize fuzzer --sanitize address`, where libFuzzer provides `main`.
+if Context.environment["QR_FUZZ"] == "1" {
+    package.targets.append(
+        .executableTarget(
+            name: "config-fuzz",
+            dependencies: ["Relay"],
+            path: "fuzz/config",
+            swiftSettings: swiftSettings + [.unsafeFlags(["-parse-as-library"])]
+        )
+    )
+}

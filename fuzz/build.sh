@@ -1,8 +1,16 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer binary for TWSProtocol: the module's sources plus fuzz/FuzzEntry.swift,
-# compiled as one module with libFuzzer and AddressSanitizer.
+# Builds libFuzzer binaries (libFuzzer + AddressSanitizer) with swiftc directly, no SwiftPM:
 #
-#   fuzz/build.sh                      -> .build/fuzz/tws-fuzz
+#   fuzz/build.sh [tws] [alphavantage] [redis]   (no argument: all three)
+#
+#   tws           Sources/TWSProtocol + fuzz/FuzzEntry.swift            -> .build/fuzz/tws-fuzz
+#   alphavantage  MarketModel (as a module) + the Alpha Vantage decoder
+#                 + fuzz/alphavantage/AlphaVantageFuzz.swift             -> .build/fuzz/alphavantage-fuzz
+#   redis         hiredis' reader + RedisReply/RedisConnection/RedisURL/
+#                 PublisherStats + fuzz/redis/RedisReplyFuzz.swift       -> .build/fuzz/redis-fuzz
+#
+# The configuration loader's target needs swift-configuration and Yams, so it is built with
+# SwiftPM instead: fuzz/build-config.sh -> .build-fuzz/debug/config-fuzz.
 #
 # The long run (hours; corpus kept between runs, findings land in fuzz/artifacts/):
 #   mkdir -p fuzz/corpus fuzz/artifacts
@@ -15,8 +23,37 @@ cd "$(dirname "$0")/.."
 out=.build/fuzz
 mkdir -p "$out"
 swiftc=${SWIFTC:-$(command -v swiftc || echo /opt/swift/usr/bin/swiftc)}
-"$swiftc" -sanitize=fuzzer,address -parse-as-library -swift-version 6 -Onone -g \
-  -module-name TWSProtocolFuzz \
-  Sources/TWSProtocol/*.swift fuzz/FuzzEntry.swift \
-  -o "$out/tws-fuzz"
-echo "$out/tws-fuzz"
+flags=(-sanitize=fuzzer,address -parse-as-library -swift-version 6 -Onone -g)
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(tws alphavantage redis)
+
+for target in "${targets[@]}"; do
+  case "$target" in
+  tws)
+    "$swiftc" "${flags[@]}" -module-name TWSProtocolFuzz \
+      Sources/TWSProtocol/*.swift fuzz/FuzzEntry.swift -o "$out/tws-fuzz"
+    ;;
+  alphavantage)
+    # MarketModel is its own module (the decoder imports it); instrumented like the rest.
+    mm="$out/mm"
+    mkdir -p "$mm"
+    "$swiftc" "${flags[@]}" -module-name MarketModel -emit-library -static \
+      -emit-module -emit-module-path "$mm/MarketModel.swiftmodule" \
+      Sources/MarketModel/*.swift -o "$mm/libMarketModel.a"
+    "$swiftc" "${flags[@]}" -module-name AlphaVantageFuzz -I "$mm" -L "$mm" -lMarketModel \
+      Sources/AlphaVantage/AlphaVantageDecoder.swift Sources/AlphaVantage/AlphaVantageDecoder+errors.swift \
+      Sources/AlphaVantage/AlphaVantageDecoder+options.swift Sources/AlphaVantage/AlphaVantageError.swift \
+      fuzz/alphavantage/AlphaVantageFuzz.swift -o "$out/alphavantage-fuzz"
+    ;;
+  redis)
+    "$swiftc" "${flags[@]}" -module-name RedisReplyFuzz -I Sources/CHiredis -lhiredis \
+      Sources/RedisPublisher/RedisReply.swift Sources/RedisPublisher/RedisError.swift \
+      Sources/RedisPublisher/RedisConnection.swift Sources/RedisPublisher/RedisURL.swift \
+      Sources/RedisPublisher/PublisherStats.swift Sources/RedisPublisher/LatencyHistogram.swift \
+      Sources/RedisPublisher/RESPBuffer.swift Sources/RedisPublisher/ReplyLimits.swift \
+      fuzz/redis/RedisReplyFuzz.swift -o "$out/redis-fuzz"
+    ;;
+  *) echo "unknown fuzz target: $target (tws, alphavantage, redis)"; exit 2 ;;
+  esac
+  echo "$out/$target-fuzz"
+done

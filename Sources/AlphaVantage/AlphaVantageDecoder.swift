@@ -38,7 +38,13 @@ public enum AlphaVantageDecoder {
         }
         guard let fields = object[key] as? [String: Any] else { throw .malformed("\"\(key)\" is not an object") }
         if fields.isEmpty { throw .emptyResult }
-        var quote = QuoteSnapshot(symbol: (fields["01. symbol"] as? String).map(normalizedSymbol) ?? symbol)
+        // An answer naming another instrument is never written under either key: the key
+        // asked for would hold another instrument's prices (found by fuzz/alphavantage).
+        let echoed = (fields["01. symbol"] as? String).map(normalizedSymbol)
+        if let echoed, echoed != normalizedSymbol(symbol) {
+            throw .malformed("the answer is for \"\(echoed.prefix(32))\", not \"\(normalizedSymbol(symbol))\"")
+        }
+        var quote = QuoteSnapshot(symbol: echoed ?? symbol)
         quote.open = number(fields["02. open"])
         quote.high = number(fields["03. high"])
         quote.low = number(fields["04. low"])

@@ -61,6 +61,9 @@ public final class RedisConnection {
             close()
             throw RedisError(.connectFailed, "connect to \(url.host):\(url.port) failed: \(why)")
         }
+        if let reader = ctx.pointee.reader {
+            ReplyLimits.install(into: reader)
+        }
         if let ioTimeout {
             _ = redisSetTimeout(ctx, Self.makeTimeval(ioTimeout))
         }
@@ -331,5 +334,13 @@ final class TLSTransport {
             let bytes = try stream.read()
             try bytes.withUnsafeReadableBytes { raw throws(RedisError) in try reader.feed(raw) }
         }
+    }
+}
+
+extension RedisConnection {
+    /// hiredis' reply tree as Swift values; internal (not private) so the reply fuzz target
+    /// (fuzz/redis) drives the same conversion the connections use.
+    static func copy(_ reply: UnsafeMutablePointer<redisReply>) -> RedisReply {
+        RedisReply.copying(reply)
     }
 }

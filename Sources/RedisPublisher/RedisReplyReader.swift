@@ -12,6 +12,7 @@ final class RedisReplyReader {
     init() {
         // redisReaderCreate() only fails when malloc does.
         guard let reader = redisReaderCreate() else { fatalError("redisReaderCreate: out of memory") }
+        ReplyLimits.install(into: reader)
         self.reader = reader
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import MarketModel
 import Testing
 @testable import AlphaVantage
@@ -98,6 +99,19 @@ import Testing
         #expect(throws: AlphaVantageError.emptyResult) {
             try AlphaVantageDecoder.globalQuote(object, symbol: "NOPE", dataType: .alphavantageEOD)
         }
+    }
+
+    /// Regression (fuzz/alphavantage, crash-da3436ce): a GLOBAL_QUOTE answer for AAPL whose
+    /// "01. symbol" names another instrument was decoded as that instrument's quote.
+    @Test func globalQuoteForAnotherSymbolIsMalformed() throws {
+        let body = Self.globalQuote.replacingOccurrences(of: "\"01. symbol\": \"AAPL\"", with: "\"01. symbol\": \"AA4444PL\"")
+        let object = try AlphaVantageDecoder.jsonObject(bytes(body))
+        #expect(throws: AlphaVantageError.malformed("the answer is for \"AA4444PL\", not \"AAPL\"")) {
+            try AlphaVantageDecoder.globalQuote(object, symbol: "AAPL", dataType: .alphavantageEOD)
+        }
+        // The same instrument spelled in another case is the same instrument.
+        let lower = try AlphaVantageDecoder.jsonObject(bytes(Self.globalQuote.replacingOccurrences(of: "\"AAPL\"", with: "\" aapl\"")))
+        #expect(try AlphaVantageDecoder.globalQuote(lower, symbol: "AAPL", dataType: .alphavantageEOD).symbol == "AAPL")
     }
 
     @Test func globalQuoteWithoutItsObjectIsMalformed() throws {

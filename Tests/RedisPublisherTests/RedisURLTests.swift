@@ -67,4 +67,58 @@ struct RedisURLTests {
             #expect(!error.description.contains("topsecret"))
         }
     }
+
+    /// Inputs from fuzz/redis (harness findings, kept as regressions): a user name that spells
+    /// the password, and errors for inputs that carry credentials.
+    @Test func fuzzFindingsKeepSecretsOut() throws {
+        let url = try RedisURL(parsing: "redIs://quote-relArraycr%40t@\u{0}redIs://quote-relArraycr%40t@11:6380/2")
+        #expect(url.user == "quote-relArraycr@t@\u{0}redIs")
+        #expect(url.password == "//quote-relArraycr@t")
+        #expect(url.description == "redis://quote-relArraycr@t@\u{0}redIs:***@11:6380/2")
+        for text in ["rOK\r\n:2\r\nredis:/@:1\r\n-B", "redis://user:Secret-1@h:99999/0", "rediss://u:Secret-1@h"] {
+            do {
+                _ = try RedisURL(parsing: text)
+                Issue.record("\(text) was accepted")
+            } catch {
+                #expect(!error.message.contains("Secret-1") && !error.message.contains("rOK"), "\(error.message)")
+            }
+        }
+    }
+}
+
+import CHiredis
+
+/// Regression (fuzz/redis, fuzz/seeds-redis/finding-huge-array): hiredis 0.14.1 allocated an
+/// aggregate's element array from the header alone, so `*333333335` made it calloc 2.6 GB.
+@Suite("Reply limits")
+struct ReplyLimitsTests {
+    static func replies(_ text: String) -> (status: Int32, count: Int) {
+        guard let reader = redisReaderCreate() else { return (REDIS_ERR, 0) }
+        defer { redisReaderFree(reader) }
+        ReplyLimits.install(into: reader)
+        let bytes = Array(text.utf8)
+        _ = bytes.withUnsafeBufferPointer { buffer in
+            buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { redisReaderFeed(reader, $0, buffer.count) }
+        }
+        var count = 0
+        while true {
+            var raw: UnsafeMutableRawPointer?
+            let status = redisReaderGetReply(reader, &raw)
+            guard status == REDIS_OK else { return (status, count) }
+            guard let raw else { return (REDIS_OK, count) }
+            freeReplyObject(raw)
+            count += 1
+        }
+    }
+
+    @Test func hugeAggregateIsAReaderErrorNotAnAllocation() {
+        #expect(Self.replies("*333333335\r\n*0\r\n").status == REDIS_ERR)
+        #expect(Self.replies("*\(ReplyLimits.maxElements + 1)\r\n").status == REDIS_ERR)
+    }
+
+    @Test func ordinaryRepliesStillParse() {
+        let result = Self.replies("*2\r\n:1\r\n$2\r\nab\r\n+OK\r\n-ERR x\r\n*0\r\n$-1\r\n")
+        #expect(result.status == REDIS_OK)
+        #expect(result.count == 5)
+    }
 }

@@ -1,36 +1,54 @@
 #!/usr/bin/env bash
-# Fuzz smoke run: builds the libFuzzer target over TWSProtocol's frame and message decoding
-# (fuzz/build.sh) and runs it for ~25 s from the committed seeds. Exits non-zero on any
-# crash, sanitizer report or failed round-trip invariant; the failing input is kept in
-# $FUZZ_ARTIFACTS (default: a temp dir, printed) and its base64 is in the log.
-# The long run is documented in fuzz/build.sh and fuzz/README.md.
+# Fuzz smoke run: builds the libFuzzer targets and runs each briefly from its committed seeds:
+#   tws           TWSProtocol framing, messages, handshake     (fuzz/build.sh)       20 s
+#   alphavantage  the Alpha Vantage decoder into Redis records (fuzz/build.sh)       12 s
+#   redis         hiredis' reader + reply handling + redis.url (fuzz/build.sh)       12 s
+#   config        the configuration loader, YAML + environment (fuzz/build-config.sh) 12 s
+# (FUZZ_SECONDS=N sets every target's time; FUZZ_CONFIG=0 skips the config target, whose
+# first build compiles the whole dependency graph with the sanitizers into .build-fuzz.)
+# Exits non-zero on any crash, sanitizer report or failed invariant; the failing input is kept
+# in $FUZZ_ARTIFACTS (default: a temp dir, printed) and its base64 is in the log.
+# The long runs are documented in fuzz/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-seconds=${FUZZ_SECONDS:-25}
-work=$(mktemp -d /tmp/tws-fuzz.XXXXXX)
+work=$(mktemp -d /tmp/qr-fuzz.XXXXXX)
 artifacts=${FUZZ_ARTIFACTS:-$work/artifacts}
-mkdir -p "$work/corpus" "$artifacts"
+mkdir -p "$artifacts"
 
-echo "==> building fuzz target"
+echo "==> building fuzz targets"
 if ! fuzz/build.sh >"$work/build.log" 2>&1; then
   grep -v 'Cannot export local symbol' "$work/build.log" | tail -n 40
   echo "fuzz build failed"; exit 1
 fi
-
-echo "==> fuzzing TWSProtocol for ${seconds}s"
-set +e
-# The Swift runtime's own backtracer would pause on a crash; libFuzzer reports instead.
-SWIFT_BACKTRACE=enable=no timeout $((seconds + 60)) .build/fuzz/tws-fuzz \
-  "$work/corpus" fuzz/seeds \
-  -max_total_time="$seconds" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
-  -artifact_prefix="$artifacts/" -print_final_stats=1 >"$work/fuzz.log" 2>&1
-rc=$?
-set -e
-grep -E '^(Done|stat::number_of_executed_units)' "$work/fuzz.log" || true
-if [ $rc -ne 0 ]; then
-  grep -v '^\s*$' "$work/fuzz.log" | grep -E -A12 'Fatal error|ERROR:|deadly signal|Test unit written' | head -n 60
-  echo "FUZZ FAILURE (rc=$rc); artifacts in $artifacts"
-  exit 1
+targets=("tws:.build/fuzz/tws-fuzz:fuzz/seeds:${FUZZ_SECONDS:-20}:4096"
+         "alphavantage:.build/fuzz/alphavantage-fuzz:fuzz/seeds-alphavantage:${FUZZ_SECONDS:-12}:4096"
+         "redis:.build/fuzz/redis-fuzz:fuzz/seeds-redis:${FUZZ_SECONDS:-12}:4096")
+if [ "${FUZZ_CONFIG:-1}" != 0 ]; then
+  if fuzz/build-config.sh >"$work/build-config.log" 2>&1; then
+    targets+=("config:.build-fuzz/debug/config-fuzz:fuzz/seeds-config:${FUZZ_SECONDS:-12}:8192")
+  else
+    tail -n 40 "$work/build-config.log"; echo "config fuzz build failed"; exit 1
+  fi
 fi
-rm -rf "$work"
-echo "fuzz smoke: no findings"
+
+status=0
+for entry in "${targets[@]}"; do
+  IFS=: read -r name binary seeds seconds maxlen <<<"$entry"
+  mkdir -p "$work/corpus-$name"
+  echo "==> fuzzing $name for ${seconds}s"
+  set +e
+  # The Swift runtime's own backtracer would pause on a crash; libFuzzer reports instead.
+  SWIFT_BACKTRACE=enable=no timeout $((seconds + 60)) "$binary" "$work/corpus-$name" "$seeds" \
+    -max_total_time="$seconds" -max_len="$maxlen" -timeout=10 -rss_limit_mb=2048 \
+    -artifact_prefix="$artifacts/$name-" -print_final_stats=1 >"$work/fuzz-$name.log" 2>&1
+  rc=$?
+  set -e
+  grep -E '^(Done|stat::number_of_executed_units)' "$work/fuzz-$name.log" || true
+  if [ $rc -ne 0 ]; then
+    grep -v '^\s*$' "$work/fuzz-$name.log" | grep -E -A12 'Fatal error|Precondition|ERROR:|deadly signal|Test unit written' | head -n 60
+    echo "FUZZ FAILURE in $name (rc=$rc); artifacts in $artifacts"
+    status=1
+  fi
+done
+[ $status -eq 0 ] && { rm -rf "$work"; echo "fuzz smoke: no findings"; }
+exit $status
