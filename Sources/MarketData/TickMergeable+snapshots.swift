@@ -14,7 +14,7 @@ extension QuoteSnapshot: TickMergeable {
         case .high: assign(&high, value)
         case .low: assign(&low, value)
         case .close: assign(&close, value)
-        case .openInterest, .impliedVol, .delta, .gamma, .vega, .theta, .underlyingPrice, .modelPrice: false
+        case .openInterest, .impliedVol, .delta, .gamma, .vega, .theta, .underlyingPrice, .modelPrice, .bidIV, .askIV, .lastIV: false
         }
     }
 
@@ -31,7 +31,7 @@ extension QuoteSnapshot: TickMergeable {
         case .high: high
         case .low: low
         case .close: close
-        case .openInterest, .impliedVol, .delta, .gamma, .vega, .theta, .underlyingPrice, .modelPrice: nil
+        case .openInterest, .impliedVol, .delta, .gamma, .vega, .theta, .underlyingPrice, .modelPrice, .bidIV, .askIV, .lastIV: nil
         }
     }
 
@@ -58,6 +58,9 @@ extension OptionSnapshot: TickMergeable {
         case .theta: assign(&theta, value)
         case .underlyingPrice: assign(&underlyingPrice, value)
         case .modelPrice: assign(&modelPrice, value)
+        case .bidIV: assign(&bidIV, value)
+        case .askIV: assign(&askIV, value)
+        case .lastIV: assign(&lastIV, value)
         // The option record has no session open/high/low/close (CONTRACT §3).
         case .open, .high, .low, .close: false
         }
@@ -80,6 +83,9 @@ extension OptionSnapshot: TickMergeable {
         case .theta: theta
         case .underlyingPrice: underlyingPrice
         case .modelPrice: modelPrice
+        case .bidIV: bidIV
+        case .askIV: askIV
+        case .lastIV: lastIV
         case .open, .high, .low, .close: nil
         }
     }

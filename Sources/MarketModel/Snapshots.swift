@@ -17,6 +17,16 @@ public struct QuoteSnapshot: Sendable, Hashable {
     public var changePercent: Double?
     public var lastTradeMs: Int64?
     public var dataType: DataType?
+    /// Identity fields of a non-stock instrument (README "Key grammar"); nil for stocks, whose
+    /// record stays exactly CONTRACT §3's: `sec_type` (IND, FUT, CASH), `con_id` (which
+    /// contract a `SYM.FRONT` key holds now), `contract_month` (FUT, `YYYYMM`), `multiplier`
+    /// (FUT), `local_symbol` (IB's: `ESZ6`, `EUR.USD`), `currency` (CASH: the quote currency).
+    public var secType: String?
+    public var conId: Int64?
+    public var contractMonth: String?
+    public var multiplier: Double?
+    public var localSymbol: String?
+    public var currency: String?
 
     public init(symbol: String) { self.symbol = symbol }
 
@@ -45,6 +55,12 @@ public struct QuoteSnapshot: Sendable, Hashable {
         f.number("change", chg)
         f.number("change_percent", pct)
         f.integer("last_trade_ms", lastTradeMs)
+        f.text("sec_type", secType)
+        f.integer("con_id", conId)
+        f.text("contract_month", contractMonth)
+        f.number("multiplier", multiplier)
+        f.text("local_symbol", localSymbol)
+        f.text("currency", currency)
         f.integer("updated_ms", updatedMs)
         f.text("source", source.rawValue)
         f.text("data_type", dataType?.rawValue)
@@ -83,7 +99,16 @@ public struct OptionSnapshot: Sendable, Hashable {
     public var theta: Double?
     public var underlyingPrice: Double?
     public var modelPrice: Double?
+    /// Implied volatility at the bid, ask and last price (IB's computation ticks 10, 11, 12).
+    public var bidIV: Double?
+    public var askIV: Double?
+    public var lastIV: Double?
     public var dataType: DataType?
+    /// IB's trading class (`SPXW`) and multiplier (`100`, ES options `50`).
+    public var tradingClass: String?
+    public var multiplier: Double?
+    /// The key's `SYM` when it is not `symbol` (README "Key grammar": `SPXW`, `ES.202612`).
+    public var root: String?
 
     public init(symbol: String, expiry: String, strike: Double, right: OptionRight) {
         self.symbol = symbol
@@ -92,7 +117,7 @@ public struct OptionSnapshot: Sendable, Hashable {
         self.right = right
     }
 
-    public var key: String { Keys.option(symbol, expiry: expiry, strike: strike, right: right) }
+    public var key: String { Keys.option(root ?? symbol, expiry: expiry, strike: strike, right: right) }
 
     public func record(source: DataSource, updatedMs: Int64) -> Record {
         var f = FieldList()
@@ -101,6 +126,8 @@ public struct OptionSnapshot: Sendable, Hashable {
         f.number("strike", strike)
         f.text("right", right.rawValue)
         f.integer("con_id", conId)
+        f.text("trading_class", tradingClass)
+        f.number("multiplier", multiplier)
         f.number("bid", bid)
         f.number("bid_size", bidSize)
         f.number("ask", ask)
@@ -109,6 +136,9 @@ public struct OptionSnapshot: Sendable, Hashable {
         f.number("last_size", lastSize)
         f.number("volume", volume)
         f.number("open_interest", openInterest)
+        f.number("bid_iv", bidIV)
+        f.number("ask_iv", askIV)
+        f.number("last_iv", lastIV)
         f.number("iv", impliedVol)
         f.number("delta", delta)
         f.number("gamma", gamma)
@@ -134,6 +164,30 @@ public struct ChainSnapshot: Sendable, Hashable {
     public var expirations: [String]
     /// Ascending.
     public var strikes: [Double]
+    /// Every trading class IB lists (SPX and SPXW), each with its own expirations, strikes,
+    /// multiplier and exchange; empty for a single-class chain written the CONTRACT §3 way.
+    public var classes: [ClassChain] = []
+
+    /// One trading class of a chain.
+    public struct ClassChain: Sendable, Hashable {
+        public var tradingClass: String
+        public var exchange: String
+        public var multiplier: String
+        /// `YYYYMMDD`, ascending.
+        public var expirations: [String]
+        public var strikes: [Double]
+        /// The `SYM` its option keys use (README "Key grammar").
+        public var root: String
+
+        public init(tradingClass: String, exchange: String, multiplier: String, expirations: [String], strikes: [Double], root: String) {
+            self.tradingClass = tradingClass
+            self.exchange = exchange
+            self.multiplier = multiplier
+            self.expirations = expirations
+            self.strikes = strikes
+            self.root = root
+        }
+    }
 
     public init(symbol: String, expirations: [String] = [], strikes: [Double] = []) {
         self.symbol = symbol
@@ -150,6 +204,17 @@ public struct ChainSnapshot: Sendable, Hashable {
         if let multiplier, let m = Double(multiplier) { f.number("multiplier", m) }
         f.text("expirations", expirations.sorted().joined(separator: ","))
         f.text("strikes", strikes.sorted().compactMap { DecimalFormat.string($0) }.joined(separator: ","))
+        // Extension (README): the classes, then per class `FIELD:CLASS`.
+        if !classes.isEmpty {
+            f.text("trading_classes", classes.map(\.tradingClass).joined(separator: ","))
+            for c in classes {
+                f.text("exchange:\(c.tradingClass)", c.exchange)
+                if let m = Double(c.multiplier) { f.number("multiplier:\(c.tradingClass)", m) }
+                f.text("key_root:\(c.tradingClass)", c.root)
+                f.text("expirations:\(c.tradingClass)", c.expirations.sorted().joined(separator: ","))
+                f.text("strikes:\(c.tradingClass)", c.strikes.sorted().compactMap { DecimalFormat.string($0) }.joined(separator: ","))
+            }
+        }
         f.integer("updated_ms", updatedMs)
         f.text("source", source.rawValue)
         return Record(kind: .chain, key: Keys.chain(symbol), source: source, updatedMs: updatedMs, fields: f.fields)

@@ -11,17 +11,38 @@ extension GatewayEngine {
         } + [.contractDataEnd(reqId: reqId)]
     }
 
-    /// One message per exchange with every expiration and the union of strikes, then END.
-    /// An unknown underlying gets only END, as IB answers.
-    func optionParameters(reqId: Int32, symbol: String, underlyingConId: Int64) -> [ServerMessage] {
-        guard let chain = catalog.chains[symbol.uppercased()],
-            underlyingConId == 0 || underlyingConId == chain.underConId
+    /// One message per trading class and exchange with the class's expirations and the union
+    /// of its strikes, then END (SECURITY_DEFINITION_OPTION_PARAMETER 75 / _END 76). SPX
+    /// answers SPX and SPXW on SMART and CBOE; a future answers its FOP classes on CME (only
+    /// when `futFopExchange` is empty or CME, as IB filters by it). An unknown underlying
+    /// gets only END, as IB answers.
+    func optionParameters(reqId: Int32, symbol: String, futFopExchange: String, underlyingSecType: String, underlyingConId: Int64)
+        -> [ServerMessage]
+    {
+        let symbol = symbol.uppercased()
+        let underConId: Int64?
+        if underlyingConId != 0 {
+            underConId = underlyingConId
+        } else {
+            switch underlyingSecType.uppercased() {
+            case "IND": underConId = catalog.indices[symbol]?.conId
+            case "FUT": underConId = catalog.futures[symbol]?.first?.conId
+            default: underConId = catalog.stocks[symbol]?.conId
+            }
+        }
+        guard let underConId, let chains = catalog.classChains[underConId],
+            case .stock(let underlying)? = catalog.byConId[underConId], underlying.symbol == symbol
         else { return [.optionParametersEnd(reqId: reqId)] }
-        return catalog.optionExchanges.map {
-            .optionParameters(OptionParameters(
-                reqId: reqId, exchange: $0, underlyingConId: chain.underConId, tradingClass: chain.symbol,
-                multiplier: "100", expirations: chain.expirations.map(\.yyyymmdd), strikes: chain.strikes))
-        } + [.optionParametersEnd(reqId: reqId)]
+        let exchangeFilter = futFopExchange.uppercased()
+        var out: [ServerMessage] = []
+        for chain in chains {
+            for exchange in chain.exchanges where exchangeFilter.isEmpty || exchangeFilter == exchange {
+                out.append(.optionParameters(OptionParameters(
+                    reqId: reqId, exchange: exchange, underlyingConId: underConId, tradingClass: chain.tradingClass,
+                    multiplier: chain.multiplier, expirations: chain.expirations.map(\.yyyymmdd), strikes: chain.strikes)))
+            }
+        }
+        return out + [.optionParametersEnd(reqId: reqId)]
     }
 
     // MARK: Market data

@@ -159,8 +159,9 @@ struct GatewayEngine: Sendable {
             if (1...4).contains(type) { session.requestedMarketDataType = type }
         case .reqContractDetails(let reqId, let contract, _):
             out += contractDetails(reqId: reqId, contract: contract)
-        case .reqSecDefOptParams(let reqId, let symbol, _, _, let conId):
-            out += optionParameters(reqId: reqId, symbol: symbol, underlyingConId: conId)
+        case .reqSecDefOptParams(let reqId, let symbol, let futFopExchange, let secType, let conId):
+            out += optionParameters(
+                reqId: reqId, symbol: symbol, futFopExchange: futFopExchange, underlyingSecType: secType, underlyingConId: conId)
         case .reqMktData(let reqId, let contract, _, let snapshot, let regulatory):
             out += marketData(&session, reqId: reqId, contract: contract, snapshot: snapshot || regulatory, nowMs: nowMs)
         case .cancelMktData(let reqId):
