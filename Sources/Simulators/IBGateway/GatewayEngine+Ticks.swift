@@ -88,6 +88,7 @@ extension GatewayEngine {
                     info.expiry = o.expiry.yyyymmdd
                     info.strike = o.strike
                     info.right = o.rightCode
+                    info.tradingClass = o.classCode
                 }
                 result.append(info)
             }
