@@ -12,6 +12,9 @@ public enum TickField: Sendable, Hashable, CaseIterable {
     case impliedVol, delta, gamma, vega, theta, underlyingPrice, modelPrice
     /// Implied volatility at the bid, ask and last price (TICK_OPTION_COMPUTATION 10, 11, 12).
     case bidIV, askIV, lastIV
+    /// On an underlying: its options' open interest and volume per right (generic ticks 101
+    /// and 100: TICK_SIZE 27 call OI, 28 put OI, 29 call volume, 30 put volume).
+    case optionCallOpenInterest, optionPutOpenInterest, optionCallVolume, optionPutVolume
 
     /// The price field of a TICK_PRICE tick type (live 1 2 4 6 7 9 14, delayed 66 67 68 72 73 75 76).
     public static func price(tickType: Int32) -> TickField? {

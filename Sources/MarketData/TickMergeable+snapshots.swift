@@ -14,6 +14,10 @@ extension QuoteSnapshot: TickMergeable {
         case .high: assign(&high, value)
         case .low: assign(&low, value)
         case .close: assign(&close, value)
+        case .optionCallOpenInterest: assign(&optionCallOpenInterest, value)
+        case .optionPutOpenInterest: assign(&optionPutOpenInterest, value)
+        case .optionCallVolume: assign(&optionCallVolume, value)
+        case .optionPutVolume: assign(&optionPutVolume, value)
         case .openInterest, .impliedVol, .delta, .gamma, .vega, .theta, .underlyingPrice, .modelPrice, .bidIV, .askIV, .lastIV: false
         }
     }
@@ -31,6 +35,10 @@ extension QuoteSnapshot: TickMergeable {
         case .high: high
         case .low: low
         case .close: close
+        case .optionCallOpenInterest: optionCallOpenInterest
+        case .optionPutOpenInterest: optionPutOpenInterest
+        case .optionCallVolume: optionCallVolume
+        case .optionPutVolume: optionPutVolume
         case .openInterest, .impliedVol, .delta, .gamma, .vega, .theta, .underlyingPrice, .modelPrice, .bidIV, .askIV, .lastIV: nil
         }
     }
@@ -61,8 +69,9 @@ extension OptionSnapshot: TickMergeable {
         case .bidIV: assign(&bidIV, value)
         case .askIV: assign(&askIV, value)
         case .lastIV: assign(&lastIV, value)
-        // The option record has no session open/high/low/close (CONTRACT §3).
-        case .open, .high, .low, .close: false
+        // The option record has no session open/high/low/close (CONTRACT §3) and no
+        // underlying-wide option statistics.
+        case .open, .high, .low, .close, .optionCallOpenInterest, .optionPutOpenInterest, .optionCallVolume, .optionPutVolume: false
         }
     }
 
@@ -86,7 +95,7 @@ extension OptionSnapshot: TickMergeable {
         case .bidIV: bidIV
         case .askIV: askIV
         case .lastIV: lastIV
-        case .open, .high, .low, .close: nil
+        case .open, .high, .low, .close, .optionCallOpenInterest, .optionPutOpenInterest, .optionCallVolume, .optionPutVolume: nil
         }
     }
 

@@ -75,6 +75,11 @@ public struct TickMerger<Snapshot: TickMergeable>: Sendable {
         switch (tickType, snapshot.optionRight) {
         case (27, .call?), (28, .put?), (86, _?):
             return snapshot.set(.openInterest, size)
+        // On the underlying's own line, 27-30 are its options' totals per right.
+        case (27, nil): return snapshot.set(.optionCallOpenInterest, size)
+        case (28, nil): return snapshot.set(.optionPutOpenInterest, size)
+        case (29, nil): return snapshot.set(.optionCallVolume, size)
+        case (30, nil): return snapshot.set(.optionPutVolume, size)
         default:
             return false
         }

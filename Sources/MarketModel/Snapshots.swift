@@ -27,6 +27,12 @@ public struct QuoteSnapshot: Sendable, Hashable {
     public var multiplier: Double?
     public var localSymbol: String?
     public var currency: String?
+    /// On an underlying whose options are followed (generic ticks 100 and 101): its options'
+    /// open interest and today's volume per right, in contracts.
+    public var optionCallOpenInterest: Double?
+    public var optionPutOpenInterest: Double?
+    public var optionCallVolume: Double?
+    public var optionPutVolume: Double?
 
     public init(symbol: String) { self.symbol = symbol }
 
@@ -61,6 +67,10 @@ public struct QuoteSnapshot: Sendable, Hashable {
         f.number("multiplier", multiplier)
         f.text("local_symbol", localSymbol)
         f.text("currency", currency)
+        f.number("option_call_open_interest", optionCallOpenInterest)
+        f.number("option_put_open_interest", optionPutOpenInterest)
+        f.number("option_call_volume", optionCallVolume)
+        f.number("option_put_volume", optionPutVolume)
         f.integer("updated_ms", updatedMs)
         f.text("source", source.rawValue)
         f.text("data_type", dataType?.rawValue)

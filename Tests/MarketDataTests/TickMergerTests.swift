@@ -221,13 +221,20 @@ struct TickMergerTests {
         #expect(m.snapshot.openInterest == (counted ? 1500 : nil))
     }
 
-    @Test func quotesIgnoreOpenInterestAndGreeks() {
+    /// On the underlying's line, 27-30 are its options' totals (generic ticks 100/101), not an
+    /// option's own open interest; greeks never land on a quote.
+    @Test func quotesTakeOptionTotalsPerRightButNoGreeks() {
         var m = TickMerger(symbol: "AAPL")
-        let r26 = m.apply(.tickSize(reqId: 1, tickType: 27, size: 10))
-        #expect(!r26)
+        for (tickType, size) in [(Int32(27), 10.0), (28, 20), (29, 30), (30, 40)] {
+            let changed = m.apply(.tickSize(reqId: 1, tickType: tickType, size: size))
+            #expect(changed)
+        }
         let r27 = m.apply(.tickOptionComputation(OptionComputation(reqId: 1, tickType: 13, impliedVol: 0.2)))
         #expect(!r27)
-        #expect(m.snapshot == QuoteSnapshot(symbol: "AAPL"))
+        let record = m.snapshot.record(source: .ib, updatedMs: 1)
+        #expect(record.value("option_call_open_interest") == "10" && record.value("option_put_open_interest") == "20")
+        #expect(record.value("option_call_volume") == "30" && record.value("option_put_volume") == "40")
+        #expect(record.value("open_interest") == nil && record.value("iv") == nil)
     }
 
     @Test func optionsIgnoreSessionPrices() {

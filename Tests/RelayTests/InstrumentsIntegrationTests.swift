@@ -60,6 +60,10 @@ struct InstrumentsIntegrationTests {
         let quote = h.hash("quote:SPX")
         #expect(quote["sec_type"] == "IND" && quote["last"] != nil && quote["con_id"] == "416904")
         #expect(quote["bid"] == nil && quote["ask"] == nil && quote["volume"] == nil, "IB quotes no bid/ask/volume for an index")
+        // Generic ticks 100/101 on the underlying: its options' volume and open interest per right.
+        for field in ["option_call_open_interest", "option_put_open_interest", "option_call_volume", "option_put_volume"] {
+            #expect(Double(quote[field] ?? "").map { $0 > 0 } == true, "quote:SPX \(field)")
+        }
         let chain = h.hash("chain:SPX")
         #expect(chain["trading_classes"] == "SPX,SPXW")
         #expect(chain["trading_class"] == "SPX" && chain["multiplier"] == "100")

@@ -55,7 +55,9 @@ extension Worker {
                 contract.exchange = spec.exchange
                 symbols[symbol]?.contract = contract
                 symbols[symbol]?.hours = TradingHours(details: first)
-                let id = session.subscribe(contract, genericTicks: "")
+                // With options followed, IB's generic ticks 100/101 add the underlying's option
+                // volume and open interest per right (TICK_SIZE 29/30, 27/28).
+                let id = session.subscribe(contract, genericTicks: spec.options != nil && spec.secType.hasOptionChains ? "100,101" : "")
                 book.addQuote(id, symbol: symbol, contract: contract, nowMs: nowMs(), snapshot: Self.quoteIdentity(symbol, spec: spec, contract: contract))
                 logger.info("subscribed", metadata: ["symbol": "\(symbol)", "con_id": "\(contract.conId)"])
                 return

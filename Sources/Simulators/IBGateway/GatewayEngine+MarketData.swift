@@ -61,7 +61,7 @@ extension GatewayEngine {
     var linesInUse: Int { sessions.values.reduce(0) { $0 + $1.subscriptions.count } }
 
     mutating func marketData(
-        _ session: inout Session, reqId: Int32, contract: Contract, snapshot: Bool, nowMs: Int64
+        _ session: inout Session, reqId: Int32, contract: Contract, genericTicks: String = "", snapshot: Bool, nowMs: Int64
     ) -> [ServerMessage] {
         if faults.competingSession { return [GatewayNotice.competingSession(reqId)] }
         if contract.exchange.isEmpty && contract.conId == 0 { return [GatewayNotice.missingExchange(reqId)] }
@@ -76,6 +76,7 @@ extension GatewayEngine {
         let type = servedMarketDataType(requested: session.requestedMarketDataType, instrument: instrument, nowMs: nowMs)
         ensureMarket(instrument, nowMs: nowMs)
         var subscription = Subscription(reqId: reqId, instrument: instrument, marketDataType: type)
+        subscription.genericTicks = Set(genericTicks.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) })
         if snapshot {
             // A stalled or disconnected gateway never answers snapshots: that is the fault.
             if faults.dataBlocked(for: instrument) {
@@ -110,9 +111,10 @@ extension GatewayEngine {
         }
     }
 
-    func currentTicks(_ instrument: Instrument) -> [(tickType: Int32, value: TickValue)] {
+    func currentTicks(_ instrument: Instrument, genericTicks: Set<Int> = []) -> [(tickType: Int32, value: TickValue)] {
         switch instrument {
-        case .stock(let s): market.ticks(stock: s)
+        case .stock(let s):
+            market.ticks(stock: s) + (catalog.classChains[s.conId] == nil ? [] : market.optionStatistics(of: s, genericTicks: genericTicks))
         case .option(let o): market.ticks(option: o)
         }
     }
@@ -124,7 +126,7 @@ extension GatewayEngine {
         let delayed = subscription.marketDataType >= 3
         let reqId = subscription.reqId
         var out: [ServerMessage] = []
-        let ticks = currentTicks(subscription.instrument)
+        let ticks = currentTicks(subscription.instrument, genericTicks: subscription.genericTicks)
         let sizes = Dictionary(ticks.map { ($0.tickType, $0.value) }, uniquingKeysWith: { a, _ in a })
         var priceChanged: Set<Int32> = []
         for (liveType, value) in ticks {

@@ -27,6 +27,10 @@ struct MarketSimulator: Sendable {
         var volume: Double
         var openCents: Int, highCents: Int, lowCents: Int, closeCents: Int
         var lastTradeSeconds: Int64
+        /// Across the underlying's options: open interest and today's volume per right
+        /// (generic ticks 101 and 100).
+        var callOpenInterest: Double = 0, putOpenInterest: Double = 0
+        var callVolume: Double = 0, putVolume: Double = 0
     }
 
     struct OptionState: Sendable {
@@ -71,8 +75,15 @@ struct MarketSimulator: Sendable {
             lastCents: mid, lastSize: Self.lot(stock), volume: Self.lot(stock) * Double(random.int(in: 10_000...90_000)),
             openCents: open, highCents: max(open, mid, close) + mid / 500, lowCents: min(open, mid, close) - mid / 500,
             closeCents: close, lastTradeSeconds: nowMs / 1000)
-        stocks[stock.conId] = state
-        return state
+        // A generator of its own, so the price walk stays what it was for a seed.
+        var statistics = SeededRandom(seed: seed, salt: UInt64(bitPattern: stock.conId) ^ 0x5151_0101)
+        var withOptions = state
+        withOptions.callOpenInterest = Double(statistics.int(in: 100_000...2_000_000))
+        withOptions.putOpenInterest = Double(statistics.int(in: 100_000...2_000_000))
+        withOptions.callVolume = Double(statistics.int(in: 1_000...200_000))
+        withOptions.putVolume = Double(statistics.int(in: 1_000...200_000))
+        stocks[stock.conId] = withOptions
+        return withOptions
     }
 
     /// One market event: the quote may move, sizes may change, a trade may print.
@@ -95,6 +106,11 @@ struct MarketSimulator: Sendable {
             s.highCents = max(s.highCents, s.lastCents)
             s.lowCents = min(s.lowCents, s.lastCents)
             s.lastTradeSeconds = nowMs / 1000
+        }
+        // Option volume grows with the underlying's trading (no extra draws: same walk per seed).
+        if s.lastTradeSeconds == nowMs / 1000 {
+            s.callVolume += Double(s.lastCents % 7 + 1)
+            s.putVolume += Double(s.askCents % 5 + 1)
         }
         stocks[stock.conId] = s
     }
@@ -127,6 +143,17 @@ struct MarketSimulator: Sendable {
         default:
             return quote + trade + session + [(45, .string(String(s.lastTradeSeconds)))]
         }
+    }
+
+    /// Option statistics of an underlying with a chain, when its subscription asked for them:
+    /// generic tick 100 -> TICK_SIZE 29 (call volume) and 30 (put volume), generic tick 101 ->
+    /// TICK_SIZE 27 (call open interest) and 28 (put open interest) (IB's tick types).
+    func optionStatistics(of stock: StockListing, genericTicks: Set<Int>) -> [(tickType: Int32, value: TickValue)] {
+        guard let s = stocks[stock.conId] else { return [] }
+        var out: [(Int32, TickValue)] = []
+        if genericTicks.contains(100) { out += [(29, .size(s.callVolume)), (30, .size(s.putVolume))] }
+        if genericTicks.contains(101) { out += [(27, .size(s.callOpenInterest)), (28, .size(s.putOpenInterest))] }
+        return out
     }
 
     /// The underlying's mid (an index's value: IB has no bid/ask for it, the walk's mid is its
