@@ -16,7 +16,8 @@ extension Worker {
     }
 
     /// The one contract of IB's answer the entry names, or nil (reported) when there is none
-    /// or the answer is ambiguous: a key must only ever hold one instrument's data.
+    /// or, for IND/FUT/CASH, the answer is ambiguous: a key must only ever hold one
+    /// instrument's data.
     func chooseContract(_ symbol: String, spec: SymbolSpec, details: [ContractDetails]) -> ContractDetails? {
         guard !details.isEmpty else {
             reportProblem(symbol, "IB returned no contract for \(spec.symbol) \(spec.secType.rawValue)")
@@ -34,7 +35,9 @@ extension Worker {
             ])
             return details[choice.index]
         }
-        guard details.count == 1 else {
+        // A stock on SMART is taken as before (IB's first answer, narrowed by primary_exchange);
+        // an index, a future or a pair must be exactly one contract.
+        guard details.count == 1 || spec.secType == .stock else {
             let listed = details.prefix(5).map { $0.contract.localSymbol.isEmpty ? String($0.contract.conId) : $0.contract.localSymbol }
             reportProblem(symbol, "IB lists \(details.count) contracts for \(spec.symbol) \(spec.secType.rawValue) (\(listed.joined(separator: ", "))): name one (last_trade_date_or_contract_month, multiplier, exchange)")
             return nil
