@@ -88,9 +88,11 @@ struct InstrumentsIntegrationTests {
             expectClean(fields, key)
         }
         // The four computation ticks each land in their fields, with the values IB sent.
+        // `rate 0` freezes the market (no updates, so no re-centring) while a line the window
+        // still adds gets its current state, unlike `stall`, which would leave it empty.
         try await Task.sleep(for: .milliseconds(300))
-        #expect(await h.ib.control("stall").hasPrefix("OK"))
-        try await Task.sleep(for: .milliseconds(500))
+        #expect(await h.ib.control("rate 0").hasPrefix("OK"))
+        try await Task.sleep(for: .milliseconds(800))
         let subs = await optionLines()
         #expect(subs.count == 40)
         var checkedLast = 0
