@@ -45,8 +45,13 @@ struct InstrumentsIntegrationTests {
         o.symbols = [SymbolSpec(
             symbol: "SPX", secType: .index, exchange: "CBOE", options: .init(expirations: 2, strikesAroundATM: 2))]
         let h = try await WorkerHarness.start(o)
-        // 2 classes x 2 expirations x 5 strikes x 2 rights (keys of strikes the window left
-        // stay until their TTL, so the lines are what is counted).
+        // 2 classes x 2 expirations x 5 strikes x 2 rights. The index moves, so the windows
+        // re-centre; once the keys are there the market is frozen (`rate 0`: no updates, no
+        // re-centring, while a line still being added gets its current state, unlike `stall`)
+        // and the lines settle. Keys of strikes a window left stay until their TTL, so the
+        // lines are what is counted.
+        #expect(await h.wait(.seconds(20)) { h.keys("option:SPX:*").count >= 20 && h.keys("option:SPXW:*").count >= 20 })
+        #expect(await h.ib.control("rate 0").hasPrefix("OK"))
         func optionLines() async -> [SubscriptionInfo] { await h.ib.subscriptions().filter { $0.clientId == 5 && $0.secType == "OPT" } }
         let deadline = ContinuousClock.now + .seconds(20)
         var lines: [SubscriptionInfo] = []
@@ -56,7 +61,6 @@ struct InstrumentsIntegrationTests {
             try await Task.sleep(for: .milliseconds(100))
         }
         #expect(lines.count == 40, "lines by class: \(Dictionary(grouping: lines, by: { $0.tradingClass ?? "-" }).mapValues(\.count))")
-        #expect(await h.wait(.seconds(10)) { h.keys("option:SPX:*").count >= 20 && h.keys("option:SPXW:*").count >= 20 })
         let quote = h.hash("quote:SPX")
         #expect(quote["sec_type"] == "IND" && quote["last"] != nil && quote["con_id"] == "416904")
         #expect(quote["bid"] == nil && quote["ask"] == nil && quote["volume"] == nil, "IB quotes no bid/ask/volume for an index")
@@ -88,10 +92,6 @@ struct InstrumentsIntegrationTests {
             expectClean(fields, key)
         }
         // The four computation ticks each land in their fields, with the values IB sent.
-        // `rate 0` freezes the market (no updates, so no re-centring) while a line the window
-        // still adds gets its current state, unlike `stall`, which would leave it empty.
-        try await Task.sleep(for: .milliseconds(300))
-        #expect(await h.ib.control("rate 0").hasPrefix("OK"))
         try await Task.sleep(for: .milliseconds(800))
         let subs = await optionLines()
         #expect(subs.count == 40)
