@@ -51,4 +51,49 @@ public struct OptionChainBuilder: Sendable, Hashable {
         chain.multiplier = chosen.first?.multiplier
         return chain
     }
+
+    /// Every trading class IB listed (SPX and SPXW; ES, EW, EW1 ...), in IB's order, each from
+    /// the preferred exchange's message (SMART for `OPT`, the future's exchange for `FOP`),
+    /// else from the first exchange that lists it. Classes without expirations or strikes are
+    /// left out.
+    /// - Parameters:
+    ///   - only: the classes to keep (`options.trading_classes`); empty keeps all.
+    ///   - root: the key `SYM` of a class's options (README "Key grammar").
+    public func classes(exchange: String = "SMART", only: [String] = [], root: (String) -> String) -> [ChainSnapshot.ClassChain] {
+        var order: [String] = []
+        var byClass: [String: [OptionParameters]] = [:]
+        for p in parameters where !p.expirations.isEmpty && !p.strikes.isEmpty {
+            if byClass[p.tradingClass] == nil { order.append(p.tradingClass) }
+            byClass[p.tradingClass, default: []].append(p)
+        }
+        return order.filter { only.isEmpty || only.contains($0) }.compactMap { tradingClass in
+            let listings = byClass[tradingClass] ?? []
+            guard let chosen = listings.first(where: { $0.exchange.caseInsensitiveCompare(exchange) == .orderedSame }) ?? listings.first
+            else { return nil }
+            let expirations = Array(Set(chosen.expirations.filter { $0.count == 8 })).sorted()
+            let strikes = Array(Set(chosen.strikes.filter { $0.isFinite && $0 > 0 })).sorted()
+            guard !expirations.isEmpty, !strikes.isEmpty else { return nil }
+            return ChainSnapshot.ClassChain(
+                tradingClass: tradingClass, exchange: chosen.exchange, multiplier: chosen.multiplier, expirations: expirations,
+                strikes: strikes, root: root(tradingClass))
+        }
+    }
+
+    /// The chain with every class (`classes(exchange:only:root:)`): the top-level CONTRACT §3
+    /// fields describe the primary class (`primaryClass`, default the symbol; else the first),
+    /// and `classes` all of them. nil when no class is usable.
+    public func chainWithClasses(
+        exchange: String = "SMART", only: [String] = [], primaryClass: String? = nil, root: (String) -> String
+    ) -> ChainSnapshot? {
+        let classes = classes(exchange: exchange, only: only, root: root)
+        let preferred = primaryClass ?? symbol
+        guard let primary = classes.first(where: { $0.tradingClass == preferred }) ?? classes.first else { return nil }
+        var chain = ChainSnapshot(symbol: symbol, expirations: primary.expirations, strikes: primary.strikes)
+        chain.underlyingConId = parameters.first.map(\.underlyingConId)
+        chain.exchange = primary.exchange
+        chain.tradingClass = primary.tradingClass
+        chain.multiplier = primary.multiplier
+        chain.classes = classes
+        return chain
+    }
 }

@@ -7,27 +7,37 @@ public struct OptionKey: Sendable, Hashable, Comparable, CustomStringConvertible
     public var expiry: String
     public var strike: Double
     public var right: OptionRight
+    /// IB's trading class (`SPX`, `SPXW`, `ES`, `EW1`); empty: the underlying's symbol.
+    public var tradingClass: String
+    /// The `SYM` of the option's Redis key (README "Key grammar"): the trading class for `OPT`
+    /// (`AAPL`, `SPX`, `SPXW`), `CLASS.YYYYMM` of the underlying future for `FOP`
+    /// (`ES.202612`, `EW1.202612`); empty: the underlying's key symbol.
+    public var root: String
 
-    public init(expiry: String, strike: Double, right: OptionRight) {
+    public init(expiry: String, strike: Double, right: OptionRight, tradingClass: String = "", root: String = "") {
         self.expiry = expiry
         self.strike = strike
         self.right = right
+        self.tradingClass = tradingClass
+        self.root = root
     }
 
     public static func < (a: OptionKey, b: OptionKey) -> Bool {
         if a.expiry != b.expiry { return a.expiry < b.expiry }
         if a.strike != b.strike { return a.strike < b.strike }
-        return a.right == .call && b.right == .put
+        if a.right != b.right { return a.right == .call }
+        return a.root < b.root
     }
 
-    /// `20261218:450:C`, the tail of the Redis key.
+    /// `SPXW:20261218:450:C` (`20261218:450:C` without a root), the tail of the Redis key.
     public var description: String {
-        "\(expiry):\(DecimalFormat.string(strike) ?? "?"):\(right.rawValue)"
+        (root.isEmpty ? "" : root + ":") + "\(expiry):\(DecimalFormat.string(strike) ?? "?"):\(right.rawValue)"
     }
 
-    /// The Redis key (without prefix) of this contract on `symbol`.
+    /// The Redis key (without prefix) of this contract; `symbol` (the underlying's key
+    /// symbol) names it when the key has no root of its own.
     public func key(symbol: String) -> String {
-        Keys.option(symbol, expiry: expiry, strike: strike, right: right)
+        Keys.option(root.isEmpty ? symbol : root, expiry: expiry, strike: strike, right: right)
     }
 }
 

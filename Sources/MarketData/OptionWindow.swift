@@ -26,11 +26,19 @@ public struct OptionWindow: Sendable, Hashable {
     public private(set) var today: String?
     /// The current window in priority order.
     public private(set) var selected: [RankedOption] = []
+    /// Calendar days to expiry an expiration must be within (0...0 is 0DTE); nil: any.
+    public var daysToExpiry: ClosedRange<Int>?
+    /// The trading class and key root stamped on every key (see `OptionKey`).
+    public var tradingClass: String
+    public var root: String
 
     public init(
         expirations: [String], strikes: [Double], expirationsCount: Int = 2, strikesAroundATM: Int = 5,
-        hysteresis: Double = 0.25
+        hysteresis: Double = 0.25, daysToExpiry: ClosedRange<Int>? = nil, tradingClass: String = "", root: String = ""
     ) {
+        self.daysToExpiry = daysToExpiry
+        self.tradingClass = tradingClass
+        self.root = root
         self.expirationsCount = max(0, expirationsCount)
         self.strikesAroundATM = max(0, strikesAroundATM)
         self.hysteresis = min(max(hysteresis, 0), 0.49)
@@ -99,7 +107,8 @@ public struct OptionWindow: Sendable, Hashable {
         if let centre, let ci = chainStrikes.firstIndex(of: centre) {
             desired = Self.select(
                 expirations: chainExpirations, strikes: chainStrikes, centreIndex: ci, today: today,
-                expirationsCount: expirationsCount, strikesAroundATM: strikesAroundATM)
+                expirationsCount: expirationsCount, strikesAroundATM: strikesAroundATM, daysToExpiry: daysToExpiry,
+                tradingClass: tradingClass, root: root)
         } else {
             desired = []
         }
@@ -116,10 +125,15 @@ public struct OptionWindow: Sendable, Hashable {
     /// The window around strike index `centreIndex`, in priority order. Pure.
     public static func select(
         expirations: [String], strikes: [Double], centreIndex: Int, today: String, expirationsCount: Int,
-        strikesAroundATM: Int
+        strikesAroundATM: Int, daysToExpiry: ClosedRange<Int>? = nil, tradingClass: String = "", root: String = ""
     ) -> [RankedOption] {
         guard strikes.indices.contains(centreIndex) else { return [] }
-        let expiries = Array(expirations.filter { $0 >= today }.prefix(expirationsCount))
+        let expiries = Array(expirations.filter { expiry in
+            guard expiry >= today else { return false }
+            guard let range = daysToExpiry else { return true }
+            guard let days = Self.daysBetween(today, expiry) else { return false }
+            return range.contains(days)
+        }.prefix(expirationsCount))
         let lo = max(0, centreIndex - strikesAroundATM)
         let hi = min(strikes.count - 1, centreIndex + strikesAroundATM)
         var out: [RankedOption] = []
@@ -128,12 +142,35 @@ public struct OptionWindow: Sendable, Hashable {
             for i in lo...hi {
                 for right in [OptionRight.call, .put] {
                     out.append(RankedOption(
-                        key: OptionKey(expiry: expiry, strike: strikes[i], right: right),
+                        key: OptionKey(expiry: expiry, strike: strikes[i], right: right, tradingClass: tradingClass, root: root),
                         expiryRank: rank, strikeRank: abs(i - centreIndex)))
                 }
             }
         }
         return out.sorted(by: RankedOption.priorityOrder)
+    }
+
+    /// Calendar days from `from` to `to` (both `YYYYMMDD`); nil for malformed dates.
+    public static func daysBetween(_ from: String, _ to: String) -> Int? {
+        guard let a = dayNumber(from), let b = dayNumber(to) else { return nil }
+        return b - a
+    }
+
+    /// Days since 1970-01-01 of a `YYYYMMDD` date (the civil-from-days algorithm, proleptic
+    /// Gregorian), nil when it is not a date.
+    static func dayNumber(_ text: String) -> Int? {
+        let digits = text.prefix(8)
+        guard digits.count == 8, let value = Int(digits) else { return nil }
+        var y = value / 10_000
+        let m = (value / 100) % 100
+        let d = value % 100
+        guard (1...12).contains(m), (1...31).contains(d) else { return nil }
+        y -= m <= 2 ? 1 : 0
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
     }
 
     /// The index of the strike nearest `price` in ascending `strikes`; on an exact tie the

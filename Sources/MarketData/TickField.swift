@@ -10,6 +10,11 @@ public enum TickField: Sendable, Hashable, CaseIterable {
     case open, high, low, close
     case openInterest
     case impliedVol, delta, gamma, vega, theta, underlyingPrice, modelPrice
+    /// Implied volatility at the bid, ask and last price (TICK_OPTION_COMPUTATION 10, 11, 12).
+    case bidIV, askIV, lastIV
+    /// On an underlying: its options' open interest and volume per right (generic ticks 101
+    /// and 100: TICK_SIZE 27 call OI, 28 put OI, 29 call volume, 30 put volume).
+    case optionCallOpenInterest, optionPutOpenInterest, optionCallVolume, optionPutVolume
 
     /// The price field of a TICK_PRICE tick type (live 1 2 4 6 7 9 14, delayed 66 67 68 72 73 75 76).
     public static func price(tickType: Int32) -> TickField? {
@@ -73,10 +78,21 @@ public enum TickField: Sendable, Hashable, CaseIterable {
     /// halt). Delivered without asking for a generic tick list.
     public static let haltedTickType: Int32 = 49
 
-    /// The model option computation (13, delayed 83): the only one that carries greeks the
-    /// contract publishes. Bid/ask/last computations (10-12, 80-82) only restate IV per side.
+    /// The model option computation (13, delayed 83): the only one whose greeks the record
+    /// publishes (`delta gamma vega theta und_price model_price`, `iv` its volatility).
     public static func isModelComputation(tickType: Int32) -> Bool {
         tickType == 13 || tickType == 83
+    }
+
+    /// The field a bid/ask/last option computation's implied volatility fills: tick 10 (bid,
+    /// delayed 80) -> `bid_iv`, 11 (ask, 81) -> `ask_iv`, 12 (last, 82) -> `last_iv`.
+    public static func sideVolatility(tickType: Int32) -> TickField? {
+        switch tickType {
+        case 10, 80: .bidIV
+        case 11, 81: .askIV
+        case 12, 82: .lastIV
+        default: nil
+        }
     }
 }
 

@@ -14,7 +14,11 @@ extension QuoteSnapshot: TickMergeable {
         case .high: assign(&high, value)
         case .low: assign(&low, value)
         case .close: assign(&close, value)
-        case .openInterest, .impliedVol, .delta, .gamma, .vega, .theta, .underlyingPrice, .modelPrice: false
+        case .optionCallOpenInterest: assign(&optionCallOpenInterest, value)
+        case .optionPutOpenInterest: assign(&optionPutOpenInterest, value)
+        case .optionCallVolume: assign(&optionCallVolume, value)
+        case .optionPutVolume: assign(&optionPutVolume, value)
+        case .openInterest, .impliedVol, .delta, .gamma, .vega, .theta, .underlyingPrice, .modelPrice, .bidIV, .askIV, .lastIV: false
         }
     }
 
@@ -31,7 +35,11 @@ extension QuoteSnapshot: TickMergeable {
         case .high: high
         case .low: low
         case .close: close
-        case .openInterest, .impliedVol, .delta, .gamma, .vega, .theta, .underlyingPrice, .modelPrice: nil
+        case .optionCallOpenInterest: optionCallOpenInterest
+        case .optionPutOpenInterest: optionPutOpenInterest
+        case .optionCallVolume: optionCallVolume
+        case .optionPutVolume: optionPutVolume
+        case .openInterest, .impliedVol, .delta, .gamma, .vega, .theta, .underlyingPrice, .modelPrice, .bidIV, .askIV, .lastIV: nil
         }
     }
 
@@ -66,8 +74,12 @@ extension OptionSnapshot: TickMergeable {
         case .theta: assign(&theta, value)
         case .underlyingPrice: assign(&underlyingPrice, value)
         case .modelPrice: assign(&modelPrice, value)
-        // The option record has no session open/high/low/close (CONTRACT §3).
-        case .open, .high, .low, .close: false
+        case .bidIV: assign(&bidIV, value)
+        case .askIV: assign(&askIV, value)
+        case .lastIV: assign(&lastIV, value)
+        // The option record has no session open/high/low/close (CONTRACT §3) and no
+        // underlying-wide option statistics.
+        case .open, .high, .low, .close, .optionCallOpenInterest, .optionPutOpenInterest, .optionCallVolume, .optionPutVolume: false
         }
     }
 
@@ -88,7 +100,10 @@ extension OptionSnapshot: TickMergeable {
         case .theta: theta
         case .underlyingPrice: underlyingPrice
         case .modelPrice: modelPrice
-        case .open, .high, .low, .close: nil
+        case .bidIV: bidIV
+        case .askIV: askIV
+        case .lastIV: lastIV
+        case .open, .high, .low, .close, .optionCallOpenInterest, .optionPutOpenInterest, .optionCallVolume, .optionPutVolume: nil
         }
     }
 

@@ -122,6 +122,11 @@ public struct TickMerger<Snapshot: TickMergeable>: Sendable {
         switch (tickType, snapshot.optionRight) {
         case (27, .call?), (28, .put?), (86, _?):
             return snapshot.set(.openInterest, size)
+        // On the underlying's own line, 27-30 are its options' totals per right.
+        case (27, nil): return snapshot.set(.optionCallOpenInterest, size)
+        case (28, nil): return snapshot.set(.optionPutOpenInterest, size)
+        case (29, nil): return snapshot.set(.optionCallVolume, size)
+        case (30, nil): return snapshot.set(.optionPutVolume, size)
         default:
             return false
         }
@@ -135,9 +140,14 @@ public struct TickMerger<Snapshot: TickMergeable>: Sendable {
 
     /// Applies a TICK_OPTION_COMPUTATION. Only the model tick sets greeks: it is the one IB
     /// computes from the mid and the underlying, and mixing in bid/ask computations would make
-    /// a field's value depend on which side ticked last. "Not computed" markers arrive as nil
-    /// and make the field absent, because that is the gateway's latest word on it.
+    /// a field's value depend on which side ticked last. The bid, ask and last computations
+    /// (10, 11, 12) set `bid_iv`, `ask_iv`, `last_iv`: the volatility each price implies.
+    /// "Not computed" markers arrive as nil and make the field absent, because that is the
+    /// gateway's latest word on it.
     mutating func applyComputation(_ c: OptionComputation) -> Bool {
+        if let side = TickField.sideVolatility(tickType: c.tickType) {
+            return snapshot.set(side, finite(c.impliedVol))
+        }
         guard TickField.isModelComputation(tickType: c.tickType) else { return false }
         var changed = snapshot.set(.impliedVol, finite(c.impliedVol))
         changed = snapshot.set(.delta, finite(c.delta)) || changed

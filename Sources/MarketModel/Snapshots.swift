@@ -19,6 +19,22 @@ public struct QuoteSnapshot: Sendable, Hashable {
     public var dataType: DataType?
     /// IB's tick 49: 0 trading, 1 halted, 2 volatility halt (contract extension `halted`).
     public var halted: Double?
+    /// Identity fields of a non-stock instrument (README "Key grammar"); nil for stocks, whose
+    /// record stays exactly CONTRACT §3's: `sec_type` (IND, FUT, CASH), `con_id` (which
+    /// contract a `SYM.FRONT` key holds now), `contract_month` (FUT, `YYYYMM`), `multiplier`
+    /// (FUT), `local_symbol` (IB's: `ESZ6`, `EUR.USD`), `currency` (CASH: the quote currency).
+    public var secType: String?
+    public var conId: Int64?
+    public var contractMonth: String?
+    public var multiplier: Double?
+    public var localSymbol: String?
+    public var currency: String?
+    /// On an underlying whose options are followed (generic ticks 100 and 101): its options'
+    /// open interest and today's volume per right, in contracts.
+    public var optionCallOpenInterest: Double?
+    public var optionPutOpenInterest: Double?
+    public var optionCallVolume: Double?
+    public var optionPutVolume: Double?
 
     public init(symbol: String) { self.symbol = symbol }
 
@@ -47,6 +63,16 @@ public struct QuoteSnapshot: Sendable, Hashable {
         f.number("change", chg)
         f.number("change_percent", pct)
         f.integer("last_trade_ms", lastTradeMs)
+        f.text("sec_type", secType)
+        f.integer("con_id", conId)
+        f.text("contract_month", contractMonth)
+        f.number("multiplier", multiplier)
+        f.text("local_symbol", localSymbol)
+        f.text("currency", currency)
+        f.number("option_call_open_interest", optionCallOpenInterest)
+        f.number("option_put_open_interest", optionPutOpenInterest)
+        f.number("option_call_volume", optionCallVolume)
+        f.number("option_put_volume", optionPutVolume)
         f.integer("updated_ms", updatedMs)
         f.text("source", source.rawValue)
         f.text("data_type", dataType?.rawValue)
@@ -86,9 +112,18 @@ public struct OptionSnapshot: Sendable, Hashable {
     public var theta: Double?
     public var underlyingPrice: Double?
     public var modelPrice: Double?
+    /// Implied volatility at the bid, ask and last price (IB's computation ticks 10, 11, 12).
+    public var bidIV: Double?
+    public var askIV: Double?
+    public var lastIV: Double?
     public var dataType: DataType?
     /// IB's tick 49: 0 trading, 1 halted, 2 volatility halt (contract extension `halted`).
     public var halted: Double?
+    /// IB's trading class (`SPXW`) and multiplier (`100`, ES options `50`).
+    public var tradingClass: String?
+    public var multiplier: Double?
+    /// The key's `SYM` when it is not `symbol` (README "Key grammar": `SPXW`, `ES.202612`).
+    public var root: String?
 
     public init(symbol: String, expiry: String, strike: Double, right: OptionRight) {
         self.symbol = symbol
@@ -97,7 +132,7 @@ public struct OptionSnapshot: Sendable, Hashable {
         self.right = right
     }
 
-    public var key: String { Keys.option(symbol, expiry: expiry, strike: strike, right: right) }
+    public var key: String { Keys.option(root ?? symbol, expiry: expiry, strike: strike, right: right) }
 
     public func record(source: DataSource, updatedMs: Int64) -> Record {
         var f = FieldList()
@@ -106,6 +141,8 @@ public struct OptionSnapshot: Sendable, Hashable {
         f.number("strike", strike)
         f.text("right", right.rawValue)
         f.integer("con_id", conId)
+        f.text("trading_class", tradingClass)
+        f.number("multiplier", multiplier)
         f.number("bid", bid)
         f.number("bid_size", bidSize)
         f.number("ask", ask)
@@ -114,6 +151,9 @@ public struct OptionSnapshot: Sendable, Hashable {
         f.number("last_size", lastSize)
         f.number("volume", volume)
         f.number("open_interest", openInterest)
+        f.number("bid_iv", bidIV)
+        f.number("ask_iv", askIV)
+        f.number("last_iv", lastIV)
         f.number("iv", impliedVol)
         f.number("delta", delta)
         f.number("gamma", gamma)
@@ -140,6 +180,30 @@ public struct ChainSnapshot: Sendable, Hashable {
     public var expirations: [String]
     /// Ascending.
     public var strikes: [Double]
+    /// Every trading class IB lists (SPX and SPXW), each with its own expirations, strikes,
+    /// multiplier and exchange; empty for a single-class chain written the CONTRACT §3 way.
+    public var classes: [ClassChain] = []
+
+    /// One trading class of a chain.
+    public struct ClassChain: Sendable, Hashable {
+        public var tradingClass: String
+        public var exchange: String
+        public var multiplier: String
+        /// `YYYYMMDD`, ascending.
+        public var expirations: [String]
+        public var strikes: [Double]
+        /// The `SYM` its option keys use (README "Key grammar").
+        public var root: String
+
+        public init(tradingClass: String, exchange: String, multiplier: String, expirations: [String], strikes: [Double], root: String) {
+            self.tradingClass = tradingClass
+            self.exchange = exchange
+            self.multiplier = multiplier
+            self.expirations = expirations
+            self.strikes = strikes
+            self.root = root
+        }
+    }
 
     public init(symbol: String, expirations: [String] = [], strikes: [Double] = []) {
         self.symbol = symbol
@@ -156,6 +220,17 @@ public struct ChainSnapshot: Sendable, Hashable {
         if let multiplier, let m = Double(multiplier) { f.number("multiplier", m) }
         f.text("expirations", expirations.sorted().joined(separator: ","))
         f.text("strikes", strikes.sorted().compactMap { DecimalFormat.string($0) }.joined(separator: ","))
+        // Extension (README): the classes, then per class `FIELD:CLASS`.
+        if !classes.isEmpty {
+            f.text("trading_classes", classes.map(\.tradingClass).joined(separator: ","))
+            for c in classes {
+                f.text("exchange:\(c.tradingClass)", c.exchange)
+                if let m = Double(c.multiplier) { f.number("multiplier:\(c.tradingClass)", m) }
+                f.text("key_root:\(c.tradingClass)", c.root)
+                f.text("expirations:\(c.tradingClass)", c.expirations.sorted().joined(separator: ","))
+                f.text("strikes:\(c.tradingClass)", c.strikes.sorted().compactMap { DecimalFormat.string($0) }.joined(separator: ","))
+            }
+        }
         f.integer("updated_ms", updatedMs)
         f.text("source", source.rawValue)
         return Record(kind: .chain, key: Keys.chain(symbol), source: source, updatedMs: updatedMs, fields: f.fields)

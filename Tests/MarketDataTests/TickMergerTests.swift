@@ -225,12 +225,23 @@ struct TickMergerTests {
         #expect(r.value("und_price") == "451")
     }
 
-    @Test("bid/ask/last computations do not touch the model greeks", arguments: [Int32(10), 11, 12, 80, 81, 82])
-    func sideComputationsIgnored(tickType: Int32) {
+    /// Ticks 10, 11, 12 (delayed 80, 81, 82) set only their side's implied volatility
+    /// (`bid_iv`, `ask_iv`, `last_iv`); the greeks stay the model's (13).
+    @Test("bid/ask/last computations set their side's IV and not the model greeks", arguments: [
+        (Int32(10), "bid_iv"), (11, "ask_iv"), (12, "last_iv"), (80, "bid_iv"), (81, "ask_iv"), (82, "last_iv"),
+    ])
+    func sideComputationsSetSideVolatility(tickType: Int32, field: String) {
         var m = Self.option()
         let r24 = m.apply(.tickOptionComputation(OptionComputation(reqId: 2, tickType: tickType, impliedVol: 0.3, delta: 0.4)))
-        #expect(!r24)
-        #expect(m.snapshot.impliedVol == nil)
+        #expect(r24)
+        #expect(m.snapshot.impliedVol == nil && m.snapshot.delta == nil)
+        let record = m.snapshot.record(source: .ib, updatedMs: 1)
+        #expect(record.value(field) == "0.3")
+        for other in ["bid_iv", "ask_iv", "last_iv", "iv", "delta"] where other != field { #expect(record.value(other) == nil) }
+        // IB's "not computed" (impliedVol < 0 decodes to nil) makes the side's IV absent again.
+        let cleared = m.apply(.tickOptionComputation(OptionComputation(reqId: 2, tickType: tickType, impliedVol: nil)))
+        #expect(cleared)
+        #expect(m.snapshot.record(source: .ib, updatedMs: 2).value(field) == nil)
     }
 
     static let openInterestTable: [(right: OptionRight, tickType: Int32, counted: Bool)] = [
@@ -245,13 +256,20 @@ struct TickMergerTests {
         #expect(m.snapshot.openInterest == (counted ? 1500 : nil))
     }
 
-    @Test func quotesIgnoreOpenInterestAndGreeks() {
+    /// On the underlying's line, 27-30 are its options' totals (generic ticks 100/101), not an
+    /// option's own open interest; greeks never land on a quote.
+    @Test func quotesTakeOptionTotalsPerRightButNoGreeks() {
         var m = TickMerger(symbol: "AAPL")
-        let r26 = m.apply(.tickSize(reqId: 1, tickType: 27, size: 10))
-        #expect(!r26)
+        for (tickType, size) in [(Int32(27), 10.0), (28, 20), (29, 30), (30, 40)] {
+            let changed = m.apply(.tickSize(reqId: 1, tickType: tickType, size: size))
+            #expect(changed)
+        }
         let r27 = m.apply(.tickOptionComputation(OptionComputation(reqId: 1, tickType: 13, impliedVol: 0.2)))
         #expect(!r27)
-        #expect(m.snapshot == QuoteSnapshot(symbol: "AAPL"))
+        let record = m.snapshot.record(source: .ib, updatedMs: 1)
+        #expect(record.value("option_call_open_interest") == "10" && record.value("option_put_open_interest") == "20")
+        #expect(record.value("option_call_volume") == "30" && record.value("option_put_volume") == "40")
+        #expect(record.value("open_interest") == nil && record.value("iv") == nil)
     }
 
     @Test func optionsIgnoreSessionPrices() {

@@ -28,6 +28,22 @@ struct CLICheckConfigTests {
         return try await ChildProcess.run(binary, arguments, environment: environment)
     }
 
+    /// Issue 10 §3's input: a future without its contract is refused (exit 2) with the key path
+    /// and the fix; named instruments print their key symbol.
+    @Test func aFutureWithoutItsContractExitsTwoWithTheFix() async throws {
+        let bad = try write("symbols: [{symbol: ES, sec_type: FUT, exchange: CME}, AAPL]\n")
+        let refused = try await run(["check-config", "--config", bad])
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("symbols[0].last_trade_date_or_contract_month"))
+        #expect(refused.stderr.contains("front_month: true"))
+        let good = try write("symbols: [{symbol: ES, sec_type: FUT, exchange: CME, last_trade_date_or_contract_month: 202612}, {symbol: EUR.USD, sec_type: CASH}]\n")
+        let accepted = try await run(["check-config", "--config", good])
+        #expect(accepted.status == 0)
+        let lines = accepted.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }
+        #expect(lines.contains("symbols = ES FUT CME USD contract 202612 key ES.202612 (file)"), "\(lines)")
+        #expect(lines.contains("symbols = EUR CASH IDEALPRO USD key EUR.USD (file)"), "\(lines)")
+    }
+
     @Test func validFileExitsZeroAndPrintsEffectiveValuesWithProvenance() async throws {
         let path = try write("ib:\n  port: 4001\nsymbols: [AAPL, MSFT]\n")
         let result = try await run(["check-config", "--config", path], env: ["IB_HOST": "gw", "ALPHAVANTAGE_API_KEY": "k"])

@@ -131,12 +131,14 @@ struct ConfigValidationTests {
         #expect(problems(yaml) == [
             "symbols[0] = \"AA:PL\" (from file): symbol may contain only letters, digits, space, '.', '-', '/', '^'",
             "symbols[1].currency = \"EURO\" (from file): must be a three-letter currency code such as USD",
+            "symbols[1].symbol = \"EURUSD\" (from file): sec_type CASH needs the base currency (EUR) or the pair (EUR.USD)",
             "symbols[1].options.expirations = \"0\" (from file): must be a whole number between 1 and 24",
             "symbols[1].options.strikes_around_atm = \"99\" (from file): must be a whole number between 1 and 50",
-            "symbols[1].options (from file): option chains are followed only for sec_type STK or IND, not CASH",
+            "symbols[1].options (from file): IB lists no option chains for sec_type CASH; options are followed on STK and IND (OPT) and FUT (FOP)",
             "symbols[2].symbol (from file): is required in a map entry",
-            "symbols[3].options (from file): option chains are followed only for sec_type STK or IND, not FUT",
-            "symbols = \"AAPL\" (from file): symbol AAPL is listed twice (its Redis keys would collide)",
+            "symbols[3].last_trade_date_or_contract_month (from file): sec_type FUT needs the contract: set last_trade_date_or_contract_month: YYYYMM (e.g. 202612) for one contract month, or front_month: true to follow the front month (rolled 5 days before its last trading day; front_month: {roll_days_before_expiry: N} to change that)",
+            "symbols[3].exchange (from file): sec_type FUT needs the exchange that lists the future (e.g. CME for ES, NYMEX for CL); IB does not route futures through SMART",
+            "symbols = \"AAPL\" (from file): instrument AAPL is listed twice (its Redis keys would collide)",
         ])
     }
 

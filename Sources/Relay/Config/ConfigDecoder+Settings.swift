@@ -80,6 +80,7 @@ extension ConfigDecoder {
         choice("alphavantage.entitlement", &c.alphaVantage.entitlement)
         bool("alphavantage.bulk_quotes", &c.alphaVantage.bulkQuotes)
         bool("alphavantage.options", &c.alphaVantage.options)
+        bool("alphavantage.fx", &c.alphaVantage.fx)
         seconds("alphavantage.timeout_seconds", &c.alphaVantage.timeout)
         if c.alphaVantage.apiKey == nil {
             warnings.append("alphavantage.api_key is not set (ALPHAVANTAGE_API_KEY): failover to Alpha Vantage will be refused by the service")

@@ -56,6 +56,7 @@ enum ConfigKeyCatalog {
         .init(path: "alphavantage.entitlement"),
         .init(path: "alphavantage.bulk_quotes"),
         .init(path: "alphavantage.options"),
+        .init(path: "alphavantage.fx"),
         .init(path: "alphavantage.timeout_seconds"),
         .init(path: "http.listen"),
         .init(path: "log.level"),
@@ -65,8 +66,13 @@ enum ConfigKeyCatalog {
     static let byPath: [String: Entry] = Dictionary(uniqueKeysWithValues: entries.map { ($0.path, $0) })
 
     /// Keys of a map entry in `symbols`.
-    static let symbolFields: Set<String> = ["symbol", "sec_type", "exchange", "currency", "primary_exchange", "options"]
-    static let optionFields: Set<String> = ["expirations", "strikes_around_atm"]
+    static let symbolFields: Set<String> = [
+        "symbol", "sec_type", "exchange", "currency", "primary_exchange", "options", "last_trade_date_or_contract_month",
+        "front_month", "multiplier", "alphavantage_symbol",
+    ]
+    static let optionFields: Set<String> = [
+        "expirations", "strikes_around_atm", "min_days_to_expiry", "max_days_to_expiry", "trading_classes",
+    ]
 
     /// `redis.url` -> `REDIS_URL` (CONTRACT §2); the same rule swift-configuration's
     /// `EnvironmentVariablesProvider` applies to our all-lowercase keys.

@@ -141,6 +141,9 @@ extension RelayConfiguration {
         public var bulkQuotes = false
         /// `alphavantage.options` [false]: poll REALTIME_OPTIONS while failed over.
         public var options = false
+        /// `alphavantage.fx` [false] (extension): fail `CASH` pairs over to Alpha Vantage's FX
+        /// endpoint (CURRENCY_EXCHANGE_RATE); off, an FX key is flagged stale instead.
+        public var fx = false
         /// `alphavantage.timeout_seconds` [10] (extension): whole-request timeout.
         public var timeout: Duration = .seconds(10)
 

@@ -32,8 +32,10 @@ struct MarketBook {
     private(set) var quoteSubscription: [String: SubscriptionID] = [:]
     private(set) var optionSubscriptions: [String: [OptionKey: SubscriptionID]] = [:]
 
-    mutating func addQuote(_ id: SubscriptionID, symbol: String, contract: Contract, monoMs nowMs: Int64) {
-        entries[id] = .quote(symbol: symbol, merger: TickMerger(QuoteSnapshot(symbol: symbol)))
+    /// - Parameter snapshot: the record to start from (identity fields of a non-stock
+    ///   instrument: `sec_type`, `contract_month`, ...); nil starts an empty quote of `symbol`.
+    mutating func addQuote(_ id: SubscriptionID, symbol: String, contract: Contract, monoMs nowMs: Int64, snapshot: QuoteSnapshot? = nil) {
+        entries[id] = .quote(symbol: symbol, merger: TickMerger(snapshot ?? QuoteSnapshot(symbol: symbol)))
         contracts[id] = contract
         lastConfirmedMs[id] = nowMs
         quoteSubscription[symbol] = id
@@ -42,6 +44,10 @@ struct MarketBook {
     mutating func addOption(_ id: SubscriptionID, symbol: String, key: OptionKey, contract: Contract, monoMs nowMs: Int64) {
         var snapshot = OptionSnapshot(symbol: symbol, expiry: key.expiry, strike: key.strike, right: key.right)
         snapshot.conId = contract.conId
+        // Every option record says which class and multiplier it is (SPX vs SPXW, ES 50).
+        snapshot.tradingClass = contract.tradingClass.isEmpty ? nil : contract.tradingClass
+        snapshot.multiplier = Double(contract.multiplier)
+        snapshot.root = key.root.isEmpty ? nil : key.root
         contracts[id] = contract
         lastConfirmedMs[id] = nowMs
         entries[id] = .option(symbol: symbol, key: key, merger: TickMerger(snapshot))

@@ -12,42 +12,72 @@ extension Worker {
         min(configuration.publisher.chainTTL / 2, .seconds(3600))
     }
 
-    /// Asks IB for the chain of `symbol`, publishes `P:chain:SYM` and creates or updates the
-    /// option window. Returns false when IB lists no chain (reported as a problem).
+    /// Asks IB for the chain of `symbol` (every trading class: SPX and SPXW; ES, EW, EW1 on a
+    /// future), publishes `P:chain:SYM` and creates or updates one option window per class.
+    /// Returns false when IB lists no chain (reported as a problem).
     func fetchChain(_ symbol: String, contract: Contract, options: SymbolSpec.OptionWindow) async throws -> Bool {
-        let all = try await session.optionParameters(symbol: contract.symbol, secType: contract.secType, conId: contract.conId)
-        let smart = all.filter { $0.exchange == "SMART" }
-        guard let chosen = smart.first(where: { $0.tradingClass == contract.symbol }) ?? smart.first ?? all.first else {
-            reportProblem(symbol, "IB lists no option chain for \(symbol)")
+        guard let spec = symbols[symbol]?.spec else { return false }
+        // FOP chains are listed per futures exchange; stock and index chains with "" (IB's
+        // reqSecDefOptParams: futFopExchange is for FOP only).
+        let futFopExchange = spec.secType == .future ? contract.exchange : ""
+        let all = try await session.optionParameters(
+            symbol: contract.symbol, secType: contract.secType, conId: contract.conId, futFopExchange: futFopExchange)
+        var builder = OptionChainBuilder(symbol: symbol)
+        for p in all { builder.add(p) }
+        let root = Self.optionKeyRoot(spec: spec, contract: contract)
+        guard
+            let chain = builder.chainWithClasses(
+                exchange: spec.secType == .future ? contract.exchange : "SMART", only: options.tradingClasses,
+                primaryClass: contract.symbol, root: root)
+        else {
+            let named = options.tradingClasses.isEmpty ? "" : " in trading classes \(options.tradingClasses.joined(separator: ","))"
+            reportProblem(symbol, "IB lists no option chain for \(symbol)\(named)")
             return false
         }
-        var chain = ChainSnapshot(symbol: symbol, expirations: chosen.expirations, strikes: chosen.strikes)
-        chain.underlyingConId = chosen.underlyingConId
-        chain.exchange = chosen.exchange
-        chain.tradingClass = chosen.tradingClass
-        chain.multiplier = chosen.multiplier
         publisher.publish(chain.record(source: .ib, updatedMs: nowMs()))
         symbols[symbol]?.chainFetchedAt = .now
-        symbols[symbol]?.chainTradingClass = chosen.tradingClass
-        symbols[symbol]?.chainMultiplier = chosen.multiplier
-        if var window = symbols[symbol]?.window {
-            if window.chainExpirations != chosen.expirations.sorted() || window.chainStrikes != chosen.strikes.sorted(),
-                let price = book.referencePrice(symbol)
-            {
-                let change = window.updateChain(
-                    expirations: chosen.expirations, strikes: chosen.strikes, underlyingPrice: price, today: today(for: symbol))
-                symbols[symbol]?.window = window
-                logger.info("option chain changed", metadata: ["symbol": "\(symbol)", "window": "\(change.reason)"])
+        symbols[symbol]?.chainClasses = Dictionary(chain.classes.map { ($0.tradingClass, $0) }, uniquingKeysWith: { a, _ in a })
+        let today = today(for: symbol)
+        let price = book.referencePrice(symbol)
+        var windows = symbols[symbol]?.windows ?? [:]
+        for listed in chain.classes {
+            let keyClass = listed.root.isEmpty ? "" : listed.tradingClass
+            if var window = windows[listed.tradingClass] {
+                guard window.chainExpirations != listed.expirations || window.chainStrikes != listed.strikes, let price else { continue }
+                let change = window.updateChain(expirations: listed.expirations, strikes: listed.strikes, underlyingPrice: price, today: today)
+                windows[listed.tradingClass] = window
+                logger.info("option chain changed", metadata: ["symbol": "\(symbol)", "class": "\(listed.tradingClass)", "window": "\(change.reason)"])
+            } else {
+                windows[listed.tradingClass] = MarketData.OptionWindow(
+                    expirations: listed.expirations, strikes: listed.strikes, expirationsCount: options.expirations,
+                    strikesAroundATM: options.strikesAroundATM, daysToExpiry: options.daysToExpiry, tradingClass: keyClass,
+                    root: listed.root)
+                logger.info("option chain", metadata: [
+                    "symbol": "\(symbol)", "class": "\(listed.tradingClass)", "multiplier": "\(listed.multiplier)",
+                    "expirations": "\(listed.expirations.count)", "strikes": "\(listed.strikes.count)",
+                ])
             }
-        } else {
-            symbols[symbol]?.window = MarketData.OptionWindow(
-                expirations: chosen.expirations, strikes: chosen.strikes,
-                expirationsCount: options.expirations, strikesAroundATM: options.strikesAroundATM)
-            logger.info("option chain", metadata: [
-                "symbol": "\(symbol)", "expirations": "\(chosen.expirations.count)", "strikes": "\(chosen.strikes.count)",
-            ])
         }
+        // A class IB no longer lists (or the configuration left out) has no window.
+        for tradingClass in windows.keys where symbols[symbol]?.chainClasses[tradingClass] == nil {
+            windows[tradingClass] = nil
+        }
+        symbols[symbol]?.windows = windows
         return true
+    }
+
+    /// The key `SYM` of an underlying's options per trading class (README "Key grammar"):
+    /// empty (the underlying's own key symbol, as today) for a stock's own class; the trading
+    /// class for every other `OPT` class (`SPX`, `SPXW`); `CLASS.YYYYMM` of the underlying
+    /// future for `FOP` (`ES.202612`, `EW1.202612`), which also names which future they are on.
+    static func optionKeyRoot(spec: SymbolSpec, contract: Contract) -> (String) -> String {
+        let month = String(contract.lastTradeDateOrContractMonth.prefix(6))
+        let keySymbol = spec.keySymbol
+        let isFuture = spec.secType == .future
+        return { tradingClass in
+            if isFuture { return "\(tradingClass).\(month)" }
+            return tradingClass == keySymbol ? "" : tradingClass
+        }
     }
 
     /// Re-lists the chain once `chainRefreshInterval` has passed; a failure (IB away) is

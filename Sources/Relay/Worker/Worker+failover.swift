@@ -171,16 +171,22 @@ extension Worker {
     }
 
     /// Why Alpha Vantage cannot stand in for a symbol (nil: it can). Only the same instrument
-    /// may be written under a key: Alpha Vantage's GLOBAL_QUOTE `ES` is a stock, not CME's E-mini.
+    /// may be written under a key (`SymbolSpec.alphaVantageFallback`): Alpha Vantage's
+    /// GLOBAL_QUOTE `ES` is Eversource Energy, not CME's E-mini. The FX endpoint is not wired
+    /// into the poller yet, so FX pairs have no fallback.
     func fallbackProblem(_ symbol: String) -> String? {
         guard let spec = symbols[symbol]?.spec else { return "not configured" }
-        switch spec.secType {
-        case .stock:
-            guard spec.currency == "USD" else { return "Alpha Vantage quotes US listings in USD only (\(spec.currency))" }
-            return nil
-        default:
-            return "Alpha Vantage has no equivalent of \(spec.secType.rawValue) \(spec.symbol)"
+        switch spec.alphaVantageFallback(fxEnabled: false) {
+        case .globalQuote: return nil
+        case .exchangeRate: return "Alpha Vantage's FX endpoint is not supported yet"
+        case .unavailable(let reason): return reason
         }
+    }
+
+    /// The Alpha Vantage symbol that is the same instrument as `symbol` (a key symbol).
+    func alphaVantageSymbol(_ symbol: String) -> String? {
+        guard case .globalQuote(let mapped)? = symbols[symbol]?.spec.alphaVantageFallback(fxEnabled: false) else { return nil }
+        return mapped
     }
 
     /// A snapshot request (plus the session's own heartbeat) tells a quiet symbol from a dead
@@ -221,10 +227,19 @@ extension Worker {
         }
     }
 
+    /// The Alpha Vantage symbols to poll: those of the key symbols in failover.
     func pollerSymbols() -> (quotes: [String], options: [String]) {
-        let quotes = order.filter { failedOver.contains($0) }
-        let options = configuration.alphaVantageOptions ? quotes.filter { symbols[$0]?.window != nil } : []
+        let keys = order.filter { failedOver.contains($0) }
+        let quotes = keys.compactMap(alphaVantageSymbol)
+        let options = configuration.alphaVantageOptions
+            ? keys.filter { symbols[$0]?.window != nil }.compactMap { symbols[$0]?.spec.alphaVantageOptionsSymbol(fxEnabled: false) }
+            : []
         return (quotes, options)
+    }
+
+    /// Key symbols in failover whose Alpha Vantage symbol is `avSymbol`.
+    func keySymbols(forAlphaVantage avSymbol: String) -> [String] {
+        order.filter { failedOver.contains($0) && alphaVantageSymbol($0) == avSymbol }
     }
 
     /// Alpha Vantage data is written only for symbols in failover, and only to the keys IB
@@ -234,18 +249,25 @@ extension Worker {
         switch event {
         case .quotes(let quotes):
             metrics.alphaVantageRequest(function: quotes.count > 1 ? "REALTIME_BULK_QUOTES" : "GLOBAL_QUOTE")
-            for quote in quotes where failedOver.contains(quote.symbol) {
-                publisher.publish(quote.record(source: .alphavantage, updatedMs: now))
-                lastPublishMs = monoMs()
+            for quote in quotes {
+                // Written under the key of the instrument it is (`BRK B` is Alpha Vantage's BRK.B).
+                for key in keySymbols(forAlphaVantage: quote.symbol) {
+                    var record = quote
+                    record.symbol = key
+                    publisher.publish(record.record(source: .alphavantage, updatedMs: now))
+                    lastPublishMs = monoMs()
+                }
             }
-        case let .options(symbol, options):
+        case let .options(avSymbol, options):
             metrics.alphaVantageRequest(function: "REALTIME_OPTIONS")
-            guard failedOver.contains(symbol) else { return }
+            guard let symbol = keySymbols(forAlphaVantage: avSymbol).first else { return }
             let wanted = book.optionSubscriptions[symbol] ?? [:]
             for option in options {
                 let key = OptionKey(expiry: option.expiry, strike: option.strike, right: option.right)
                 guard wanted[key] != nil else { continue }
-                publisher.publish(option.record(source: .alphavantage, updatedMs: now))
+                var record = option
+                record.symbol = symbol
+                publisher.publish(record.record(source: .alphavantage, updatedMs: now))
             }
         case let .failure(request, error):
             metrics.alphaVantageRequest(function: request.function)

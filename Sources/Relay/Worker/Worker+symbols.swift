@@ -40,17 +40,12 @@ extension Worker {
     /// Retries until IB answers: a gateway that is down at start-up is not an error.
     func resolve(_ symbol: String) async {
         guard let spec = symbols[symbol]?.spec else { return }
-        let request = Contract(
-            symbol: spec.symbol, secType: spec.secType.rawValue, exchange: spec.exchange,
-            primaryExchange: spec.primaryExchange ?? "", currency: spec.currency)
+        let request = Self.contractRequest(spec)
         var delay = Duration.seconds(1)
         while !Task.isCancelled {
             do {
                 let details = try await session.contractDetails(request)
-                guard let first = details.first else {
-                    reportProblem(symbol, "IB returned no contract for \(spec.symbol) \(spec.secType.rawValue)")
-                    return
-                }
+                guard let first = chooseContract(symbol, spec: spec, details: details) else { return }
                 guard !stopping else { return }
                 guard book.quoteSubscription.count < configuration.maxMarketDataLines else {
                     reportProblem(symbol, "no market data line left (ib.max_market_data_lines = \(configuration.maxMarketDataLines))")
@@ -60,8 +55,10 @@ extension Worker {
                 contract.exchange = spec.exchange
                 symbols[symbol]?.contract = contract
                 symbols[symbol]?.hours = TradingHours(details: first)
-                let id = session.subscribe(contract, genericTicks: "")
-                book.addQuote(id, symbol: symbol, contract: contract, monoMs: monoMs())
+                // With options followed, IB's generic ticks 100/101 add the underlying's option
+                // volume and open interest per right (TICK_SIZE 29/30, 27/28).
+                let id = session.subscribe(contract, genericTicks: spec.options != nil && spec.secType.hasOptionChains ? "100,101" : "")
+                book.addQuote(id, symbol: symbol, contract: contract, monoMs: monoMs(), snapshot: Self.quoteIdentity(symbol, spec: spec, contract: contract))
                 logger.info("subscribed", metadata: ["symbol": "\(symbol)", "con_id": "\(contract.conId)"])
                 return
             } catch let error as IBSessionError where error.isPermanent {
@@ -116,6 +113,9 @@ extension Worker {
     func recentreLoop() async {
         while !Task.isCancelled {
             try? await clock.sleep(for: configuration.recentreInterval)
+            for symbol in order where symbols[symbol]?.rollDate != nil {
+                await rollFrontMonthIfDue(symbol)
+            }
             for symbol in order where symbols[symbol]?.window != nil {
                 await refreshChainIfDue(symbol)
                 await recentre(symbol)
@@ -126,12 +126,19 @@ extension Worker {
     /// Moves the option window to the underlying's price, within the line budget: cancels what
     /// left it, qualifies and subscribes what entered.
     func recentre(_ symbol: String) async {
-        guard var window = symbols[symbol]?.window, symbols[symbol]?.recentring == false,
+        guard var windows = symbols[symbol]?.windows, !windows.isEmpty, symbols[symbol]?.recentring == false,
             let price = book.referencePrice(symbol)
         else { return }
         let today = today(for: symbol)
-        let change = window.update(underlyingPrice: price, today: today)
-        symbols[symbol]?.window = window
+        // Every trading class has its own window (its own strikes), centred on the same price.
+        var reasons: [String] = []
+        for tradingClass in windows.keys.sorted() {
+            guard var window = windows[tradingClass] else { continue }
+            let change = window.update(underlyingPrice: price, today: today)
+            windows[tradingClass] = window
+            if !change.isEmpty { reasons.append(windows.count > 1 ? "\(tradingClass): \(change.reason)" : change.reason) }
+        }
+        symbols[symbol]?.windows = windows
         // Expired expiries can never come back: forget them so the set does not grow.
         let unexpired = (symbols[symbol]?.missingOptions ?? []).filter { $0.expiry >= today }
         symbols[symbol]?.missingOptions = unexpired
@@ -147,7 +154,7 @@ extension Worker {
         let toAdd = (allAdmitted[symbol] ?? []).filter { subscribed[$0] == nil && symbols[symbol]?.missingOptions.contains($0) == false }
             .sorted { $0 < $1 }
         guard !toCancel.isEmpty || !toAdd.isEmpty else { return }
-        if !change.isEmpty { logger.info("option window: \(change.reason)", metadata: ["symbol": "\(symbol)"]) }
+        if !reasons.isEmpty { logger.info("option window: \(reasons.joined(separator: "; "))", metadata: ["symbol": "\(symbol)"]) }
         symbols[symbol]?.recentring = true
         defer { symbols[symbol]?.recentring = false }
         for id in toCancel {
@@ -161,18 +168,23 @@ extension Worker {
     /// Asks IB for the option's conId first: a strike listed in the chain may not exist for
     /// every expiry, and subscribing to it would only produce errors.
     func subscribeOption(_ symbol: String, key: OptionKey) async {
-        guard let state = symbols[symbol], let underlying = state.contract else { return }
+        guard let state = symbols[symbol], let underlying = state.contract, let secType = state.spec.secType.optionSecType else { return }
+        // The class is always named: SPX and SPXW both list the third Friday's strikes, and
+        // IB answers an option request without a class with both (ambiguous).
+        let tradingClass = key.tradingClass.isEmpty ? underlying.symbol : key.tradingClass
+        let listed = state.chainClasses[tradingClass]
+        let exchange = secType == "FOP" ? (listed?.exchange ?? underlying.exchange) : "SMART"
         let request = Contract(
-            symbol: underlying.symbol, secType: "OPT", lastTradeDateOrContractMonth: key.expiry, strike: key.strike,
-            right: key.right.rawValue, multiplier: state.chainMultiplier, exchange: "SMART",
-            currency: underlying.currency, tradingClass: state.chainTradingClass)
+            symbol: underlying.symbol, secType: secType, lastTradeDateOrContractMonth: key.expiry, strike: key.strike,
+            right: key.right.rawValue, multiplier: listed?.multiplier ?? "", exchange: exchange,
+            currency: underlying.currency, tradingClass: tradingClass)
         do {
             let details = try await session.contractDetails(request)
             guard var contract = details.first?.contract else {
                 symbols[symbol]?.missingOptions.insert(key)
                 return
             }
-            contract.exchange = "SMART"
+            contract.exchange = exchange
             // The window may have moved on (or the worker begun to stop) while IB answered.
             guard !stopping, admittedOptions(for: symbol).contains(key), book.optionSubscriptions[symbol]?[key] == nil else { return }
             let id = session.subscribe(contract, genericTicks: "101")
@@ -195,9 +207,9 @@ extension Worker {
     func admittedOptionsBySymbol() -> [String: Set<OptionKey>] {
         let budget = LineBudget(maxLines: configuration.maxMarketDataLines)
         let demands = order.compactMap { s -> OptionDemand? in
-            guard let window = symbols[s]?.window else { return nil }
-            let missing = symbols[s]?.missingOptions ?? []
-            return OptionDemand(symbol: s, options: window.selected.filter { !missing.contains($0.key) })
+            guard let state = symbols[s], !state.windows.isEmpty else { return nil }
+            let missing = state.missingOptions
+            return OptionDemand(symbol: s, options: state.selectedOptions.filter { !missing.contains($0.key) })
         }
         let allocation = budget.allocate(underlyings: order, options: demands)
         let summary = allocation.leftOut.isEmpty ? nil : allocation.summary

@@ -23,9 +23,13 @@ public actor Worker: Service {
         var contract: Contract?
         var hours: TradingHours = .unknown
         var marketOpen: Bool?
-        var window: MarketData.OptionWindow?
-        var chainTradingClass = ""
-        var chainMultiplier = "100"
+        /// One option window per trading class (SPX and SPXW each centre on the index).
+        var windows: [String: MarketData.OptionWindow] = [:]
+        /// Every trading class of the chain IB listed, by class (exchange, multiplier, key root).
+        var chainClasses: [String: ChainSnapshot.ClassChain] = [:]
+        /// When a `front_month` future's contract rolls (`YYYYMMDD`, exchange date): from that
+        /// day on, the next month is resolved and subscribed instead.
+        var rollDate: String?
         /// Options a chain lists but IB does not know (error 200 on qualification).
         var missingOptions: Set<OptionKey> = []
         var recentring = false
@@ -38,6 +42,11 @@ public actor Worker: Service {
         /// IB does not know the instrument (200 on contract details): a configuration problem.
         /// Nothing is served under its key, and it takes no part in failover.
         var unresolvable = false
+
+        /// Some window, when options are followed (the failover asks only whether they are).
+        var window: MarketData.OptionWindow? { windows.values.first }
+        /// The options every window selects, in priority order per class.
+        var selectedOptions: [RankedOption] { windows.keys.sorted().flatMap { windows[$0]?.selected ?? [] } }
     }
 
     let configuration: WorkerConfiguration
@@ -114,9 +123,11 @@ public actor Worker: Service {
             self.poller = nil
         }
         var order: [String] = []
-        for spec in configuration.symbols where !order.contains(spec.symbol) {
-            order.append(spec.symbol)
-            symbols[spec.symbol] = SymbolState(spec: spec)
+        // Every per-symbol structure is keyed by the KEY symbol (`ES.202612`, `EUR.USD`): it
+        // names one instrument; `spec.symbol` is only what IB is asked for.
+        for spec in configuration.symbols where !order.contains(spec.keySymbol) {
+            order.append(spec.keySymbol)
+            symbols[spec.keySymbol] = SymbolState(spec: spec)
         }
         self.order = order
         self.engine = FailoverEngine(symbols: order, policy: configuration.failover, nowMs: self.monoMs())

@@ -11,17 +11,38 @@ extension GatewayEngine {
         } + [.contractDataEnd(reqId: reqId)]
     }
 
-    /// One message per exchange with every expiration and the union of strikes, then END.
-    /// An unknown underlying gets only END, as IB answers.
-    func optionParameters(reqId: Int32, symbol: String, underlyingConId: Int64) -> [ServerMessage] {
-        guard let chain = catalog.chains[symbol.uppercased()],
-            underlyingConId == 0 || underlyingConId == chain.underConId
+    /// One message per trading class and exchange with the class's expirations and the union
+    /// of its strikes, then END (SECURITY_DEFINITION_OPTION_PARAMETER 75 / _END 76). SPX
+    /// answers SPX and SPXW on SMART and CBOE; a future answers its FOP classes on CME (only
+    /// when `futFopExchange` is empty or CME, as IB filters by it). An unknown underlying
+    /// gets only END, as IB answers.
+    func optionParameters(reqId: Int32, symbol: String, futFopExchange: String, underlyingSecType: String, underlyingConId: Int64)
+        -> [ServerMessage]
+    {
+        let symbol = symbol.uppercased()
+        let underConId: Int64?
+        if underlyingConId != 0 {
+            underConId = underlyingConId
+        } else {
+            switch underlyingSecType.uppercased() {
+            case "IND": underConId = catalog.indices[symbol]?.conId
+            case "FUT": underConId = catalog.futures[symbol]?.first?.conId
+            default: underConId = catalog.stocks[symbol]?.conId
+            }
+        }
+        guard let underConId, let chains = catalog.classChains[underConId],
+            case .stock(let underlying)? = catalog.byConId[underConId], underlying.symbol == symbol
         else { return [.optionParametersEnd(reqId: reqId)] }
-        return catalog.optionExchanges.map {
-            .optionParameters(OptionParameters(
-                reqId: reqId, exchange: $0, underlyingConId: chain.underConId, tradingClass: chain.symbol,
-                multiplier: "100", expirations: chain.expirations.map(\.yyyymmdd), strikes: chain.strikes))
-        } + [.optionParametersEnd(reqId: reqId)]
+        let exchangeFilter = futFopExchange.uppercased()
+        var out: [ServerMessage] = []
+        for chain in chains {
+            for exchange in chain.exchanges where exchangeFilter.isEmpty || exchangeFilter == exchange {
+                out.append(.optionParameters(OptionParameters(
+                    reqId: reqId, exchange: exchange, underlyingConId: underConId, tradingClass: chain.tradingClass,
+                    multiplier: chain.multiplier, expirations: chain.expirations.map(\.yyyymmdd), strikes: chain.strikes)))
+            }
+        }
+        return out + [.optionParametersEnd(reqId: reqId)]
     }
 
     // MARK: Market data
@@ -40,7 +61,7 @@ extension GatewayEngine {
     var linesInUse: Int { sessions.values.reduce(0) { $0 + $1.subscriptions.count } }
 
     mutating func marketData(
-        _ session: inout Session, reqId: Int32, contract: Contract, snapshot: Bool, nowMs: Int64
+        _ session: inout Session, reqId: Int32, contract: Contract, genericTicks: String = "", snapshot: Bool, nowMs: Int64
     ) -> [ServerMessage] {
         if faults.competingSession { return [GatewayNotice.competingSession(reqId)] }
         if contract.exchange.isEmpty && contract.conId == 0 { return [GatewayNotice.missingExchange(reqId)] }
@@ -66,6 +87,7 @@ extension GatewayEngine {
             // 10167 "Displaying delayed market data": delayed tick types follow.
             if rule.code == 10167 { subscription.marketDataType = max(subscription.marketDataType, 3) }
         }
+        subscription.genericTicks = Set(genericTicks.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) })
         if snapshot {
             // A stalled or disconnected gateway acknowledges a snapshot and never answers it:
             // that is the fault. It stays pending, so cancelling it is not error 300.
@@ -99,10 +121,10 @@ extension GatewayEngine {
         }
     }
 
-    func currentTicks(_ instrument: Instrument) -> [(tickType: Int32, value: TickValue)] {
+    func currentTicks(_ instrument: Instrument, genericTicks: Set<Int> = []) -> [(tickType: Int32, value: TickValue)] {
         switch instrument {
         case .stock(let s):
-            let ticks = market.ticks(stock: s)
+            let ticks = market.ticks(stock: s) + (catalog.classChains[s.conId] == nil ? [] : market.optionStatistics(of: s, genericTicks: genericTicks))
             guard faults.everHalted.contains(s.symbol) else { return ticks }
             // A halt: no quote on either side (-1, size 0) and tick 49 says why.
             guard faults.halted.contains(s.symbol) else { return ticks + [(TickTypes.halted, .generic(0))] }
@@ -125,7 +147,7 @@ extension GatewayEngine {
         let delayed = subscription.marketDataType >= 3
         let reqId = subscription.reqId
         var out: [ServerMessage] = []
-        let ticks = currentTicks(subscription.instrument)
+        let ticks = currentTicks(subscription.instrument, genericTicks: subscription.genericTicks)
         let sizes = Dictionary(ticks.map { ($0.tickType, $0.value) }, uniquingKeysWith: { a, _ in a })
         var priceChanged: Set<Int32> = []
         for (liveType, value) in ticks {

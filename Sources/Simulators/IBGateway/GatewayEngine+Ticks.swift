@@ -10,7 +10,7 @@ extension GatewayEngine {
             for subscription in session.subscriptions.values {
                 let instrument = subscription.instrument
                 byConId[instrument.conId] = instrument
-                if case .option(let o) = instrument, let stock = catalog.stocks[o.symbol] {
+                if case .option(let o) = instrument, let stock = catalog.underlying(of: o) {
                     byConId[stock.conId] = .stock(stock)
                 }
             }
@@ -88,6 +88,7 @@ extension GatewayEngine {
                     info.expiry = o.expiry.yyyymmdd
                     info.strike = o.strike
                     info.right = o.rightCode
+                    info.tradingClass = o.classCode
                 }
                 result.append(info)
             }

@@ -41,6 +41,8 @@ struct GatewayEngine: Sendable {
         var marketDataType: Int32
         /// The last value sent per live tick type; a tick type is sent only when it differs.
         var lastSent: [Int32: TickValue] = [:]
+        /// The generic ticks asked for (`100` option volume, `101` option open interest).
+        var genericTicks: Set<Int> = []
     }
 
     struct Session: Sendable {
@@ -165,10 +167,12 @@ struct GatewayEngine: Sendable {
             }
         case .reqContractDetails(let reqId, let contract, _):
             out += contractDetails(reqId: reqId, contract: contract)
-        case .reqSecDefOptParams(let reqId, let symbol, _, _, let conId):
-            out += optionParameters(reqId: reqId, symbol: symbol, underlyingConId: conId)
-        case .reqMktData(let reqId, let contract, _, let snapshot, let regulatory):
-            out += marketData(&session, reqId: reqId, contract: contract, snapshot: snapshot || regulatory, nowMs: nowMs)
+        case .reqSecDefOptParams(let reqId, let symbol, let futFopExchange, let secType, let conId):
+            out += optionParameters(
+                reqId: reqId, symbol: symbol, futFopExchange: futFopExchange, underlyingSecType: secType, underlyingConId: conId)
+        case .reqMktData(let reqId, let contract, let genericTicks, let snapshot, let regulatory):
+            out += marketData(
+                &session, reqId: reqId, contract: contract, genericTicks: genericTicks, snapshot: snapshot || regulatory, nowMs: nowMs)
         case .cancelMktData(let reqId):
             if session.subscriptions.removeValue(forKey: reqId) == nil, session.pendingSnapshots.remove(reqId) == nil {
                 out.append(GatewayNotice.unknownTicker(reqId))

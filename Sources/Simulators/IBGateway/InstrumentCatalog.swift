@@ -12,9 +12,33 @@ struct StockListing: Sendable, Hashable {
     var stockType: String
     /// At-the-money implied volatility of its options.
     var volatility: Double
+    /// IB's security type: `STK`, `IND`, `FUT` or `CASH` (the simulator models all four as
+    /// one kind of listing; their tick sets differ, see `MarketSimulator.ticks(stock:)`).
+    var secType = "STK"
+    /// The listing exchange for IND/FUT/CASH (CBOE, CME, IDEALPRO); stocks route via SMART.
+    var exchange = "SMART"
+    var currency = "USD"
+    /// Contract multiplier as IB spells it (`50` for ES); empty for stocks, indexes and FX.
+    var multiplier = ""
+    /// A future's last trading day.
+    var lastTradeDate: SimDate?
+    /// IB's localSymbol when it differs from the symbol (`ESZ6`, `EUR.USD`).
+    var localSymbolOverride: String?
+    /// IB's tradingClass (`ES`, `EUR.USD`); nil: stocks' NMS/ETF rule.
+    var tradingClassOverride: String?
+    /// The price increment (minTick): 0.01, ES 0.25, EUR.USD 0.00005.
+    var tick = 0.01
+
+    var localSymbol: String { localSymbolOverride ?? symbol }
+
+    /// `YYYYMM` of a future.
+    var contractMonth: String? {
+        guard let date = lastTradeDate else { return nil }
+        return String(date.yyyymmdd.prefix(6))
+    }
 }
 
-/// One listed option.
+/// One listed option: `OPT` on a stock or index, `FOP` on a future.
 struct OptionListing: Sendable, Hashable {
     var conId: Int64
     var symbol: String
@@ -22,15 +46,35 @@ struct OptionListing: Sendable, Hashable {
     var expiry: SimDate
     var strike: Double
     var right: BlackScholes.Right
+    /// IB's trading class: `AAPL`, `SPX` (monthly, AM-settled), `SPXW` (weeklies/dailies),
+    /// `ES` / `EW` / `EW1` (ES options).
+    var tradingClass: String = ""
+    var multiplier = "100"
+    var secType = "OPT"
+    /// The future's local symbol (`ESZ6`) for FOP local symbols; nil for OPT.
+    var futureLocalSymbol: String? = nil
 
     var rightCode: String { right == .call ? "C" : "P" }
 
-    /// OCC symbology, as IB's localSymbol: `AAPL  260619C00190000`.
+    /// The class, or the symbol when none was set.
+    var classCode: String { tradingClass.isEmpty ? symbol : tradingClass }
+
+    /// IB's localSymbol: OCC symbology for OPT, with the trading class as root
+    /// (`AAPL  260619C00190000`, `SPXW  261218C06000000`); CME style for FOP, the class and
+    /// the future's month code, then right and strike (`ESZ6 C6000`, `EW1Z6 P5950`).
     var localSymbol: String {
-        let root = symbol.count >= 6 ? symbol : symbol + String(repeating: " ", count: 6 - symbol.count)
+        if secType == "FOP" {
+            let month = futureLocalSymbol.map { String($0.dropFirst(symbol.count)) } ?? ""
+            return "\(classCode)\(month) \(rightCode)\(strikeText)"
+        }
+        let root = classCode.count >= 6 ? classCode : classCode + String(repeating: " ", count: 6 - classCode.count)
         let strikeText = String(Int((strike * 1000).rounded()))
         let padded = String(repeating: "0", count: max(0, 8 - strikeText.count)) + strikeText
         return root + expiry.yyyymmdd.dropFirst(2) + rightCode + padded
+    }
+
+    private var strikeText: String {
+        strike == strike.rounded() ? String(Int(strike)) : String(strike)
     }
 }
 
@@ -43,6 +87,14 @@ struct OptionChain: Sendable, Hashable {
     var expirations: [SimDate]
     var strikes: [Double]
     var strikesByExpiry: [SimDate: [Double]]
+    /// The trading class (one reqSecDefOptParams message per class and exchange).
+    var tradingClass: String = ""
+    var multiplier = "100"
+    /// `OPT` or `FOP`.
+    var secType = "OPT"
+    /// The exchanges reqSecDefOptParams reports for this class.
+    var exchanges = ["SMART", "CBOE"]
+    var futureLocalSymbol: String? = nil
 }
 
 enum Instrument: Sendable, Hashable {
@@ -64,8 +116,10 @@ enum Instrument: Sendable, Hashable {
     }
 
     var secType: String {
-        if case .option = self { return "OPT" }
-        return "STK"
+        switch self {
+        case .stock(let s): s.secType
+        case .option(let o): o.secType
+        }
     }
 }
 
@@ -73,6 +127,14 @@ enum Instrument: Sendable, Hashable {
 struct InstrumentCatalog: Sendable {
     private(set) var stocks: [String: StockListing] = [:]
     private(set) var chains: [String: OptionChain] = [:]
+    /// Indexes by symbol (SPX, NDX, VIX, RUT).
+    private(set) var indices: [String: StockListing] = [:]
+    /// Futures by symbol, nearest last trading day first.
+    private(set) var futures: [String: [StockListing]] = [:]
+    /// FX pairs by `BASE.QUOTE`.
+    private(set) var fxPairs: [String: StockListing] = [:]
+    /// Every trading class of every underlying, by the underlying's conId.
+    private(set) var classChains: [Int64: [OptionChain]] = [:]
     private(set) var byConId: [Int64: Instrument] = [:]
     private var optionIndex: [String: Int64] = [:]
     /// The exchanges reqSecDefOptParams reports, SMART first.
@@ -88,21 +150,43 @@ struct InstrumentCatalog: Sendable {
             let stock = Self.listing(symbol: symbol, seed: seed)
             stocks[symbol] = stock
             byConId[stock.conId] = .stock(stock)
-            let chain = Self.chain(for: stock, expirations: expirations, strikesEachSide: strikesEachSide)
+            var chain = Self.chain(for: stock, expirations: expirations, strikesEachSide: strikesEachSide)
+            chain.tradingClass = symbol
             chains[symbol] = chain
-            for expiry in chain.expirations {
-                for strike in chain.strikesByExpiry[expiry] ?? [] {
-                    for right in [BlackScholes.Right.call, .put] {
-                        var option = OptionListing(
-                            conId: 0, symbol: symbol, underConId: stock.conId, expiry: expiry, strike: strike, right: right)
-                        var id = 1_000_000_000 + Int64(stableHash(option.localSymbol) % 1_000_000_000)
-                        while byConId[id] != nil { id += 1 }
-                        option.conId = id
-                        byConId[id] = .option(option)
-                        optionIndex[option.localSymbol] = id
-                    }
+            list(chain)
+        }
+        addDerivatives(seed: seed, strikesEachSide: strikesEachSide)
+    }
+
+    /// Lists every option of one trading class's chain.
+    mutating func list(_ chain: OptionChain) {
+        classChains[chain.underConId, default: []].append(chain)
+        for expiry in chain.expirations {
+            for strike in chain.strikesByExpiry[expiry] ?? [] {
+                for right in [BlackScholes.Right.call, .put] {
+                    var option = OptionListing(
+                        conId: 0, symbol: chain.symbol, underConId: chain.underConId, expiry: expiry, strike: strike, right: right,
+                        tradingClass: chain.tradingClass, multiplier: chain.multiplier, secType: chain.secType,
+                        futureLocalSymbol: chain.futureLocalSymbol)
+                    var id = 1_000_000_000 + Int64(stableHash(option.localSymbol) % 1_000_000_000)
+                    while byConId[id] != nil { id += 1 }
+                    option.conId = id
+                    byConId[id] = .option(option)
+                    optionIndex[option.localSymbol] = id
                 }
             }
+        }
+    }
+
+    mutating func add(_ listing: StockListing) {
+        byConId[listing.conId] = .stock(listing)
+        switch listing.secType {
+        case "IND": indices[listing.symbol] = listing
+        case "FUT":
+            futures[listing.symbol, default: []].append(listing)
+            futures[listing.symbol]?.sort { ($0.lastTradeDate ?? today) < ($1.lastTradeDate ?? today) }
+        case "CASH": fxPairs[listing.localSymbol] = listing
+        default: break
         }
     }
 
@@ -111,8 +195,18 @@ struct InstrumentCatalog: Sendable {
 
     func option(symbol: String, expiry: SimDate, strike: Double, right: BlackScholes.Right) -> OptionListing? {
         let key = OptionListing(conId: 0, symbol: symbol, underConId: 0, expiry: expiry, strike: strike, right: right)
-        guard let id = optionIndex[key.localSymbol], case .option(let o)? = byConId[id] else { return nil }
+        return option(localSymbol: key.localSymbol)
+    }
+
+    func option(localSymbol: String) -> OptionListing? {
+        guard let id = optionIndex[localSymbol], case .option(let o)? = byConId[id] else { return nil }
         return o
+    }
+
+    /// The listing an option's prices follow.
+    func underlying(of option: OptionListing) -> StockListing? {
+        if case .stock(let s)? = byConId[option.underConId] { return s }
+        return nil
     }
 
     // MARK: Building
@@ -179,7 +273,7 @@ struct InstrumentCatalog: Sendable {
         }
     }
 
-    private static func chain(for stock: StockListing, expirations: [SimDate], strikesEachSide n: Int) -> OptionChain {
+    static func chain(for stock: StockListing, expirations: [SimDate], strikesEachSide n: Int) -> OptionChain {
         let step = strikeStep(for: stock.basePrice)
         let center = (stock.basePrice / step).rounded() * step
         var byExpiry: [SimDate: [Double]] = [:]

@@ -14,14 +14,14 @@ extension MarketSimulator {
 
     /// A volatility smile: higher for low strikes (put skew) and away from the money.
     func smile(_ option: OptionListing, underlying: Double) -> Double {
-        let atm = catalog.stocks[option.symbol]?.volatility ?? 0.3
+        let atm = catalog.underlying(of: option)?.volatility ?? 0.3
         let m = log(option.strike / underlying)
         return min(3, max(0.05, atm * (1 - 0.6 * m + 2.0 * m * m)))
     }
 
     mutating func optionState(_ option: OptionListing, nowMs: Int64) -> OptionState {
         if let state = options[option.conId] { return state }
-        guard let stock = catalog.stocks[option.symbol] else {
+        guard let stock = catalog.underlying(of: option) else {
             preconditionFailure("option \(option.localSymbol) without underlying in the catalog")
         }
         _ = stockState(stock, nowMs: nowMs)

@@ -7,7 +7,7 @@ public struct SubscriptionInfo: Sendable, Hashable {
     public var reqId: Int32
     public var conId: Int64
     public var symbol: String
-    /// `STK` or `OPT`.
+    /// `STK`, `IND`, `FUT`, `CASH`, `OPT` or `FOP`.
     public var secType: String
     /// Options only: `YYYYMMDD`, strike, `C`/`P`.
     public var expiry: String?
@@ -15,6 +15,8 @@ public struct SubscriptionInfo: Sendable, Hashable {
     public var right: String?
     /// The market data type served (1 live, 2 frozen, 3 delayed, 4 delayed-frozen).
     public var marketDataType: Int32
+    /// Options only: IB's trading class (`SPX`, `SPXW`, `EW1`).
+    public var tradingClass: String? = nil
 }
 
 /// What the simulator counted since it started; the control port's `counters` reports it.
