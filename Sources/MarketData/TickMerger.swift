@@ -47,7 +47,9 @@ public struct TickMerger<Snapshot: TickMergeable>: Sendable {
             changed = applyString(tickType: tickType, value: value)
             changed = noteTickType(tickType) || changed
         case let .tickOptionComputation(computation):
-            guard TickField.isModelComputation(tickType: computation.tickType), snapshot.optionRight != nil else { return false }
+            guard TickField.isModelComputation(tickType: computation.tickType) || TickField.sideVolatility(tickType: computation.tickType) != nil,
+                snapshot.optionRight != nil
+            else { return false }
             changed = applyComputation(computation)
             changed = noteTickType(computation.tickType) || changed
         case let .tickGeneric(_, tickType, value):
@@ -105,6 +107,8 @@ public struct TickMerger<Snapshot: TickMergeable>: Sendable {
         if let field = TickField.size(tickType: tickType) { return snapshot.uses(field) }
         switch (tickType, snapshot.optionRight) {
         case (27, .call?), (28, .put?), (86, _?): return true
+        // On the underlying's own line, 27-30 are its options' totals per right.
+        case (27, nil), (28, nil), (29, nil), (30, nil): return true
         default: return false
         }
     }

@@ -48,6 +48,8 @@ struct GatewaySessionIntegrationTests {
                 reconnects.append(ContinuousClock.now - dropped)
                 // Every symbol ticks again, under the same SubscriptionID.
                 #expect(await h.ticksFlow(for: ids, from: mark))
+                // Requests go out paced (reqMarketDataType first): wait for the last to land.
+                #expect(await h.wait { await $0.sim.subscriptions().count == stockSymbols.count })
                 let live = await h.sim.subscriptions()
                 #expect(Set(live.map(\.symbol)) == Set(stockSymbols))
                 #expect(live.count == stockSymbols.count)

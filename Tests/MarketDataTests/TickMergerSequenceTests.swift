@@ -103,10 +103,12 @@ struct TickMergerSequenceTests {
                 if TickField.size(tickType: t) != nil { return t }
                 switch (t, right) {
                 case (27, .call?), (28, .put?), (86, _?): return t
+                case (27, nil), (28, nil), (29, nil), (30, nil): return t  // the underlying's option totals
                 default: return nil
                 }
             case let .tickString(_, t, _): return right == nil && (t == 45 || t == 88) ? t : nil
-            case let .tickOptionComputation(c): return right != nil && (c.tickType == 13 || c.tickType == 83) ? c.tickType : nil
+            case let .tickOptionComputation(c):
+                return right != nil && (TickField.isModelComputation(tickType: c.tickType) || TickField.sideVolatility(tickType: c.tickType) != nil) ? c.tickType : nil
             default: return nil
             }
         }

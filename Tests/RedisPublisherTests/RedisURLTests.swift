@@ -75,7 +75,8 @@ struct RedisURLTests {
         #expect(url.user == "quote-relArraycr@t@\u{0}redIs")
         #expect(url.password == "//quote-relArraycr@t")
         #expect(url.description == "redis://quote-relArraycr@t@\u{0}redIs:***@11:6380/2")
-        for text in ["rOK\r\n:2\r\nredis:/@:1\r\n-B", "redis://user:Secret-1@h:99999/0", "rediss://u:Secret-1@h"] {
+        // (`rediss://` is accepted since TLS is supported; an invalid port in it is not.)
+        for text in ["rOK\r\n:2\r\nredis:/@:1\r\n-B", "redis://user:Secret-1@h:99999/0", "rediss://u:Secret-1@h:99999"] {
             do {
                 _ = try RedisURL(parsing: text)
                 Issue.record("\(text) was accepted")

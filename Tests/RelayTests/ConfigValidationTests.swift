@@ -96,6 +96,15 @@ struct ConfigValidationTests {
         #expect(ConfigurationLoader.load(yaml: "symbols: [A]\n", environment: [:]).decoded.redis.sentinel == nil)
     }
 
+    /// Symbols are upper-cased (IB's are): `aapl` is AAPL's key, and listing both is a duplicate.
+    @Test func symbolsAreUpperCasedAndCaseDuplicatesRefused() throws {
+        let report = ConfigurationLoader.load(yaml: "symbols: [aapl, {symbol: msft}]\n", environment: [:])
+        let configuration = try #require(report.configuration)
+        #expect(configuration.symbols.map(\.symbol) == ["AAPL", "MSFT"])
+        let duplicate = problems("symbols: [AAPL, aapl]\n")
+        #expect(duplicate.contains { $0.contains("AAPL is listed twice") }, "\(duplicate)")
+    }
+
     @Test func environmentProblemsNameTheVariable() {
         #expect(problems("symbols: [AAPL]\n", env: ["IB_PORT": "0", "FAILOVER_STALENESS_SECONDS": "soon"]) == [
             "ib.port = \"0\" (from env IB_PORT): must be between 1 and 65535",

@@ -44,7 +44,9 @@ extension ConfigDecoder {
             problem(path, text, source, "symbol \(reason)")
             return nil
         }
-        return SymbolSpec(symbol: text)
+        // One rule (README "Configuration"): symbols are IB's, which are upper-case; `aapl` is
+        // AAPL, so it names the same key and a second entry for it is a duplicate.
+        return SymbolSpec(symbol: text.uppercased())
     }
 
     private mutating func symbolEntry(_ node: Node, at path: String) -> SymbolSpec? {
