@@ -6,7 +6,7 @@
 #   tws           Sources/TWSProtocol + fuzz/FuzzEntry.swift            -> .build/fuzz/tws-fuzz
 #   alphavantage  MarketModel (as a module) + the Alpha Vantage decoder
 #                 + fuzz/alphavantage/AlphaVantageFuzz.swift             -> .build/fuzz/alphavantage-fuzz
-#   redis         hiredis' reader + RedisReply/RedisConnection/RedisURL/
+#   redis         hiredis' reader + RedisReply/RedisReplyReader/RedisURL/
 #                 PublisherStats + fuzz/redis/RedisReplyFuzz.swift       -> .build/fuzz/redis-fuzz
 #
 # The configuration loader's target needs swift-configuration and Yams, so it is built with
@@ -48,9 +48,10 @@ for target in "${targets[@]}"; do
   redis)
     "$swiftc" "${flags[@]}" -module-name RedisReplyFuzz -I Sources/CHiredis -lhiredis \
       Sources/RedisPublisher/RedisReply.swift Sources/RedisPublisher/RedisError.swift \
-      Sources/RedisPublisher/RedisConnection.swift Sources/RedisPublisher/RedisURL.swift \
+      Sources/RedisPublisher/RedisReplyReader.swift Sources/RedisPublisher/RedisURL.swift \
       Sources/RedisPublisher/PublisherStats.swift Sources/RedisPublisher/LatencyHistogram.swift \
-      Sources/RedisPublisher/RESPBuffer.swift Sources/RedisPublisher/ReplyLimits.swift \
+      Sources/RedisPublisher/WriteRefusal.swift Sources/RedisPublisher/ReplyLimits.swift \
+      Sources/RedisPublisher/RedisTLSOptions.swift \
       fuzz/redis/RedisReplyFuzz.swift -o "$out/redis-fuzz"
     ;;
   *) echo "unknown fuzz target: $target (tws, alphavantage, redis)"; exit 2 ;;

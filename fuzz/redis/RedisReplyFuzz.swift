@@ -1,6 +1,6 @@
 // libFuzzer entry point over Redis reply handling: bytes as a server (or anything pretending
 // to be one) could send them, through hiredis' own reply reader (the parser the publisher's
-// connection uses), `RedisConnection.copy` into `RedisReply`, and every consumer of a reply
+// connection uses), `RedisReply.copying` into `RedisReply`, and every consumer of a reply
 // in the publisher (with the publisher's `ReplyLimits`): `checked()` (error replies, NOSCRIPT), `int` / `string` / `hash`, and
 // `StalenessChange(reply:)` (staleness.lua's answer). The first byte picks the mode; mode 0
 // parses the rest as a `redis.url` instead (the configuration value that carries the password).
@@ -37,7 +37,7 @@ private func checkReplies(_ bytes: UnsafeBufferPointer<UInt8>) {
     for _ in 0..<64 {
         var raw: UnsafeMutableRawPointer?
         guard redisReaderGetReply(reader, &raw) == REDIS_OK, let raw else { return }
-        let reply = RedisConnection.copy(raw.assumingMemoryBound(to: redisReply.self))
+        let reply = RedisReply.copying(raw.assumingMemoryBound(to: redisReply.self))
         freeReplyObject(raw)
         consume(reply)
     }
@@ -84,11 +84,11 @@ private func checkURL(_ text: String) {
         // Parse errors name the problem, never the value: the message is one of the fixed
         // reasons, with nothing of the input in it.
         let reasons = [
-            "TLS (rediss://) is not supported", "bad percent-encoding in the credentials",
+            "the scheme must be redis:// or rediss:// (TLS)", "bad percent-encoding in the credentials",
             "the database must be a non-negative integer", "the host is missing", "the port must be 1-65535",
-            "the scheme must be redis://", "unexpected text after the IPv6 address", "unterminated IPv6 address",
+            "unexpected text after the IPv6 address", "unterminated IPv6 address",
         ]
-        let suffix = " (expected redis://[user:password@]host:port/db)"
+        let suffix = " (expected redis[s]://[user:password@]host:port/db)"
         let allowed = reasons.map { "invalid Redis URL: " + $0 + suffix }
         precondition(error.code == .invalidURL && allowed.contains(error.message), "unexpected URL error: \(error.message)")
     }
