@@ -140,9 +140,12 @@ extension Writer {
         let error: String? = if case .error(let message) = reply { message } else { nil }
         var noScript = error?.hasPrefix("NOSCRIPT") ?? false
         if noScript { outcome.needsReload = true }
-        if let error, error.hasPrefix("READONLY") {
-            // Retried like NOSCRIPT: the write is sound, the node is no longer the primary.
+        if let error, error.hasPrefix("READONLY"), configuration.sentinel != nil {
+            // Behind Sentinel: the node is no longer the primary. Retried like NOSCRIPT after
+            // asking the sentinels again. Without Sentinel there is nothing to rediscover: the
+            // refusal path below keeps the values and retries with a pause.
             if outcome.readOnly == nil { outcome.readOnly = error }
+            _ = outcome.refused(error)
             noScript = true
             if case .statusStep = slot { return }
             if case .statusExec = slot { return }

@@ -92,9 +92,12 @@ struct InstrumentsIntegrationTests {
             expectClean(fields, key)
         }
         // The four computation ticks each land in their fields, with the values IB sent.
+        // Wait until every line of the windows is open (requests are paced; a window may move).
+        #expect(await h.waitAsync(.seconds(10)) { await optionLines().count == 40 })
         try await Task.sleep(for: .milliseconds(800))
         let subs = await optionLines()
-        #expect(subs.count == 40)
+        // A re-centre in progress briefly holds one or two lines fewer (cancel before add).
+        #expect(subs.count <= 40 && subs.count >= 36, "\(subs.count) option lines")
         var checkedLast = 0
         for sub in subs {
             let root = sub.tradingClass == "SPXW" ? "SPXW" : "SPX"
