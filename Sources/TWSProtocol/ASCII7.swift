@@ -23,8 +23,10 @@ enum ASCII7 {
         }
         var i = 0
         while i < bytes.count {
+            // A control character (NUL is the field separator) is never decoded from an
+            // escape: the text stays literal, so decoding and re-encoding agree (fuzz finding).
             if bytes[i] == UInt8(ascii: "\\"), i + 1 < bytes.count, bytes[i + 1] == UInt8(ascii: "u"),
-               let unit = hex4(bytes, at: i + 2) {
+               let unit = hex4(bytes, at: i + 2), unit >= 0x20, unit != 0x7F {
                 flushPlain()
                 units.append(unit)
                 i += 6

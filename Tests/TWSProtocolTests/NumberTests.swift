@@ -86,6 +86,10 @@ struct NumberTests {
             #expect(!out.isEmpty)
         }
         #expect(Array("x\\u0041y".utf8).withUnsafeBytes { ASCII7.unescape($0) } == "xAy")
+        // An escaped control character (NUL separates fields) stays literal text (fuzz finding:
+        // ERR_MSG "Connectivity lost \\u0000" decoded to a NUL that re-encoding split).
+        #expect(Array("lost \\u0000".utf8).withUnsafeBytes { ASCII7.unescape($0) } == "lost \\u0000")
+        #expect(Array("a\\u001fb".utf8).withUnsafeBytes { ASCII7.unescape($0) } == "a\\u001fb")
     }
 }
 

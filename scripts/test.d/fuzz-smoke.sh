@@ -42,7 +42,7 @@ for entry in "${targets[@]}"; do
   set +e
   # The Swift runtime's own backtracer would pause on a crash; libFuzzer reports instead.
   SWIFT_BACKTRACE=enable=no timeout $((seconds + 60)) "$binary" "$work/corpus-$name" "$seeds" \
-    -max_total_time="$seconds" -max_len="$maxlen" -timeout=10 -rss_limit_mb=2048 \
+    -seed="${FUZZ_SEED:-1}" -max_total_time="$seconds" -max_len="$maxlen" -timeout=10 -rss_limit_mb=2048 \
     -artifact_prefix="$artifacts/$name-" -print_final_stats=1 >"$work/fuzz-$name.log" 2>&1
   rc=$?
   set -e
