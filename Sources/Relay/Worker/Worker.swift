@@ -172,13 +172,9 @@ public actor Worker: Service {
     }
 }
 
-/// Wall-clock time for records and events (`updated_ms`, `ts_ms`).
+/// Wall-clock time for records and events (`updated_ms`, `ts_ms`): the publisher's clock.
 public enum WallClock {
-    @Sendable public static func nowMs() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
-    }
+    @Sendable public static func nowMs() -> Int64 { WallClockMs.now() }
 }
 
 #if canImport(Glibc)
