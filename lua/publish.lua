@@ -1,4 +1,11 @@
+#!lua
 -- quote-relay: the one atomic write of a data key (CONTRACT §3).
+--
+-- `#!lua` (Redis 7, no flags): Redis refuses the script as a whole while it is out of memory
+-- (maxmemory with `noeviction`), so the worker's values wait (latest per key) instead of
+-- growing a full server. Without the shebang line (a legacy script) Redis would let the script
+-- go on after its first write (`DEL`) and every write would pass, new keys included. On
+-- Redis < 7 the worker loads the script with this line turned into a comment.
 --
 -- KEYS[1]  the data hash, with prefix            (mkt:quote:AAPL)
 -- KEYS[2]  the freshness index, a sorted set     (mkt:updated)

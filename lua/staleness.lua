@@ -1,3 +1,4 @@
+#!lua flags=allow-oom
 -- quote-relay: the staleness check (CONTRACT §3), run every failover.check_interval_seconds.
 --
 -- KEYS[1]  the freshness index, a sorted set      (mkt:updated): member quote:AAPL, score updated_ms
@@ -19,6 +20,11 @@
 -- Setting or clearing the flag is a write of the key: its `seq` grows by one and the full
 -- record is published on the key's own channel, so SUBSCRIBE + HGETALL stays the whole story
 -- for a subscriber (the same JSON shape as publish.lua's: fields, then key and type).
+--
+-- `allow-oom` (Redis 7 script flag): when Redis is out of memory (maxmemory with `noeviction`)
+-- the stale flag is still set, so a key is never silently stale because Redis is full; the
+-- writes are bounded (one field per key, one member of P:stale per key). On Redis < 7 the
+-- worker loads the script without its first line (legacy: refused under OOM).
 --
 -- Returns { newly_stale_members, newly_fresh_members, expired_members, stale_total, now_ms }.
 local index = KEYS[1]

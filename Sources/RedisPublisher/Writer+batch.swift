@@ -6,9 +6,8 @@ extension Writer {
     enum Slot {
         case record(Int)
         case event(Int)
-        /// MULTI, DEL, HSET, PEXPIRE: +OK / +QUEUED.
-        case statusStep
-        case statusExec
+        /// EVALSHA status.lua: 1.
+        case status
         case staleness(Int)
     }
 
@@ -75,9 +74,8 @@ extension Writer {
             slots.append(.event(i))
         }
         if let status = batch.status {
-            encodeStatus(status)
-            slots.append(contentsOf: [.statusStep, .statusStep, .statusStep] + (status.fields.isEmpty ? [] : [.statusStep]))
-            slots.append(.statusExec)
+            encodeStatus(status, sha: digests.status)
+            slots.append(.status)
         }
         for (i, request) in batch.staleness.enumerated() {
             buffer.beginCommand(argumentCount: 7)
@@ -147,8 +145,7 @@ extension Writer {
             if outcome.readOnly == nil { outcome.readOnly = error }
             _ = outcome.refused(error)
             noScript = true
-            if case .statusStep = slot { return }
-            if case .statusExec = slot { return }
+            if case .status = slot { return }  // written again on the primary
         }
         switch slot {
         case .record(let i):
@@ -166,16 +163,16 @@ extension Writer {
             }
         case .event(let i):
             outcome.events[i] = error == nil ? .done : noScript ? .unanswered : .failed
-        case .statusStep:
+        case .status:
+            if noScript { return }  // unanswered: written again after the reload
             if let error {
-                outcome.status = .failed
-                _ = outcome.refused(error)
+                // A transient refusal (READONLY, NOPERM, ...) keeps the status for the next try,
+                // unless a newer one is waiting by then.
+                outcome.status = outcome.refused(error).isTransient ? .retry : .failed
+            } else {
+                outcome.status = .done
+                outcome.accepted = true
             }
-        case .statusExec:
-            if outcome.readOnly != nil { return }  // EXECABORT after READONLY: written again on the primary
-            if outcome.status == .unanswered { outcome.status = error == nil && !reply.isNull ? .done : .failed }
-            if let error, !error.hasPrefix("EXECABORT") { _ = outcome.refused(error) }
-            if outcome.status == .done { outcome.accepted = true }
         case .staleness(let i):
             if noScript { return }  // retried after the reload
             if let error {
@@ -240,7 +237,7 @@ extension Writer {
             if let status = batch.status {
                 if outcome.status == .done {
                     s.stats.statusWrites += 1
-                } else if outcome.status == .unanswered, s.status == nil {
+                } else if outcome.status == .unanswered || outcome.status == .retry, s.status == nil {
                     s.status = status
                 }
             }
@@ -292,24 +289,19 @@ extension Writer {
         }
     }
 
-    /// MULTI; DEL; [HSET fields]; PEXPIRE; EXEC: the status hash is replaced as a whole, so
-    /// fields that are no longer known disappear, and it never exists without its TTL.
-    private func encodeStatus(_ status: PendingStatus) {
-        buffer.append(["MULTI"])
-        buffer.append(["DEL", statusKey])
-        if !status.fields.isEmpty {
-            buffer.beginCommand(argumentCount: 2 + 2 * status.fields.count)
-            buffer.argument("HSET")
-            buffer.argument(statusKey)
-            for (name, value) in status.fields {
-                buffer.argument(name)
-                buffer.argument(value)
-            }
-        }
-        buffer.beginCommand(argumentCount: 3)
-        buffer.argument("PEXPIRE")
+    /// `EVALSHA status.lua 1 P:worker:ID ttl_ms name value ...`: the status hash is replaced
+    /// as a whole (fields no longer known disappear), never exists without its TTL, and is
+    /// written even when Redis is out of memory (the script's `allow-oom` flag).
+    private func encodeStatus(_ status: PendingStatus, sha: String) {
+        buffer.beginCommand(argumentCount: 5 + 2 * status.fields.count)
+        buffer.argument("EVALSHA")
+        buffer.argument(sha)
+        buffer.argument(1)
         buffer.argument(statusKey)
         buffer.argument(status.ttlMs)
-        buffer.append(["EXEC"])
+        for (name, value) in status.fields {
+            buffer.argument(name)
+            buffer.argument(value)
+        }
     }
 }

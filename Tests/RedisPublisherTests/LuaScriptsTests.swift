@@ -30,5 +30,22 @@ struct LuaScriptsTests {
         let scripts = try LuaScripts(directory: TestRedis.scriptsDirectory)
         #expect(scripts.publish.contains("PUBLISH"))
         #expect(scripts.staleness.contains("TIME"))
+        #expect(scripts.status.contains("PEXPIRE"))
+    }
+
+    /// Redis < 7 cannot compile the `#!lua flags=...` line: the fallback text keeps every other
+    /// line where it was (Redis' error messages name lines of the file) and turns the shebang
+    /// into a comment; a script without one has no fallback.
+    @Test func theLegacyTextOfAFlaggedScriptIsTheScriptWithoutItsFlags() throws {
+        let scripts = try LuaScripts(directory: TestRedis.scriptsDirectory)
+        #expect(scripts.status.hasPrefix("#!lua flags=allow-oom\n"))
+        #expect(scripts.staleness.hasPrefix("#!lua flags=allow-oom\n"))
+        let legacy = try #require(LuaScripts.legacyText(of: scripts.status))
+        #expect(legacy.hasPrefix("--lua flags=allow-oom\n"))
+        #expect(legacy.split(separator: "\n", omittingEmptySubsequences: false).count
+            == scripts.status.split(separator: "\n", omittingEmptySubsequences: false).count)
+        #expect(legacy.dropFirst(2) == scripts.status.dropFirst(2))
+        #expect(scripts.publish.hasPrefix("#!lua\n"))  // no flags: refused as a whole under OOM
+        #expect(LuaScripts.legacyText(of: "return 1") == nil)
     }
 }

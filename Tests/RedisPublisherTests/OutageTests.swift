@@ -51,6 +51,53 @@ struct OutageTests {
         #expect(stats.writeErrors == 0)
     }
 
+    /// Redis out of memory (`maxmemory` with `noeviction`, here 1 byte so every write that may
+    /// grow memory is refused): the status hash and the stale flag are still written
+    /// (status.lua and staleness.lua carry `allow-oom`), a new key waits and lands when memory
+    /// is freed, and the refusal is reported while it lasts.
+    @Test func outOfMemoryStillWritesTheStatusAndTheStaleFlag() async throws {
+        let server = try RedisServerProcess()
+        let prefix = TestRedis.uniquePrefix("oom")
+        var configuration = try TestRedis.configuration(prefix: prefix, url: server.url)
+        configuration.wallClockMs = { 100_000 }
+        let publisher = try TestRedis.publisher(configuration)
+        publisher.start()
+        defer { publisher.stop() }
+        // Confirmed by its source 10 s before the worker's "now": stale at a 5 s threshold.
+        publisher.publish(Fixtures.quote("OLD", bid: 7, updatedMs: 90_000))
+        publisher.setStatus([("state", "ok")], ttl: .seconds(30))
+        #expect(await publisher.flush(timeout: .seconds(20)))
+
+        let redis = try TestRedis.connection(server.url)
+        #expect(try redis.command(["CONFIG", "SET", "maxmemory-policy", "noeviction"]) == .status("OK"))
+        #expect(try redis.command(["CONFIG", "SET", "maxmemory", "1"]) == .status("OK"))
+        // Redis itself refuses a plain write now.
+        do {
+            _ = try redis.command(["SET", "\(prefix):probe", "x"])
+            Issue.record("Redis accepted a write over maxmemory")
+        } catch {
+            #expect("\(error)".contains("OOM"))
+        }
+
+        publisher.setStatus([("state", "degraded"), ("redis_write_error", "OOM")], ttl: .seconds(30))
+        #expect(await publisher.flush(timeout: .seconds(20)))
+        #expect(try redis.hgetall("\(prefix):worker:\(configuration.workerID)") == ["state": "degraded", "redis_write_error": "OOM"])
+
+        let change = try await publisher.checkStaleness(thresholdMs: 5_000)
+        #expect(change.newlyStale == ["quote:OLD"])
+        #expect(try redis.hgetall("\(prefix):quote:OLD")["stale"] == "1")
+
+        publisher.publish(Fixtures.quote("NEW", bid: 1, updatedMs: 99_000))
+        #expect(await eventually(timeout: .seconds(20)) { publisher.stats.writeRefusal?.errorClass == "OOM" })
+        #expect(try redis.command(["EXISTS", "\(prefix):quote:NEW"]) == .integer(0))
+
+        #expect(try redis.command(["CONFIG", "SET", "maxmemory", "0"]) == .status("OK"))
+        #expect(await publisher.flush(timeout: .seconds(20)))
+        #expect(try redis.hgetall("\(prefix):quote:NEW")["bid"] == "1")
+        #expect(await eventually(timeout: .seconds(20)) { publisher.stats.writeRefusal == nil })
+        #expect(publisher.stats.writeErrors == 0)
+    }
+
     /// A quiet key (closed market, a chain written once a day) gets no new value after a
     /// restart, yet must be back: the writer notices the new `run_id` and writes it again,
     /// with its original `updated_ms`; a newer pending value wins over the remembered one.

@@ -97,7 +97,7 @@ extension RelayConfiguration {
         public var streamEnabled = false
         /// `redis.stream.maxlen` [100000]: approximate cap of `P:stream`.
         public var streamMaxLength = 100_000
-        /// `redis.scripts_dir` ["lua"]: folder of `publish.lua` and `staleness.lua`; relative
+        /// `redis.scripts_dir` ["lua"]: folder of `publish.lua`, `staleness.lua` and `status.lua`; relative
         /// paths are resolved against the working directory.
         public var scriptsDirectory = "lua"
         /// `redis.sentinels` [] + `redis.master_name` + `redis.sentinel_username` /
