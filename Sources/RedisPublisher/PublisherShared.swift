@@ -41,6 +41,10 @@ final class PublisherShared: @unchecked Sendable {
     /// Set by the Sentinel watcher on `+switch-master`; the writer reconnects (asking the
     /// sentinels again) before its next batch.
     var primaryMoved = false
+    /// The primary the writer is connected to when it found it through Sentinel (nil when
+    /// not connected or not behind Sentinel); the watcher compares it with what the sentinels
+    /// name, so a `+switch-master` it missed (sent while it was not subscribed) is noticed.
+    var connectedPrimary: SentinelConfiguration.Address?
     var stats = PublisherStats()
 
     init(maxEvents: Int) {
@@ -75,7 +79,9 @@ final class PublisherShared: @unchecked Sendable {
     /// With the lock held: sleeps until work arrives or the publisher stops. Returns false
     /// when stopping.
     func waitForWork() -> Bool {
-        while !stopping && !hasWork {
+        // A moved primary is work too: an idle writer reconnects at once and writes every live
+        // key again on the new primary (the old one loses what it took after the promotion).
+        while !stopping && !hasWork && !primaryMoved {
             writerWaiting = true
             condition.wait()
             writerWaiting = false

@@ -20,6 +20,37 @@ final class SentinelWatcher {
         self.logger = logger
     }
 
+    /// How often the watcher asks the sentinel which primary it names, beside following
+    /// `+switch-master`.
+    static let recheckInterval: Duration = .seconds(2)
+
+    /// Asks `address` for the primary (on a short connection of its own: a subscribed
+    /// connection cannot send other commands) and tells the writer to reconnect when it is
+    /// connected to another server. A sentinel that cannot answer changes nothing.
+    private func recheck(_ address: SentinelConfiguration.Address) {
+        guard let connected = shared.locked({ $0.connectedPrimary }) else { return }
+        let named: (host: String, port: Int)?
+        do throws(RedisError) {
+            let sentinel = try RedisConnection(url: Sentinel.url(of: address, configuration, dataURL: dataURL),
+                                               connectTimeout: .seconds(2), ioTimeout: .seconds(2))
+            defer { sentinel.close() }
+            named = try Sentinel.primaryAddress(from: sentinel.command(["SENTINEL", "get-master-addr-by-name", configuration.masterName]))
+        } catch {
+            return
+        }
+        guard let named, named.host != connected.host || named.port != connected.port else { return }
+        logger.notice("Sentinel names another Redis primary than the one written to; reconnecting", metadata: [
+            "master_name": "\(configuration.masterName)", "primary": "\(named.host):\(named.port)",
+            "connected": "\(connected)",
+        ])
+        shared.locked { s in
+            // Only if the writer is still on the server this check compared with.
+            guard s.connectedPrimary == connected else { return }
+            s.primaryMoved = true
+            s.signalWriterIfWaiting()
+        }
+    }
+
     /// Subscribes to one sentinel after another until the publisher stops.
     func run() {
         var index = 0
@@ -54,7 +85,15 @@ final class SentinelWatcher {
         }())
         try connection.flush()
         logger.debug("following +switch-master", metadata: ["sentinel": "\(address)"])
+        // A switch announced before this subscription (at start-up, or while no sentinel was
+        // reachable) is not sent again: ask which primary the sentinel names now, and again
+        // every `recheckInterval`.
+        var nextCheck = MonotonicClock.nanos()
         while !shared.locked({ $0.stopping }) {
+            if MonotonicClock.nanos() >= nextCheck {
+                nextCheck = MonotonicClock.nanos() + UInt64(Self.recheckInterval.components.seconds) * 1_000_000_000
+                recheck(address)
+            }
             guard let reply = try connection.readReply(waitingAtMost: Self.pollInterval) else { continue }
             guard let items = reply.array, items.count == 3, items[0].string == "message",
                   let payload = items[2].string,

@@ -164,7 +164,10 @@ final class Writer {
             }
             return false
         }
+        let behindSentinel = configuration.sentinel.map { !$0.sentinels.isEmpty } ?? false
+        let primary = connection.map { SentinelConfiguration.Address(host: $0.url.host, port: $0.url.port) }
         let reconnected = shared.locked { s -> Bool in
+            s.connectedPrimary = behindSentinel ? primary : nil
             s.stats.connected = true
             let again = s.everConnected
             if again { s.stats.reconnects += 1 }
@@ -183,6 +186,7 @@ final class Writer {
         connection?.close()
         connection = nil
         shared.locked { s in
+            s.connectedPrimary = nil
             s.stats.connected = false
             s.stats.lastError = error.description
         }
