@@ -18,14 +18,17 @@
 -- ARGV[5]  stream MAXLEN (approximate); 0 = no stream entry
 -- ARGV[6]  age_ms: how long before sending the worker confirmed the values (its updated_ms
 --          measured on its own clock); "" = use ARGV[2] as the score
--- ARGV[7..10]  four slots the script fills: 'stale' '0' 'seq' N
+-- ARGV[7..10]  'stale' S 'seq' N: the script fills N; S is '1' when the worker knows the values
+--              are already older than the staleness threshold (age_ms > threshold: a key
+--              written again after a Redis restart or refusal), else '0' (any other value: '0')
 -- ARGV[11..]   the record's fields as name/value pairs: the COMPLETE known state
 --
 -- The record replaces the hash: DEL then one HSET of every field. That removes fields that
 -- became unknown and, on a source switch, every field of the other source, in the same
 -- atomic step; and writing a fresh listpack is cheaper than updating ~20 fields in place
 -- and diffing the old field list (measured: benchmarks/BENCHMARKS-redis.md). Only `seq`
--- survives the replacement. A write confirms the data, so `stale` is 0.
+-- survives the replacement. A write confirms the data, so `stale` is 0, unless the values are
+-- already older than the threshold: then `stale` is 1 from the start (staleness.lua keeps it).
 --
 -- Returns the new seq.
 local key = KEYS[1]
@@ -36,7 +39,7 @@ local seq = (tonumber(redis.call('HGET', key, 'seq')) or 0) + 1
 redis.call('DEL', key)
 
 ARGV[7] = 'stale'
-ARGV[8] = '0'
+if ARGV[8] ~= '1' then ARGV[8] = '0' end
 ARGV[9] = 'seq'
 ARGV[10] = seq
 local first = 7
@@ -59,7 +62,7 @@ end
 local payload = ARGV[4]
 local message
 if tracked then
-  message = string.sub(payload, 1, -2) .. ',"seq":' .. seq .. ',"stale":0}'
+  message = string.sub(payload, 1, -2) .. ',"seq":' .. seq .. ',"stale":' .. ARGV[8] .. '}'
 else
   message = string.sub(payload, 1, -2) .. ',"seq":' .. seq .. '}'
 end

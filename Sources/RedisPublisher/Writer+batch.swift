@@ -78,6 +78,7 @@ extension Writer {
             slots.append(.status)
         }
         for (i, request) in batch.staleness.enumerated() {
+            stalenessThresholdMs = request.thresholdMs
             buffer.beginCommand(argumentCount: 7)
             buffer.argument("EVALSHA")
             buffer.argument(digests.staleness)
@@ -278,9 +279,11 @@ extension Writer {
         buffer.argument(bytes: payload)
         buffer.argument(configuration.streamEnabled ? max(1, configuration.streamMaxLen) : 0)
         // age_ms, so the freshness index is scored on Redis' clock (lua/publish.lua).
-        buffer.argument(tracked ? max(0, wallNowMs - record.updatedMs) : 0)
+        let ageMs = tracked ? max(0, wallNowMs - record.updatedMs) : 0
+        buffer.argument(ageMs)
         buffer.argument("stale")
-        buffer.argument("0")
+        // Values older than the staleness threshold are stale when written (lua/publish.lua).
+        buffer.argument(tracked && stalenessThresholdMs.map { ageMs > $0 } == true ? "1" : "0")
         buffer.argument("seq")
         buffer.argument("0")
         for field in record.fields where field.name != "seq" && field.name != "stale" {

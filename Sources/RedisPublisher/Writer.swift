@@ -33,6 +33,10 @@ final class Writer {
     var written = WrittenRecords()
     /// `run_id` of the server last connected to; a different one means its data is gone.
     var serverRunID: String?
+    /// The staleness threshold of the last staleness check (ms), so a value written with an
+    /// `updated_ms` already older than it (a key written again after a Redis restart or a
+    /// refusal, an old answer) carries `stale=1` at once instead of until the next check.
+    var stalenessThresholdMs: Int64?
     /// Consecutive batches with a transient refusal (READONLY, OOM, ...); 0 once Redis accepts
     /// a write again. Drives the pause before retrying, so a refusing server is not spun on.
     var refusalStreak = 0

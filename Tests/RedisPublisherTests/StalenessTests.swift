@@ -47,9 +47,12 @@ struct StalenessTests {
         #expect(change.staleCount == 1)
         #expect(try redis.command(["HGET", "\(prefix):quote:OLD", "stale"]) == .string("0"))
 
-        // A rewrite with old data clears the flag, but the key is not reported stale twice.
+        // A rewrite with data older than the last check's threshold (a key written again after
+        // a Redis restart or refusal) is stale from the start, never flagged fresh for the
+        // moment until the next check; that check does not report it stale twice.
         publisher.publish(option.record(source: .ib, updatedMs: now - 80_000))
         #expect(await publisher.flush(timeout: .seconds(10)))
+        #expect(try redis.command(["HGET", "\(prefix):option:OLD:20261218:100:P", "stale"]) == .string("1"))
         change = try await publisher.checkStaleness(thresholdMs: 30_000)
         #expect(change.newlyStale == [] && change.staleCount == 1)
         #expect(try redis.command(["HGET", "\(prefix):option:OLD:20261218:100:P", "stale"]) == .string("1"))

@@ -70,6 +70,35 @@ import TWSProtocol
         #expect(infos.map(\.symbol) == ["SPY"] && infos.first?.reqId == 1 && infos.first?.clientId == 2)
     }
 
+    /// `last CLIENT_ID SYMBOL` answers the newest value of each tick type over every request
+    /// of the symbol (a streaming line and a later snapshot alike), as a client that keeps the
+    /// newest value it received must hold it; other clients and options are not mixed in.
+    @Test func lastAnswersTheNewestValuePerTickTypeOverEveryRequest() throws {
+        var h = EngineHarness()
+        let (id, _) = h.connect(clientId: 4)
+        let (other, _) = h.connect(clientId: 5)
+        var sent = h.send(.reqMktData(reqId: 1, contract: stock("SPY"), genericTickList: "", snapshot: false, regulatorySnapshot: false), from: id)
+        _ = h.send(.reqMktData(reqId: 1, contract: stock("AAPL"), genericTickList: "", snapshot: false, regulatorySnapshot: false), from: other)
+        for _ in 0..<10 { sent += h.tick(ms: 250, for: id) }
+        sent += h.send(.reqMktData(reqId: 2, contract: stock("SPY"), genericTickList: "", snapshot: true, regulatorySnapshot: false), from: id)
+        func newest(_ type: Int32) -> String? {
+            for message in sent.reversed() {
+                if case .tickPrice(_, type, let price, _, _) = message { return price.map { "\($0)" } ?? "none" }
+            }
+            return nil
+        }
+        let reply = h.control("last 4 spy").reply
+        #expect(reply.hasPrefix("OK conId="))
+        let fields = Dictionary(reply.split(separator: " ").dropFirst(2).map { part -> (String, String) in
+            let kv = part.split(separator: "=", maxSplits: 1)
+            return (String(kv[0]), String(kv[1]))
+        }, uniquingKeysWith: { a, _ in a })
+        #expect(fields["1"] != nil && fields["1"] == newest(1))
+        #expect(fields["2"] != nil && fields["2"] == newest(2))
+        #expect(h.control("last 4 AAPL").reply == "OK")
+        #expect(h.control("last 5 AAPL").reply.hasPrefix("OK conId="))
+    }
+
     @Test func sameSeedSameMarket() {
         func run() -> [ServerMessage] {
             var h = EngineHarness()
@@ -180,13 +209,14 @@ import TWSProtocol
         ("competing-session", .competingSession(true)), ("competing-session off", .competingSession(false)),
         ("slow-handshake 250", .slowHandshake(milliseconds: 250)), ("flood 1000", .flood(1000)), ("malformed", .malformed),
         ("no-permission aapl", .noPermission("AAPL")), ("sent 17 3", .sent(clientId: 17, reqId: 3)),
+        ("last 17 spy", .last(clientId: 17, symbol: "SPY")),
         ("  counters  ", .counters),
     ])
     func parses(line: String, command: ControlCommand) throws {
         #expect(try ControlCommand.parse(line).get() == command)
     }
 
-    @Test(arguments: ["", "rate", "rate -1", "rate fast", "stall now", "flood 0", "connectivity-restored", "sent 1", "jump"])
+    @Test(arguments: ["", "rate", "rate -1", "rate fast", "stall now", "flood 0", "connectivity-restored", "sent 1", "last 1", "last x SPY", "jump"])
     func rejects(line: String) {
         guard case .failure = ControlCommand.parse(line) else { Issue.record("accepted '\(line)'"); return }
     }

@@ -15,6 +15,10 @@ Invariants (counted as violations, each with the time and the evidence):
                when some key is served by Alpha Vantage (checked at recovery points and the end)
   recovered    after each fault is healed, every configured quote key is present, not stale,
                fresh (Redis TIME - updated_ms < staleness) within --recover-bound seconds
+  value        at every recovery point and at the end, with the feed paused (`quiet`) so
+               nothing is in flight: each quote key served by IB holds exactly the last bid,
+               ask and last the simulator sent to the worker's client id for that symbol
+               (control command `last`), and none where the simulator sent none
   mixed        a hash's data_type belongs to its source (never IB's type on an AV record or back)
   seq          `seq` of a key never goes backwards while the key lives (data-loss faults reset
                the tracking: the key is gone, its seq starts again)
@@ -279,9 +283,89 @@ log:
             "av-malformed": (self.ib_window("stall", "resume", av="malformed"), (3, 8), False),
             "av-error": (self.ib_window("stall", "resume", av="error"), (3, 8), False),
             "av-slow": (self.ib_window("stall", "resume", av="slow"), (3, 8), False),
-            # Issue 10's simulator modes join here once merged, one row each, e.g.
-            # "ib-warning-10090": (self.ib_window("<its control command>", "resume"), (2, 6), False),
+            # Issue 10's field behaviours: a warning on a live line (10090: part of the data not
+            # subscribed, the line streams on), delayed data on one line (10167), a halted
+            # instrument (tick 49), a stall that still acknowledges every request (81) but
+            # sends no data, and 326 (another client holds the worker's client id).
+            "ib-warning-10090": (self.ib_window("error AAPL 10090 keep", "resume"), (2, 6), False),
+            "ib-delayed-10167": (self.ib_window("error MSFT 10167 keep", "resume"), (2, 6), False),
+            "ib-halt": (self.ib_window("halt NVDA", "unhalt NVDA"), (2, 6), False),
+            "ib-326": (self.client_id_taken, (1, 4), False),
         }
+
+    def client_id_taken(self, hold):
+        """Drops the worker's connection and, before it reconnects (its backoff starts at
+        200 ms), another API client connects with the worker's client id: the gateway answers
+        the worker's START_API with error 326 and closes (IB: "client id is already in use").
+        The worker must take the next id of ib.client_id_pool."""
+        status = self.r.hgetall(f"{self.prefix}:worker:{self.worker_id}")
+        client_id = int(status.get("client_id") or 17)
+        self.ctl("drop")
+        sock = socket.create_connection(("127.0.0.1", self.ib_port), timeout=5)
+        try:
+            def frame(fields):
+                body = b"".join(f.encode() + b"\0" for f in fields)
+                return len(body).to_bytes(4, "big") + body
+            version = b"v100..176"
+            sock.sendall(b"API\0" + len(version).to_bytes(4, "big") + version)
+            sock.recv(4096)  # server version and connection time
+            sock.sendall(frame(["71", "2", str(client_id), ""]))  # START_API (msg 71, version 2)
+            self.hold(hold)
+        finally:
+            sock.close()
+        self.took_326 = getattr(self, "took_326", 0) + 1
+
+    def check_values(self, when, retries=2):
+        """The `value` invariant: pause the feed, let the worker write what it received, then
+        compare each IB-served quote key with the last values the simulator sent."""
+        try:
+            self.ctl("quiet")
+        except OSError:
+            return
+        try:
+            mismatches = []
+            for attempt in range(retries + 1):
+                time.sleep(0.8)
+                mismatches = self.value_mismatches()
+                if not mismatches:
+                    break
+            for m in mismatches:
+                self.violation("value", f"{when}: {m}")
+            self.values_checked = getattr(self, "values_checked", 0) + 1
+        finally:
+            self.ctl("resume")
+
+    def value_mismatches(self):
+        out = []
+        try:
+            status = self.r.hgetall(f"{self.prefix}:worker:{self.worker_id}")
+            hashes = {sym: self.r.hgetall(f"{self.prefix}:quote:{sym}") for sym in self.symbols}
+        except redis.RedisError as e:
+            return [f"cannot read Redis: {e}"]
+        client_id = status.get("client_id")
+        if not client_id:
+            return ["status hash has no client_id"]
+        for sym, h in hashes.items():
+            if h.get("source") != "ib":
+                continue
+            reply = self.ctl(f"last {client_id} {sym}")
+            groups = reply.split("conId=")[1:]
+            if len(groups) != 1:
+                out.append(f"{sym}: simulator reports {len(groups)} contracts: {reply}")
+                continue
+            sent = dict(part.split("=", 1) for part in groups[0].split()[1:])
+            delayed = h.get("data_type", "").startswith("delayed")
+            for field, (live, late) in {"bid": ("1", "66"), "ask": ("2", "67"), "last": ("4", "68")}.items():
+                value = sent.get(late if delayed else live)
+                if value is None:
+                    continue  # never sent on this line type: nothing to compare
+                have = h.get(field)
+                if value == "none":
+                    if have is not None:
+                        out.append(f"{sym}: {field}={have} in Redis, the simulator's last {field} was none (absent)")
+                elif have is None or abs(float(have) - float(value)) > 1e-9 * max(1.0, abs(float(value))):
+                    out.append(f"{sym}: {field}={have} in Redis, last sent {value}")
+        return out
 
     # ---- sampling and invariants -------------------------------------------------------
     def violation(self, kind, detail):
@@ -458,6 +542,7 @@ log:
                 took, snap = self.wait_healthy(120)  # keep going if it comes back later
             else:
                 self.check_status_truth(snap, f"after {kind}")
+                self.check_values(f"after {kind}")
             self.faults.append({"kind": kind, "hold": hold, "start": round(started, 1), "healed": round(healed, 1),
                                 "recover_s": None if took is None else round(took, 2)})
             self.log(f"  recovered in {took:.2f}s" if took is not None else "  NOT recovered")
@@ -465,6 +550,7 @@ log:
         snap = self.sample()
         if snap:
             self.check_status_truth(snap, "end")
+        self.check_values("end")
         if self.baseline_lines is not None and self.lines and self.lines[-1][1] > self.baseline_lines:
             self.violation("lines", f"{self.lines[-1][1]} lines at the end > {self.baseline_lines} at the start (leak)")
         return self.finish()
@@ -490,6 +576,7 @@ log:
             summary[kind] = {"injected": len(times), "recovered": len(ok),
                              "p50": pct(ok, 50), "p99": pct(ok, 99), "max": ok[-1] if ok else None}
         result = {"seed": self.args.seed, "seconds": round(self.now(), 1), "faults": len(self.faults),
+                  "value_checks": getattr(self, "values_checked", 0), "client_id_taken": getattr(self, "took_326", 0),
                   "keys_expired": self.expired,
                   "violations": self.violations, "per_kind": summary, "resources": res, "growth": growth,
                   "lines": {"baseline": self.baseline_lines, "max": max((l for _, l in self.lines), default=None),
@@ -515,7 +602,8 @@ def render(r):
            "| fault | injected | recovered | p50 s | p99 s | max s |", "|---|---|---|---|---|---|"]
     for kind, s in r["per_kind"].items():
         out.append(f"| {kind} | {s['injected']} | {s['recovered']} | {s['p50']} | {s['p99']} | {s['max']} |")
-    out += ["", f"keys that expired (left P:updated) during the run: {r.get('keys_expired')}"]
+    out += ["", f"keys that expired (left P:updated) during the run: {r.get('keys_expired')}",
+            f"value checks (Redis equal to the simulator's last values, feed paused): {r.get('value_checks')}"]
     out += ["", f"lines: baseline {r['lines']['baseline']}, max {r['lines']['max']}, end {r['lines']['end']}, "
                 f"limit {r['lines']['limit']}", "", "| t s | RSS MiB | fds |", "|---|---|---|"]
     res = r["resources"]

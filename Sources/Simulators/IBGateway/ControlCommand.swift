@@ -43,6 +43,11 @@ public enum ControlCommand: Sendable, Hashable {
     /// The last value sent to (clientId, reqId) per tick type, for cross-checks from
     /// outside the process (the conformance scripts).
     case sent(clientId: Int32, reqId: Int32)
+    /// `last CLIENT_ID SYMBOL`: the last value sent to the client per tick type for the
+    /// symbol's contract over all its requests (streaming and snapshot), for checks that what
+    /// a client published equals the last value its source sent (the soak's `value` invariant).
+    /// Options are not included (their symbol is the underlying's).
+    case last(clientId: Int32, symbol: String)
     /// Frames a real gateway should never send, to prove a client skips them and goes on: a
     /// message id no client knows, and for every subscription a TICK_PRICE whose price is not
     /// a number and a truncated TICK_SIZE.
@@ -115,6 +120,11 @@ public enum ControlCommand: Sendable, Hashable {
                 return .failure(.init("usage: sent CLIENT_ID REQ_ID"))
             }
             return .success(.sent(clientId: clientId, reqId: reqId))
+        case "last":
+            guard args.count == 2, let clientId = Int32(args[0]) else {
+                return .failure(.init("usage: last CLIENT_ID SYMBOL"))
+            }
+            return .success(.last(clientId: clientId, symbol: args[1].uppercased()))
         case "counters": return none(.counters)
         case "help": return none(.help)
         default: return .failure(.init("unknown command '\(head)' (try help)"))
@@ -122,7 +132,7 @@ public enum ControlCommand: Sendable, Hashable {
     }
 
     public static let helpText =
-        "commands: rate N | stall | quiet | hang | resume | drop | refuse SECONDS | farm-down [FARM] | farm-up [FARM] | connectivity-lost | connectivity-restored maintained|lost | competing-session [on|off] | slow-handshake MS | flood N | no-permission SYMBOL | error SYMBOL CODE keep|drop [TEXT] | halt SYMBOL | unhalt SYMBOL | malformed | sent CLIENT_ID REQ_ID | counters | help"
+        "commands: rate N | stall | quiet | hang | resume | drop | refuse SECONDS | farm-down [FARM] | farm-up [FARM] | connectivity-lost | connectivity-restored maintained|lost | competing-session [on|off] | slow-handshake MS | flood N | no-permission SYMBOL | error SYMBOL CODE keep|drop [TEXT] | halt SYMBOL | unhalt SYMBOL | malformed | sent CLIENT_ID REQ_ID | last CLIENT_ID SYMBOL | counters | help"
 }
 
 public struct ControlCommandError: Error, Sendable, Hashable, CustomStringConvertible {

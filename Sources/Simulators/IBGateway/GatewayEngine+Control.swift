@@ -126,6 +126,16 @@ extension GatewayEngine {
             let sent = recorder.sent(clientId: clientId, reqId: reqId)
             let parts = sent.keys.sorted().compactMap { type in sent[type]?.last.map { "\(type)=\(Self.text($0))" } }
             return ControlOutcome(reply: (["OK"] + parts).joined(separator: " "))
+        case .last(let clientId, let symbol):
+            // `OK conId=N type=value ...` per contract, contracts in conId order.
+            let latest = recorder.latest(clientId: clientId, symbol: symbol)
+            var parts = ["OK"]
+            for conId in latest.keys.sorted() {
+                let ticks = latest[conId]!
+                parts.append("conId=\(conId)")
+                parts += ticks.keys.sorted().map { "\($0)=\(Self.text(ticks[$0]!))" }
+            }
+            return ControlOutcome(reply: parts.joined(separator: " "))
         case .counters:
             return ControlOutcome(reply: "OK " + currentCounters.reply)
         case .help:

@@ -156,7 +156,8 @@ extension GatewayEngine {
             guard forced || subscription.lastSent[liveType] != value else { continue }
             subscription.lastSent[liveType] = value
             let type = delayed ? (DelayedTicks.map[liveType] ?? liveType) : liveType
-            recorder.record(clientId: clientId, reqId: reqId, tickType: type, value: value)
+            recorder.record(clientId: clientId, reqId: reqId, conId: subscription.instrument.conId,
+                            symbol: subscription.instrument.recordedSymbol, tickType: type, value: value)
             switch value {
             case .price(let price):
                 priceChanged.insert(liveType)

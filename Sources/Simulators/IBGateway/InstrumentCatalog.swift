@@ -108,6 +108,15 @@ enum Instrument: Sendable, Hashable {
         }
     }
 
+    /// The symbol the tick recorder files the contract under for `last`: the symbol of a
+    /// stock, index, future or FX pair; options get none (their symbol is the underlying's).
+    var recordedSymbol: String {
+        switch self {
+        case .stock(let s): s.symbol
+        case .option: ""
+        }
+    }
+
     var symbol: String {
         switch self {
         case .stock(let s): s.symbol

@@ -50,13 +50,25 @@ struct TickRecorder: Sendable {
         var tickType: Int32
     }
 
+    /// A contract as one client was sent it, over all its requests (streaming lines and
+    /// snapshots alike).
+    struct ContractKey: Hashable, Sendable {
+        var clientId: Int32
+        var conId: Int64
+    }
+
     var limit: Int
     private(set) var values: [Key: [TickValue]] = [:]
+    /// The last value sent per tick type (as on the wire) for each contract and client, in
+    /// the order sent whatever the request: what a client that keeps the newest value of
+    /// every tick it receives must hold. Bounded by contracts x tick types.
+    private(set) var latest: [ContractKey: (symbol: String, ticks: [Int32: TickValue])] = [:]
 
     init(limit: Int) { self.limit = limit }
 
-    mutating func record(clientId: Int32, reqId: Int32, tickType: Int32, value: TickValue) {
+    mutating func record(clientId: Int32, reqId: Int32, conId: Int64, symbol: String, tickType: Int32, value: TickValue) {
         guard limit > 0 else { return }
+        latest[ContractKey(clientId: clientId, conId: conId), default: (symbol, [:])].ticks[tickType] = value
         let key = Key(clientId: clientId, reqId: reqId, tickType: tickType)
         values[key, default: []].append(value)
         if let count = values[key]?.count, count > limit {
@@ -68,6 +80,16 @@ struct TickRecorder: Sendable {
         var result: [Int32: [TickValue]] = [:]
         for (key, list) in values where key.clientId == clientId && key.reqId == reqId {
             result[key.tickType] = list
+        }
+        return result
+    }
+
+    /// The last values sent to `clientId` for the contracts named `symbol`, by conId (one
+    /// contract for a stock; each contract month for a future).
+    func latest(clientId: Int32, symbol: String) -> [Int64: [Int32: TickValue]] {
+        var result: [Int64: [Int32: TickValue]] = [:]
+        for (key, entry) in latest where key.clientId == clientId && entry.symbol == symbol {
+            result[key.conId] = entry.ticks
         }
         return result
     }
