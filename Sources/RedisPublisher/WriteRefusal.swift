@@ -25,6 +25,13 @@ public struct WriteRefusal: Sendable, Hashable, CustomStringConvertible {
         let word = reply.prefix { $0 != " " }
         errorClass = word.isEmpty ? "ERR" : String(word)
         message = reply
+        // A command an ACL forbids, called from inside a script, comes back as a plain ERR
+        // (Redis 7: "ERR The user executing the script can't run this command or subcommand
+        // script: ..."; "... can't access at least one of the keys/channels ..."): a NOPERM,
+        // which an operator fixes with ACL SETUSER, so the write waits instead of being dropped.
+        if errorClass == "ERR", reply.contains("The user executing the script can't") {
+            errorClass = "NOPERM"
+        }
     }
 
     /// Error classes that describe a passing state of the server: the write is retried.

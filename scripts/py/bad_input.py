@@ -58,7 +58,7 @@ CONFIG_CASES = [
     # (class, file text or None for the base, extra environment)
     ("not YAML", "ib: [port: 1\n", {}),
     ("top level not a map", "- a\n- b\n", {}),
-    ("unknown key (warning, exit 0)", "{base}ib_port: 4002\n", {}),
+    ("unknown key", "{base}ib_port: 4002\n", {}),
     ("section given a value", "{base_no_log}log: info\n", {}),
     ("map where a value belongs", "{base}", {"_set": "worker.id={a: 1}"}),
     ("list where a value belongs", "{base_no_ib}ib:\n  port: [1, 2]\n", {}),
@@ -70,7 +70,7 @@ CONFIG_CASES = [
     ("unknown enum value", "{base}", {"IB_MARKET_DATA_TYPE": "realtime"}),
     ("bad boolean", "{base}", {"REDIS_STREAM_ENABLED": "maybe"}),
     ("bad Redis URL scheme", "{base}", {"REDIS_URL": "http://127.0.0.1:6379"}),
-    ("TLS Redis URL (unsupported)", "{base}", {"REDIS_URL": "rediss://u:Secret-PW-1@h:6379/0"}),
+    ("TLS Redis URL (rediss://, valid since TLS support)", "{base}", {"REDIS_URL": "rediss://u:Secret-PW-1@h:6379/0"}),
     ("bad Redis URL port, with a password", "{base}", {"REDIS_URL": "redis://u:Secret-PW-1@h:99999/0"}),
     ("bad http.listen", "{base}", {"HTTP_LISTEN": "localhost"}),
     ("bad alphavantage.base_url", "{base}", {"ALPHAVANTAGE_BASE_URL": "ftp://x"}),
