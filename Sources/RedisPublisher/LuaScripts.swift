@@ -9,16 +9,20 @@ public struct LuaScripts: Sendable, Hashable {
     public var publish: String
     /// The staleness check (flag and un-flag keys using Redis' clock).
     public var staleness: String
+    /// The group lease (`worker.group`): acquire, renew and release checking the owner token.
+    public var lease: String
 
     public static let publishFile = "publish.lua"
     public static let stalenessFile = "staleness.lua"
+    public static let leaseFile = "lease.lua"
 
-    public init(publish: String, staleness: String) {
+    public init(publish: String, staleness: String, lease: String) {
         self.publish = publish
         self.staleness = staleness
+        self.lease = lease
     }
 
-    /// Reads both scripts from `directory`; a missing folder or script is
+    /// Reads the scripts from `directory`; a missing folder or script is
     /// `RedisError.Code.scriptsMissing`, an unrecoverable start-up error.
     public init(directory: String) throws(RedisError) {
         var isDirectory: ObjCBool = false
@@ -34,24 +38,28 @@ public struct LuaScripts: Sendable, Hashable {
             }
             return text
         }
-        self.init(publish: try read(Self.publishFile), staleness: try read(Self.stalenessFile))
+        self.init(publish: try read(Self.publishFile), staleness: try read(Self.stalenessFile), lease: try read(Self.leaseFile))
     }
 
     /// SHA1 digests from `SCRIPT LOAD`, valid for one server until it restarts or flushes.
     public struct Loaded: Sendable, Hashable {
         public var publish: String
         public var staleness: String
+        public var lease: String
     }
 
-    /// Loads both scripts into the server (idempotent) and returns their digests.
+    /// Loads the scripts into the server (idempotent) and returns their digests.
     public func load(into connection: RedisConnection) throws(RedisError) -> Loaded {
         let replies = try connection.pipeline([
             ["SCRIPT", "LOAD", publish],
             ["SCRIPT", "LOAD", staleness],
+            ["SCRIPT", "LOAD", lease],
         ])
-        guard let p = try replies[0].checked().string, let s = try replies[1].checked().string else {
+        guard let p = try replies[0].checked().string, let s = try replies[1].checked().string,
+              let l = try replies[2].checked().string
+        else {
             throw RedisError(.unexpectedReply, "SCRIPT LOAD did not return a digest")
         }
-        return Loaded(publish: p, staleness: s)
+        return Loaded(publish: p, staleness: s, lease: l)
     }
 }
