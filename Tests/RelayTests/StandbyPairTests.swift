@@ -181,6 +181,12 @@ struct StandbyPairTests {
         print("measured: kill -9 -> the standby's first writes within \(written)")
         #expect(await pair.wait(.seconds(10)) { pair.hash("worker:pair-b")["role"] == "active" })
         #expect(pair.hash("worker:pair-b")["lease_holder"] == "pair-b")
+        // `quote-relay status` says who holds the lease.
+        let status = try await ChildProcess.run(
+            pair.binary, ["status", "--redis-url", pair.redisText, "--prefix", pair.prefix], environment: ["PATH": "/usr/bin:/bin"])
+        #expect(status.status == 0)
+        #expect(status.stdout.contains("group pair: lease held by pair-b"), "\(status.stdout)")
+        #expect(status.stdout.contains("active in group pair  (lease held by pair-b)"), "\(status.stdout)")
 
         // Freeze the market: the final state equals what the gateway last sent to B.
         #expect(await pair.sim.control("stall").hasPrefix("OK"))

@@ -85,6 +85,7 @@ extension Worker {
     func becomeActive() {
         publisher.setFenceToken(leaseToken)
         fencedAtActivation = publisher.stats.fencedWrites
+        readiness.setStandby(nil)
         role = .active
         leaseTerms += 1
         metrics.leaseRole(active: true)
@@ -113,6 +114,7 @@ extension Worker {
         // Not us any more; who it is comes with the release's answer (or the next bid's).
         if leaseHolder == configuration.workerID { leaseHolder = nil }
         metrics.leaseRole(active: false)
+        readiness.setStandby(standbyReason)
         roleContinuation.yield(.standby)
         let lines = book.entries.count
         for id in book.entries.keys { session.unsubscribe(id) }
@@ -159,6 +161,11 @@ extension Worker {
         engine = FailoverEngine(symbols: order, policy: configuration.failover, nowMs: monoMs())
         metrics.marketDataLines.record(0)
         updatePoller()
+    }
+
+    /// `/readyz`'s reason while standing by.
+    var standbyReason: String {
+        "standby in worker.group \(configuration.group ?? ""): this worker does not hold the lease"
     }
 
     func noteHolder(_ token: String?) {

@@ -162,6 +162,7 @@ public actor Worker: Service {
         transition(to: "connecting", reason: "connecting to IB Gateway at \(configuration.gateway.host):\(configuration.gateway.port)")
         if let group = configuration.group {
             metrics.leaseRole(active: false)
+            readiness.setStandby(standbyReason)
             logger.notice("member of a worker group: standby until this worker holds the group's lease", metadata: [
                 "group": "\(group)", "lease_key": "\(configuration.publisher.leaseKey ?? "")",
                 "lease_ttl_ms": "\(configuration.leaseTiming.ttlMs)", "renew_ms": "\(configuration.leaseTiming.renewIntervalMs)",
