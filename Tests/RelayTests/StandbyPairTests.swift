@@ -47,7 +47,7 @@ struct StandbyPairTests {
 
         /// Starts a worker of the group; `delayed` asks IB for delayed data, so its writes are
         /// told apart from the other worker's by `data_type`.
-        func launch(_ id: String, clientID: Int, delayed: Bool = false) throws -> pid_t {
+        func launch(_ id: String, clientID: Int, delayed: Bool = false, redisURL: String? = nil) throws -> pid_t {
             let path = dir.appendingPathComponent("\(id).yaml").path
             try """
                 worker:
@@ -61,7 +61,7 @@ struct StandbyPairTests {
                   heartbeat_interval_seconds: 1
                   market_data_type: \(delayed ? "delayed" : "live")
                 redis:
-                  url: \(redisText)
+                  url: \(redisURL ?? redisText)
                   key_prefix: \(prefix)
                   scripts_dir: \(root)/lua
                 symbols: [AAPL, MSFT]
@@ -120,8 +120,8 @@ struct StandbyPairTests {
 
     /// Starts A (active) and then B (standby), and checks the standby is warm: connected to
     /// the gateway with its own client id, no market data lines, its status says standby.
-    func startPair(_ pair: Pair, aDelayed: Bool = false) async throws -> pid_t {
-        let a = try pair.launch("pair-a", clientID: 61, delayed: aDelayed)
+    func startPair(_ pair: Pair, aDelayed: Bool = false, aRedisURL: String? = nil) async throws -> pid_t {
+        let a = try pair.launch("pair-a", clientID: 61, delayed: aDelayed, redisURL: aRedisURL)
         #expect(await pair.wait(.seconds(20)) { pair.holder() == "pair-a" && pair.hash("quote:AAPL")["last"] != nil })
         _ = try pair.launch("pair-b", clientID: 62)
         #expect(await pair.wait(.seconds(20)) {
@@ -249,6 +249,39 @@ struct StandbyPairTests {
         await expectRedisEqualsGateway(pair, clientID: 62)
         await pair.shutDown()
     }
+
+    /// The active worker loses Redis (its connections cut, new ones refused) while the standby
+    /// still reaches it: the standby takes over within the bound; the old active stands by,
+    /// cancels its lines, and once Redis is back says so in its status.
+    @Test func anActiveWorkerThatLosesRedisStandsDownAndTheStandbyTakesOver() async throws {
+        let pair = try await Pair()
+        let url = try RedisPublisher.RedisURL(parsing: pair.redisText)
+        let relay = try TCPRelay(upstreamPort: url.port)
+        defer { relay.close() }
+        _ = try await startPair(pair, aRedisURL: "redis://127.0.0.1:\(relay.port)/\(url.database)")
+
+        let cutAt = ContinuousClock.now
+        relay.cut()
+        #expect(await pair.wait(.seconds(15)) { pair.holder() == "pair-b" })
+        print("measured: the active worker lost Redis -> standby holds the lease after \(ContinuousClock.now - cutAt)")
+        // The old active gave up its term by itself (it cannot be told through Redis): its
+        // lines at the gateway are cancelled.
+        #expect(await pair.wait(.seconds(10)) { await pair.lines(clientID: 61).isEmpty })
+        print("measured: the active worker lost Redis -> its market data lines cancelled after \(ContinuousClock.now - cutAt)")
+        #expect(await pair.wait(.seconds(10)) { await pair.lines(clientID: 62).count == 2 })
+
+        relay.restore()
+        #expect(await pair.wait(.seconds(15)) {
+            let a = pair.hash("worker:pair-a")
+            return a["role"] == "standby" && a["lease_holder"] == "pair-b"
+        })
+        #expect(await pair.lines(clientID: 61).isEmpty)
+        #expect(pair.holder() == "pair-b")
+        #expect(await pair.sim.control("stall").hasPrefix("OK"))
+        try await Task.sleep(for: .milliseconds(700))
+        await expectRedisEqualsGateway(pair, clientID: 62)
+        await pair.shutDown()
+    }
 }
 
 /// Collects the messages of one pub/sub channel on a thread of its own.
@@ -287,4 +320,96 @@ final class ChannelListener: @unchecked Sendable {
 /// Hands a connection to the one thread that uses it from then on.
 struct ConnectionBox: @unchecked Sendable {
     let connection: RedisConnection
+}
+
+/// A TCP relay on loopback in front of Redis, for one worker: `cut()` drops its connections
+/// and refuses new ones (the worker "loses Redis" while the other still reaches it).
+final class TCPRelay: @unchecked Sendable {
+    let port: Int
+    private let upstreamPort: Int
+    private let listener: Int32
+    private let lock = NSLock()
+    private var open: [Int32] = []
+    private var isCut = false
+    private var closed = false
+
+    init(upstreamPort: Int) throws {
+        self.upstreamPort = upstreamPort
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        listener = fd
+        var yes: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+        var address = Self.loopback(port: 0)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+            }
+        }
+        guard ok, listen(fd, 16) == 0 else { throw CLITestRedis.Failure(description: "relay: bind/listen failed") }
+        port = Int(UInt16(bigEndian: address.sin_port))
+        Thread { [self] in acceptLoop() }.start()
+    }
+
+    static func loopback(port: Int) -> sockaddr_in {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return address
+    }
+
+    private func acceptLoop() {
+        while true {
+            let client = accept(listener, nil, nil)
+            if client < 0 { return }  // closed
+            let refuse = lock.withLock { isCut || closed }
+            if refuse { Glibc.close(client); continue }
+            let upstream = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = Self.loopback(port: upstreamPort)
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(upstream, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+            }
+            guard connected else { Glibc.close(client); Glibc.close(upstream); continue }
+            lock.withLock { open += [client, upstream] }
+            Thread { [self] in pump(from: client, to: upstream) }.start()
+            Thread { [self] in pump(from: upstream, to: client) }.start()
+        }
+    }
+
+    private func pump(from source: Int32, to sink: Int32) {
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { recv(source, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { break }
+            var sent = 0
+            while sent < n {
+                let m = buffer.withUnsafeBytes { send(sink, $0.baseAddress! + sent, n - sent, Int32(MSG_NOSIGNAL)) }
+                if m <= 0 { break }
+                sent += m
+            }
+            if sent < n { break }
+        }
+        shutdown(source, Int32(SHUT_RDWR))
+        shutdown(sink, Int32(SHUT_RDWR))
+    }
+
+    /// Drops every relayed connection and refuses new ones until `restore()`.
+    func cut() {
+        let fds = lock.withLock { () -> [Int32] in
+            isCut = true
+            defer { open = [] }
+            return open
+        }
+        for fd in fds { shutdown(fd, Int32(SHUT_RDWR)) }
+    }
+
+    func restore() { lock.withLock { isCut = false } }
+
+    func close() {
+        cut()
+        lock.withLock { closed = true }
+        shutdown(listener, Int32(SHUT_RDWR))
+        Glibc.close(listener)
+    }
 }
