@@ -73,15 +73,23 @@ struct StandbyPairTests {
             process.arguments = ["run", "--config", path]
             process.environment = ["PATH": "/usr/bin:/bin"]
             process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle(forWritingAtPath: "/dev/null")
             process.standardInput = FileHandle.nullDevice
-            if let log = ProcessInfo.processInfo.environment["QR_PAIR_LOG_DIR"] {
-                _ = FileManager.default.createFile(atPath: "\(log)/\(id).log", contents: nil)
-                process.standardError = FileHandle(forWritingAtPath: "\(log)/\(id).log")
-            }
+            // The worker's log (stderr), kept in QR_PAIR_LOG_DIR when set, else in the test's
+            // temporary directory; a second launch of the same id appends.
+            let log = "\(ProcessInfo.processInfo.environment["QR_PAIR_LOG_DIR"] ?? dir.path)/\(id).log"
+            if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
+            let handle = FileHandle(forWritingAtPath: log)
+            _ = try handle?.seekToEnd()
+            process.standardError = handle
             try process.run()
             processes[id] = process
             return process.processIdentifier
+        }
+
+        /// What the worker logged so far.
+        func log(_ id: String) -> String {
+            let path = "\(ProcessInfo.processInfo.environment["QR_PAIR_LOG_DIR"] ?? dir.path)/\(id).log"
+            return (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
         }
 
         func hash(_ key: String) -> [String: String] {
@@ -192,6 +200,25 @@ struct StandbyPairTests {
         #expect(await pair.sim.control("stall").hasPrefix("OK"))
         try await Task.sleep(for: .milliseconds(700))
         await expectRedisEqualsGateway(pair, clientID: 62)
+
+        // A comes back as the standby; a graceful stop of B (SIGTERM) releases the lease, so
+        // A takes over within one renew interval instead of a TTL.
+        #expect(await pair.sim.control("resume").hasPrefix("OK"))
+        _ = try pair.launch("pair-a", clientID: 61)
+        #expect(await pair.wait(.seconds(20)) {
+            let status = pair.hash("worker:pair-a")
+            return status["role"] == "standby" && status["state"] == "connected"
+        })
+        let termAt = ContinuousClock.now
+        kill(try #require(pair.processes["pair-b"]).processIdentifier, SIGTERM)
+        #expect(await pair.wait(.seconds(15)) { pair.holder() == "pair-a" })
+        let handover = ContinuousClock.now - termAt
+        print("measured: SIGTERM of the active worker -> standby holds the lease after \(handover) (the lease was released)")
+        let processB = try #require(pair.processes["pair-b"])
+        #expect(await pair.wait(.seconds(10)) { !processB.isRunning })
+        #expect(pair.log("pair-b").contains("released the group's lease"))
+        #expect(await pair.wait(.seconds(10)) { await pair.lines(clientID: 61).count == 2 })
+        #expect(await pair.lines(clientID: 62).isEmpty)
         await pair.shutDown()
     }
 
