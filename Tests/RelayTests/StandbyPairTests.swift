@@ -38,7 +38,7 @@ struct StandbyPairTests {
             redisText = try #require(ProcessInfo.processInfo.environment["QR_TEST_REDIS_URL"], "needs QR_TEST_REDIS_URL")
             redis = try RedisConnection(url: try RedisPublisher.RedisURL(parsing: redisText))
             var simConfig = IBGatewaySimulator.Configuration()
-            simConfig.ticksPerSecond = 50
+            simConfig.ticksPerSecond = 20
             sim = IBGatewaySimulator(configuration: simConfig)
             port = try await sim.start().port
             dir = FileManager.default.temporaryDirectory.appendingPathComponent("qr-pair-\(prefix)")
