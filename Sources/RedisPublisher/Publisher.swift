@@ -141,6 +141,13 @@ public final class Publisher: Sendable {
         }
     }
 
+    /// `worker.group`: Redis refused a write carrying the current token (`FENCED`): the lease
+    /// key holds another token or none, so this worker no longer holds the lease. Refusals of
+    /// writes sent under an earlier token do not count.
+    public var refusedByFence: Bool {
+        shared.locked { s in s.fenceToken != nil && s.fenceRefusedGeneration == s.fenceGeneration }
+    }
+
     /// Runs lua/lease.lua on the group's lease key (`configuration.leaseKey`): `acquire`
     /// (SET NX PX), `renew` or `release` (both only with the owner `token`). Throws
     /// `.notConnected` at once while Redis is unreachable, and `.server` for an error reply.

@@ -39,6 +39,10 @@ final class PublisherShared: @unchecked Sendable {
     var fenceToken: String?
     /// Grows with every token change: the writer then forgets what it wrote under the old one.
     var fenceGeneration: UInt64 = 0
+    /// The generation in which Redis last refused a write with `FENCED`: equal to
+    /// `fenceGeneration` when the current token was refused (a late refusal of a batch sent
+    /// under an earlier token does not count).
+    var fenceRefusedGeneration: UInt64?
     var flushWaiters: [UInt64: CheckedContinuation<Bool, Never>] = [:]
     var runWaiters: [CheckedContinuation<Void, Never>] = []
     var nextWaiterID: UInt64 = 0

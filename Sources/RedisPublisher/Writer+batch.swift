@@ -294,6 +294,7 @@ extension Writer {
             s.stats.writes += written
             s.stats.writeErrors += failed
             s.stats.fencedWrites += fenced
+            if fenced > 0, batch.fenceGeneration == s.fenceGeneration { s.fenceRefusedGeneration = s.fenceGeneration }
             s.stats.eventsPublished += eventsPublished
             for (i, state) in outcome.records.enumerated() where state == .done {
                 let enqueued = batch.records[i].enqueuedNanos

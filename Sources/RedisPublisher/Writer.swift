@@ -10,6 +10,8 @@ struct Batch {
     var leases: [LeaseRequest] = []
     /// `worker.group`: the token the data writes carry (nil: unfenced, or nothing to write).
     var fenceToken: String?
+    /// `PublisherShared.fenceGeneration` when the batch was taken.
+    var fenceGeneration: UInt64 = 0
 
     var isEmpty: Bool { records.isEmpty && events.isEmpty && status == nil && staleness.isEmpty && leases.isEmpty }
 }
@@ -117,7 +119,8 @@ final class Writer {
                     status: s.status.take(),
                     staleness: s.stalenessRequests.drain(),
                     leases: s.leaseRequests.drain(),
-                    fenceToken: s.fenceToken
+                    fenceToken: s.fenceToken,
+                    fenceGeneration: s.fenceGeneration
                 )
                 if leaseKey != nil, s.fenceToken == nil, !batch.records.isEmpty {
                     // Standby: data writes are not ours to make.

@@ -86,6 +86,7 @@ struct LeaseFenceTests {
         p.setFenceToken("a#1")
         p.publish(Fixtures.quote("AAPL", bid: 1))
         #expect(await p.flush(timeout: .seconds(10)))
+        #expect(!p.refusedByFence)
         let key = "\(prefix):quote:AAPL"
         #expect(try redis.hgetall(key)["bid"] == "1")
         #expect(try redis.hgetall(key)["seq"] == "1")
@@ -99,6 +100,7 @@ struct LeaseFenceTests {
         #expect(try redis.hgetall(key)["bid"] == "1")
         #expect(try redis.hgetall(key)["seq"] == "1")
         #expect(try redis.command(["EXISTS", "\(prefix):quote:MSFT"]).int == 0)
+        #expect(p.refusedByFence)
         #expect(p.stats.fencedWrites == 2)
         #expect(p.stats.writeErrors == 0)
         // Never retried: nothing waits.
@@ -114,6 +116,9 @@ struct LeaseFenceTests {
         #expect(await p.flush(timeout: .seconds(10)))
         #expect(try redis.hgetall(key)["bid"] == "1")
         #expect(p.stats.fencedWrites == 3)
+        // A new token starts a new term: the old refusals are not held against it.
+        p.setFenceToken("a#2")
+        #expect(!p.refusedByFence)
     }
 
     @Test func aStandbyDropsDataWritesBeforeSendingButWritesItsStatus() async throws {

@@ -49,9 +49,7 @@ extension Worker {
             try? await clock.sleep(for: step)
             let now = monoMs()
             var actions = lease.expire(nowMs: now)
-            let fenced = publisher.stats.fencedWrites
-            if role == .active, fenced > fencedAtActivation {
-                fencedAtActivation = fenced
+            if role == .active, publisher.refusedByFence {
                 actions += lease.fenced(nowMs: now)
             }
             for action in actions { await carryOut(action) }
@@ -84,7 +82,6 @@ extension Worker {
     /// The lease is ours: write with its token, start from a clean slate and subscribe.
     func becomeActive() {
         publisher.setFenceToken(leaseToken)
-        fencedAtActivation = publisher.stats.fencedWrites
         readiness.setStandby(nil)
         role = .active
         leaseTerms += 1

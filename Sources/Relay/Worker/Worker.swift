@@ -104,8 +104,6 @@ public actor Worker: Service {
     var leaseToken: String
     /// The worker id of the lease's holder as last seen (status hash `lease_holder`).
     var leaseHolder: String?
-    /// `publisher.stats.fencedWrites` when this term began: a rise means the fence refused us.
-    var fencedAtActivation: UInt64 = 0
     /// Terms as active since start.
     var leaseTerms = 0
     /// Each role change, for `dutiesLoop`.
