@@ -277,6 +277,24 @@ struct StandbyPairTests {
         await pair.shutDown()
     }
 
+    /// Two workers of a group at one gateway with the same ib.client_id: the gateway refuses
+    /// the second (326); it says so clearly in its log and stands by without lines, and the
+    /// active worker is undisturbed.
+    @Test func aDuplicateClientIDIsLoggedClearly() async throws {
+        let pair = try await Pair()
+        _ = try pair.launch("pair-a", clientID: 71)
+        #expect(await pair.wait(.seconds(20)) { pair.holder() == "pair-a" && pair.hash("quote:AAPL")["last"] != nil })
+        _ = try pair.launch("pair-b", clientID: 71)
+        #expect(await pair.wait(.seconds(20)) {
+            pair.log("pair-b").contains("IB Gateway refused the client id: another API client uses it (326)")
+        })
+        #expect(pair.log("pair-b").contains("needs its own ib.client_id"))
+        #expect(pair.hash("worker:pair-b")["role"] == "standby")
+        #expect(pair.holder() == "pair-a")
+        #expect(await pair.lines(clientID: 71).count == 2)
+        await pair.shutDown()
+    }
+
     /// The active worker loses Redis (its connections cut, new ones refused) while the standby
     /// still reaches it: the standby takes over within the bound; the old active stands by,
     /// cancels its lines, and once Redis is back says so in its status.
