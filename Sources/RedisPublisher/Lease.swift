@@ -17,6 +17,10 @@
 /// Bound: after the active worker dies, its lease expires at most `ttl` after its last renewal,
 /// and a standby tries again at most one renew interval later, so a standby takes over within
 /// `ttl + renewInterval` (plus one round trip to Redis).
+///
+/// A standby that could not serve (`ready` false: its gateway session is down) bids only once it
+/// has been so for a whole TTL, so a ready peer wins the lease; with no ready peer it still
+/// takes over, within `2 x ttl + renewInterval`, and serves what it can (Alpha Vantage).
 public struct LeaseStateMachine: Sendable {
     /// Lease TTL and renew interval; `renewInterval < ttl` (checked by the configuration).
     public struct Timing: Sendable, Hashable {
@@ -79,6 +83,8 @@ public struct LeaseStateMachine: Sendable {
     /// The request on the wire, if any; replies to any other id are stale and ignored.
     private var pending: (id: UInt64, request: Request, sentAtMs: Int64)?
     private var lastID: UInt64 = 0
+    /// Standby: since when this worker has not been ready (nil while ready).
+    public private(set) var notReadySinceMs: Int64?
 
     public init(timing: Timing) {
         self.timing = timing
@@ -91,8 +97,23 @@ public struct LeaseStateMachine: Sendable {
     }
 
     /// Periodic: gives up an expired lease, and sends the acquire/renew that is due.
-    public mutating func tick(nowMs: Int64) -> [Action] {
+    /// - Parameter ready: whether this worker could serve now (its gateway session is up); a
+    ///   standby that is not ready defers its bid until it has been so for a whole TTL.
+    public mutating func tick(nowMs: Int64, ready: Bool = true) -> [Action] {
         var actions = expire(nowMs: nowMs)
+        if role == .standby {
+            if ready {
+                notReadySinceMs = nil
+            } else if notReadySinceMs == nil {
+                notReadySinceMs = nowMs
+            }
+            if let since = notReadySinceMs, nowMs - since < timing.ttlMs, pending == nil, nowMs >= nextRequestMs {
+                nextRequestMs = min(since + timing.ttlMs, nowMs + timing.renewIntervalMs)
+                return actions
+            }
+        } else {
+            notReadySinceMs = nil
+        }
         if pending == nil, nowMs >= nextRequestMs {
             lastID += 1
             let request: Request = role == .active ? .renew : .acquire

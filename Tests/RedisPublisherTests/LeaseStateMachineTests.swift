@@ -121,6 +121,26 @@ struct LeaseStateMachineTests {
         #expect(m.nextRequestMs == 3_500)
     }
 
+    @Test func aStandbyThatCannotServeLetsAReadyPeerBidFirst() {
+        var m = LeaseStateMachine(timing: timing)  // ttl 5000, renew 1500
+        // Not ready (gateway down): no bid for a whole TTL, waking every renew interval.
+        #expect(m.tick(nowMs: 0, ready: false).isEmpty)
+        #expect(m.notReadySinceMs == 0 && m.nextRequestMs == 1_500)
+        #expect(m.tick(nowMs: 1_500, ready: false).isEmpty)
+        #expect(m.tick(nowMs: 4_500, ready: false).isEmpty)
+        #expect(m.nextRequestMs == 5_000)
+        // Still not ready after a TTL: nobody ready took the lease, so it bids anyway.
+        #expect(sent(m.tick(nowMs: 5_000, ready: false))?.0 == .acquire)
+        // Ready again: the wait starts over next time it is not.
+        var n = LeaseStateMachine(timing: timing)
+        #expect(n.tick(nowMs: 0, ready: false).isEmpty)
+        #expect(sent(n.tick(nowMs: 1_500, ready: true))?.0 == .acquire)
+        #expect(n.notReadySinceMs == nil)
+        // The holder renews whatever its gateway does (its Alpha Vantage failover serves).
+        var a = active()
+        #expect(sent(a.tick(nowMs: a.nextRequestMs, ready: false))?.0 == .renew)
+    }
+
     @Test func stopReleasesOnlyAHeldLease() {
         var standby = LeaseStateMachine(timing: timing)
         #expect(standby.stop() == false)

@@ -33,7 +33,8 @@ extension Worker {
     func leaseLoop() async {
         while !Task.isCancelled, !stopping {
             let now = monoMs()
-            for action in lease.tick(nowMs: now) {
+            // A standby whose gateway session is down lets a ready peer win the lease.
+            for action in lease.tick(nowMs: now, ready: session.status.state.isSessionUp) {
                 await carryOut(action)
             }
             let wait = max(1, lease.nextWakeMs - monoMs())
