@@ -37,7 +37,8 @@ extension Worker {
             for action in lease.tick(nowMs: now, ready: session.status.state.isSessionUp) {
                 await carryOut(action)
             }
-            let wait = max(1, lease.nextWakeMs - monoMs())
+            // Capped: after `stop()` nothing is due any more (`Int64.max`).
+            let wait = min(max(1, lease.nextWakeMs - monoMs()), configuration.leaseTiming.renewIntervalMs)
             try? await clock.sleep(for: .milliseconds(wait))
         }
     }
