@@ -22,6 +22,12 @@
 --              are already older than the staleness threshold (age_ms > threshold: a key
 --              written again after a Redis restart or refusal), else '0' (any other value: '0')
 -- ARGV[11..]   the record's fields as name/value pairs: the COMPLETE known state
+-- KEYS[4]  optional, with worker.group: the group's lease key (mkt:group:GROUP:lease). The
+--          fence token is then the LAST argument, after the fields (ARGV[#ARGV]): the write
+--          happens only while the lease key holds exactly that token; otherwise nothing is
+--          changed and the script answers the error `FENCED` (the writer counts and drops it).
+--          A worker that lost its lease, even one paused mid-batch, can never overwrite the
+--          data of the worker that holds it now.
 --
 -- The record replaces the hash: DEL then one HSET of every field. That removes fields that
 -- became unknown and, on a source switch, every field of the other source, in the same
@@ -32,6 +38,13 @@
 --
 -- Returns the new seq.
 local key = KEYS[1]
+local fenced = KEYS[4] ~= nil
+if fenced then
+  local token = table.remove(ARGV)
+  if redis.call('GET', KEYS[4]) ~= token then
+    return redis.error_reply('FENCED this worker does not hold the lease ' .. KEYS[4])
+  end
+end
 local member = ARGV[1]
 local tracked = member ~= ''
 

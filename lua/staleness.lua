@@ -5,6 +5,9 @@
 -- KEYS[2]  the members flagged stale, a set      (mkt:stale)    contract extension, see README
 -- ARGV[1]  threshold in milliseconds (failover.staleness_seconds * 1000)
 -- ARGV[2]  the key prefix with its separator ("mkt:"; "" for no prefix): member -> hash name
+-- KEYS[3]  optional, with worker.group: the group's lease key; ARGV[3] the fence token. The
+--          check runs only while the lease key holds exactly that token, else the error
+--          `FENCED` (see publish.lua): only the worker holding the lease flags keys.
 --
 -- Uses Redis' own clock (TIME), so the worker's clock and the script's agree for every
 -- reader. A member is stale when now - updated_ms > threshold.
@@ -27,6 +30,9 @@
 -- worker loads the script without its first line (legacy: refused under OOM).
 --
 -- Returns { newly_stale_members, newly_fresh_members, expired_members, stale_total, now_ms }.
+if KEYS[3] and redis.call('GET', KEYS[3]) ~= ARGV[3] then
+  return redis.error_reply('FENCED this worker does not hold the lease ' .. KEYS[3])
+end
 local index = KEYS[1]
 local flagged = KEYS[2]
 local threshold = tonumber(ARGV[1])

@@ -12,18 +12,22 @@ public struct LuaScripts: Sendable, Hashable {
     /// The worker status hash, replaced as a whole (flag `allow-oom`: it is written even when
     /// Redis is out of memory, so operators can read why data writes wait).
     public var status: String
+    /// The group lease (`worker.group`): acquire, renew and release checking the owner token.
+    public var lease: String
 
     public static let publishFile = "publish.lua"
     public static let stalenessFile = "staleness.lua"
     public static let statusFile = "status.lua"
+    public static let leaseFile = "lease.lua"
 
-    public init(publish: String, staleness: String, status: String) {
+    public init(publish: String, staleness: String, status: String, lease: String) {
         self.publish = publish
         self.staleness = staleness
         self.status = status
+        self.lease = lease
     }
 
-    /// Reads the three scripts from `directory`; a missing folder or script is
+    /// Reads the scripts from `directory`; a missing folder or script is
     /// `RedisError.Code.scriptsMissing`, an unrecoverable start-up error.
     public init(directory: String) throws(RedisError) {
         var isDirectory: ObjCBool = false
@@ -40,7 +44,7 @@ public struct LuaScripts: Sendable, Hashable {
             return text
         }
         self.init(publish: try read(Self.publishFile), staleness: try read(Self.stalenessFile),
-                  status: try read(Self.statusFile))
+                  status: try read(Self.statusFile), lease: try read(Self.leaseFile))
     }
 
     /// SHA1 digests from `SCRIPT LOAD`, valid for one server until it restarts or flushes.
@@ -48,6 +52,7 @@ public struct LuaScripts: Sendable, Hashable {
         public var publish: String
         public var staleness: String
         public var status: String
+        public var lease: String
     }
 
     /// Loads the scripts into the server (idempotent) and returns their digests.
@@ -56,7 +61,7 @@ public struct LuaScripts: Sendable, Hashable {
     /// refuses to compile (Redis < 7 does not know the shebang) is loaded again as
     /// `legacyText(of:)`: the same script without its flags.
     public func load(into connection: RedisConnection) throws(RedisError) -> Loaded {
-        let texts = [publish, staleness, status]
+        let texts = [publish, staleness, status, lease]
         let replies = try connection.pipeline(texts.map { ["SCRIPT", "LOAD", $0] })
         var digests: [String] = []
         for (text, reply) in zip(texts, replies) {
@@ -69,7 +74,7 @@ public struct LuaScripts: Sendable, Hashable {
             }
             digests.append(digest)
         }
-        return Loaded(publish: digests[0], staleness: digests[1], status: digests[2])
+        return Loaded(publish: digests[0], staleness: digests[1], status: digests[2], lease: digests[3])
     }
 
     /// The script without its shebang line (`#!lua flags=...`, Redis 7), for servers that

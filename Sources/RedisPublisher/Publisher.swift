@@ -126,6 +126,45 @@ public final class Publisher: Sendable {
         }
     }
 
+    /// `worker.group`: the owner token every data write carries from now on (the fence), or
+    /// nil when this worker does not hold the lease. Changing it drops the data writes still
+    /// pending (they were meant for the old term) and makes the writer forget what it wrote,
+    /// so nothing of an old term is ever written again.
+    public func setFenceToken(_ token: String?) {
+        shared.locked { s in
+            guard s.fenceToken != token else { return }
+            s.fenceToken = token
+            s.fenceGeneration &+= 1
+            let dropped = s.pending.takeRecords(limit: Int.max).count
+            s.stats.fencedWrites += UInt64(dropped)
+            s.signalWriterIfWaiting()
+        }
+    }
+
+    /// `worker.group`: Redis refused a write carrying the current token (`FENCED`): the lease
+    /// key holds another token or none, so this worker no longer holds the lease. Refusals of
+    /// writes sent under an earlier token do not count.
+    public var refusedByFence: Bool {
+        shared.locked { s in s.fenceToken != nil && s.fenceRefusedGeneration == s.fenceGeneration }
+    }
+
+    /// Runs lua/lease.lua on the group's lease key (`configuration.leaseKey`): `acquire`
+    /// (SET NX PX), `renew` or `release` (both only with the owner `token`). Throws
+    /// `.notConnected` at once while Redis is unreachable, and `.server` for an error reply.
+    public func lease(_ request: LeaseStateMachine.Request, token: String, ttlMs: Int64) async throws -> LeaseReply {
+        guard configuration.leaseKey != nil else { throw RedisError(.unexpectedReply, "no worker.group: there is no lease key") }
+        return try await withCheckedThrowingContinuation { continuation in
+            let failure = shared.locked { s -> RedisError? in
+                if s.stopping || s.finished { return RedisError(.stopped, "the publisher is stopped") }
+                guard s.stats.connected else { return RedisError(.notConnected, "Redis is not connected") }
+                s.leaseRequests.append(LeaseRequest(request: request, token: token, ttlMs: max(1, ttlMs), continuation: continuation))
+                s.signalWriterIfWaiting()
+                return nil
+            }
+            if let failure { continuation.resume(throwing: failure) }
+        }
+    }
+
     /// Waits until everything queued so far is written (true), or `timeout` passes (false),
     /// e.g. Redis is down at shutdown.
     public func flush(timeout: Duration) async -> Bool {

@@ -42,6 +42,11 @@ public struct PublisherConfiguration: Sendable {
     /// `redis.sentinels` + `redis.master_name`: find and follow the primary through Redis
     /// Sentinel (then `url` supplies only credentials, database and TLS). Default nil.
     public var sentinel: SentinelConfiguration?
+    /// `worker.group`: the group's lease key with prefix (`P:group:GROUP:lease`). When set,
+    /// every data write (publish.lua, staleness.lua) is fenced: it carries the token given to
+    /// `Publisher.setFenceToken` and Redis applies it only while the key holds that token;
+    /// without a token, data writes are dropped before they are sent. nil: no fence.
+    public var leaseKey: String?
 
     public init(
         url: RedisURL = RedisURL(),

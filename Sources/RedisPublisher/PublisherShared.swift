@@ -10,6 +10,14 @@ struct PendingStatus: Sendable {
     var ttlMs: Int64
 }
 
+/// A `lease` call waiting for the writer thread.
+struct LeaseRequest: Sendable {
+    var request: LeaseStateMachine.Request
+    var token: String
+    var ttlMs: Int64
+    var continuation: CheckedContinuation<LeaseReply, any Error>
+}
+
 /// A `checkStaleness` call waiting for the writer thread.
 struct StalenessRequest: Sendable {
     var thresholdMs: Int64
@@ -26,6 +34,15 @@ final class PublisherShared: @unchecked Sendable {
     var pending: PendingWrites
     var status: PendingStatus?
     var stalenessRequests: [StalenessRequest] = []
+    var leaseRequests: [LeaseRequest] = []
+    /// `worker.group`: the token every data write carries (nil: standby, data writes dropped).
+    var fenceToken: String?
+    /// Grows with every token change: the writer then forgets what it wrote under the old one.
+    var fenceGeneration: UInt64 = 0
+    /// The generation in which Redis last refused a write with `FENCED`: equal to
+    /// `fenceGeneration` when the current token was refused (a late refusal of a batch sent
+    /// under an earlier token does not count).
+    var fenceRefusedGeneration: UInt64?
     var flushWaiters: [UInt64: CheckedContinuation<Bool, Never>] = [:]
     var runWaiters: [CheckedContinuation<Void, Never>] = []
     var nextWaiterID: UInt64 = 0
@@ -53,11 +70,11 @@ final class PublisherShared: @unchecked Sendable {
 
     /// Nothing waits to be written and nothing is on the wire.
     var isIdle: Bool {
-        pending.isEmpty && status == nil && stalenessRequests.isEmpty && inFlight == 0
+        pending.isEmpty && status == nil && stalenessRequests.isEmpty && leaseRequests.isEmpty && inFlight == 0
     }
 
     var hasWork: Bool {
-        !pending.isEmpty || status != nil || !stalenessRequests.isEmpty
+        !pending.isEmpty || status != nil || !stalenessRequests.isEmpty || !leaseRequests.isEmpty
     }
 
     func locked<R>(_ body: (PublisherShared) throws -> R) rethrows -> R {

@@ -36,6 +36,9 @@ public struct PublisherStats: Sendable, Hashable {
     public var writeRefusal: WriteRefusal?
     /// Writes (data, status, staleness script) refused, by error class.
     public var refusedWrites: [String: UInt64] = [:]
+    /// `worker.group`: data writes not applied because this worker did not hold the lease:
+    /// refused by the fence in Redis (`-FENCED`) or dropped before sending (standby).
+    public var fencedWrites: UInt64 = 0
 
     public init() {}
 }

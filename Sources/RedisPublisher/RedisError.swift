@@ -35,6 +35,9 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
         case notConnected
         /// The publisher was stopped before the request ran.
         case stopped
+        /// `worker.group`: the write was refused by the lease fence (`-FENCED`): this worker
+        /// does not hold the group's lease (any more). Never retried.
+        case fenced
     }
 
     public var code: Code

@@ -9,15 +9,18 @@ extension Writer {
         /// EVALSHA status.lua: 1.
         case status
         case staleness(Int)
+        case lease(Int)
     }
 
     /// What became of each part of a batch.
     struct Outcome {
-        enum State: UInt8 { case unanswered, done, retry, failed }
+        /// `fenced`: refused by the lease fence (worker.group), dropped and counted apart.
+        enum State: UInt8 { case unanswered, done, retry, failed, fenced }
         var records: [State]
         var events: [State]
         var status: State = .unanswered
         var staleness: [Result<StalenessChange, RedisError>?]
+        var leases: [Result<LeaseReply, RedisError>?]
         var needsReload = false
         /// A write hit a replica (`READONLY`): the primary moved; writes are retried on the
         /// primary the sentinels name next.
@@ -41,6 +44,7 @@ extension Writer {
             records = Array(repeating: .unanswered, count: batch.records.count)
             events = Array(repeating: .unanswered, count: batch.events.count)
             staleness = Array(repeating: nil, count: batch.staleness.count)
+            leases = Array(repeating: nil, count: batch.leases.count)
             self.failure = failure
         }
     }
@@ -62,8 +66,9 @@ extension Writer {
         var slots: [Slot] = []
         slots.reserveCapacity(batch.records.count + batch.events.count + 5 + batch.staleness.count)
         let wallNowMs = configuration.wallClockMs()
+        let fence = leaseKey.map { ($0, batch.fenceToken ?? "") }
         for (i, pending) in batch.records.enumerated() {
-            encodePublish(pending.record, sha: digests.publish, wallNowMs: wallNowMs)
+            encodePublish(pending.record, sha: digests.publish, wallNowMs: wallNowMs, fence: fence)
             slots.append(.record(i))
         }
         for (i, event) in batch.events.enumerated() {
@@ -79,15 +84,31 @@ extension Writer {
         }
         for (i, request) in batch.staleness.enumerated() {
             stalenessThresholdMs = request.thresholdMs
-            buffer.beginCommand(argumentCount: 7)
+            buffer.beginCommand(argumentCount: fence == nil ? 7 : 9)
             buffer.argument("EVALSHA")
             buffer.argument(digests.staleness)
-            buffer.argument(2)
+            buffer.argument(fence == nil ? 2 : 3)
             buffer.argument(updatedKey)
             buffer.argument(staleKey)
+            if let (leaseKey, _) = fence { buffer.argument(leaseKey) }
             buffer.argument(request.thresholdMs)
             buffer.argument(prefixWithSeparator)
+            if let (_, token) = fence { buffer.argument(token) }
             slots.append(.staleness(i))
+        }
+        if let leaseKey {
+            for (i, request) in batch.leases.enumerated() {
+                // lua/lease.lua: EVALSHA sha 1 <lease key> <op> <token> <ttl ms>
+                buffer.beginCommand(argumentCount: 7)
+                buffer.argument("EVALSHA")
+                buffer.argument(digests.lease)
+                buffer.argument(1)
+                buffer.argument(leaseKey)
+                buffer.argument(request.request.rawValue)
+                buffer.argument(request.token)
+                buffer.argument(request.ttlMs)
+                slots.append(.lease(i))
+            }
         }
         do throws(RedisError) {
             try connection.append(buffer)
@@ -137,6 +158,16 @@ extension Writer {
 
     private func record(_ reply: RedisReply, for slot: Slot, in outcome: inout Outcome) {
         let error: String? = if case .error(let message) = reply { message } else { nil }
+        if let error, error.hasPrefix("FENCED") {
+            // The lease key holds another token (or none): this worker's term is over. The
+            // write is dropped, never retried; the worker learns it from `fencedWrites`.
+            switch slot {
+            case .record(let i): outcome.records[i] = .fenced
+            case .staleness(let i): outcome.staleness[i] = .failure(RedisError(.fenced, error))
+            default: break
+            }
+            return
+        }
         var noScript = error?.hasPrefix("NOSCRIPT") ?? false
         if noScript { outcome.needsReload = true }
         if let error, error.hasPrefix("READONLY"), configuration.sentinel != nil {
@@ -186,6 +217,18 @@ extension Writer {
                     outcome.staleness[i] = .failure(error)
                 }
             }
+        case .lease(let i):
+            if noScript { return }  // retried after the reload
+            if let error {
+                let refusal = outcome.refused(error)
+                outcome.leases[i] = .failure(RedisError(.server, refusal.description))
+            } else {
+                do throws(RedisError) {
+                    outcome.leases[i] = .success(try LeaseReply(reply: reply))
+                } catch {
+                    outcome.leases[i] = .failure(error)
+                }
+            }
         }
     }
 
@@ -198,12 +241,14 @@ extension Writer {
         var retryEvents: [String] = []
         var written: UInt64 = 0
         var failed: UInt64 = 0
+        var fenced: UInt64 = 0
         for (i, state) in outcome.records.enumerated() {
             switch state {
             case .done:
                 written += 1
                 self.written.remember(batch.records[i].record, writtenNanos: now, ttl: configuration.ttl(for:))
             case .failed: failed += 1
+            case .fenced: fenced += 1
             case .unanswered, .retry: retryRecords.append(batch.records[i])
             }
         }
@@ -222,12 +267,32 @@ extension Writer {
                 answers.append((request, .failure(RedisError(.notConnected, "the connection to Redis was lost: \(outcome.failure!.message)"))))
             }
         }
+        var leaseAnswers: [(LeaseRequest, Result<LeaseReply, RedisError>)] = []
+        var retryLeases: [LeaseRequest] = []
+        for (i, request) in batch.leases.enumerated() {
+            if let result = outcome.leases[i] {
+                leaseAnswers.append((request, result))
+            } else if outcome.failure == nil, leaseKey != nil {
+                retryLeases.append(request)  // NOSCRIPT: run again with the reloaded script
+            } else {
+                let reason = outcome.failure?.message ?? "no lease key configured"
+                leaseAnswers.append((request, .failure(RedisError(.notConnected, "the connection to Redis was lost: \(reason)"))))
+            }
+        }
+        if fenced > 0, !loggedFence {
+            loggedFence = true
+            logger.warning("Redis refused data writes: this worker no longer holds the group's lease (fence)", metadata: [
+                "lease_key": "\(leaseKey ?? "")", "refused": "\(fenced)",
+            ])
+        }
 
         let flushWaiters = shared.locked { s -> [CheckedContinuation<Bool, Never>] in
             s.inFlight -= 1
             if outcome.failure == nil { s.stats.batches += 1 }
             s.stats.writes += written
             s.stats.writeErrors += failed
+            s.stats.fencedWrites += fenced
+            if fenced > 0, batch.fenceGeneration == s.fenceGeneration { s.fenceRefusedGeneration = s.fenceGeneration }
             s.stats.eventsPublished += eventsPublished
             for (i, state) in outcome.records.enumerated() where state == .done {
                 let enqueued = batch.records[i].enqueuedNanos
@@ -243,6 +308,7 @@ extension Writer {
                 }
             }
             s.stalenessRequests.insert(contentsOf: retryStaleness, at: 0)
+            s.leaseRequests.insert(contentsOf: retryLeases, at: 0)
             for (errorClass, n) in outcome.refusals { s.stats.refusedWrites[errorClass, default: 0] += n }
             if let refusal = outcome.refusal {
                 s.stats.writeRefusal = refusal
@@ -256,22 +322,27 @@ extension Writer {
         for (request, result) in answers {
             request.continuation.resume(with: result.mapError { $0 as any Error })
         }
+        for (request, result) in leaseAnswers {
+            request.continuation.resume(with: result.mapError { $0 as any Error })
+        }
         for waiter in flushWaiters { waiter.resume(returning: true) }
     }
 
     /// EVALSHA publish.lua with the argument layout documented at the top of the script.
-    private func encodePublish(_ record: Record, sha: String, wallNowMs: Int64) {
+    /// `fence`: the lease key and token (worker.group): KEYS[4] and the last argument.
+    private func encodePublish(_ record: Record, sha: String, wallNowMs: Int64, fence: (key: String, token: String)?) {
         let key = configuration.prefixed(record.key)
         let tracked = record.kind != .chain
         // `seq` and `stale` belong to the scripts; a producer's copy would be overwritten anyway.
         let fieldCount = record.fields.count - record.fields.lazy.filter { $0.name == "seq" || $0.name == "stale" }.count
-        buffer.beginCommand(argumentCount: 16 + 2 * fieldCount)
+        buffer.beginCommand(argumentCount: 16 + 2 * fieldCount + (fence == nil ? 0 : 2))
         buffer.argument("EVALSHA")
         buffer.argument(sha)
-        buffer.argument(3)
+        buffer.argument(fence == nil ? 3 : 4)
         buffer.argument(key)
         buffer.argument(updatedKey)
         buffer.argument(streamKey)
+        if let fence { buffer.argument(fence.key) }
         buffer.argument(tracked ? record.key : "")
         buffer.argument(record.updatedMs)
         buffer.argument(max(1, configuration.ttl(for: record.kind).milliseconds))
@@ -290,6 +361,7 @@ extension Writer {
             buffer.argument(field.name)
             buffer.argument(field.value)
         }
+        if let fence { buffer.argument(fence.token) }
     }
 
     /// `EVALSHA status.lua 1 P:worker:ID ttl_ms name value ...`: the status hash is replaced

@@ -7,8 +7,13 @@ struct Batch {
     var events: [String] = []
     var status: PendingStatus?
     var staleness: [StalenessRequest] = []
+    var leases: [LeaseRequest] = []
+    /// `worker.group`: the token the data writes carry (nil: unfenced, or nothing to write).
+    var fenceToken: String?
+    /// `PublisherShared.fenceGeneration` when the batch was taken.
+    var fenceGeneration: UInt64 = 0
 
-    var isEmpty: Bool { records.isEmpty && events.isEmpty && status == nil && staleness.isEmpty }
+    var isEmpty: Bool { records.isEmpty && events.isEmpty && status == nil && staleness.isEmpty && leases.isEmpty }
 }
 
 /// The publisher's writer thread: owns the connection and does all blocking I/O.
@@ -42,6 +47,10 @@ final class Writer {
     var refusalStreak = 0
     /// The refusal last logged, so the log says each change once.
     var loggedRefusal: WriteRefusal?
+    /// The fence generation `written` belongs to; a new token means a new term.
+    var fenceGeneration: UInt64 = 0
+    /// Fenced writes seen in this term were logged once.
+    var loggedFence = false
 
     // Prefixed names, computed once.
     let updatedKey: String
@@ -50,6 +59,8 @@ final class Writer {
     let eventsKey: String
     let statusKey: String
     let prefixWithSeparator: String
+    /// `worker.group`'s lease key, with prefix; nil without a group (no fence).
+    let leaseKey: String?
 
     init(configuration: PublisherConfiguration, scripts: LuaScripts, logger: Logger, shared: PublisherShared) {
         self.configuration = configuration
@@ -63,6 +74,7 @@ final class Writer {
         eventsKey = configuration.prefixed(Keys.events)
         statusKey = configuration.prefixed(Keys.worker(configuration.workerID))
         prefixWithSeparator = configuration.keyPrefix.isEmpty ? "" : configuration.keyPrefix + ":"
+        leaseKey = configuration.leaseKey
     }
 
     /// The loop: take what is pending, send it, and while the server works on it, take and
@@ -98,12 +110,28 @@ final class Writer {
                     return nil
                 }
                 s.inFlight += 1
-                return Batch(
+                if s.fenceGeneration != fenceGeneration {
+                    // A new term (lease won or lost): what was written under the old token is
+                    // not ours to write again.
+                    fenceGeneration = s.fenceGeneration
+                    written = WrittenRecords()
+                    loggedFence = false
+                }
+                var batch = Batch(
                     records: s.pending.takeRecords(limit: configuration.maxBatch),
                     events: s.pending.takeEvents(limit: configuration.maxBatch),
                     status: s.status.take(),
-                    staleness: s.stalenessRequests.drain()
+                    staleness: s.stalenessRequests.drain(),
+                    leases: s.leaseRequests.drain(),
+                    fenceToken: s.fenceToken,
+                    fenceGeneration: s.fenceGeneration
                 )
+                if leaseKey != nil, s.fenceToken == nil, !batch.records.isEmpty {
+                    // Standby: data writes are not ours to make.
+                    s.stats.fencedWrites += UInt64(batch.records.count)
+                    batch.records = []
+                }
+                return batch
             }
             if primaryMoved {
                 if let previous = inFlight { _ = receive(previous) }
@@ -219,8 +247,9 @@ final class Writer {
     }
 
     func failStalenessRequests(_ error: RedisError) {
-        let requests = shared.locked { $0.stalenessRequests.drain() }
+        let (requests, leases) = shared.locked { ($0.stalenessRequests.drain(), $0.leaseRequests.drain()) }
         for r in requests { r.continuation.resume(throwing: error) }
+        for r in leases { r.continuation.resume(throwing: error) }
     }
 
     /// The writer is leaving: everyone waiting is answered.
@@ -234,8 +263,10 @@ final class Writer {
             s.flushWaiters.removeAll()
             return (s.stalenessRequests.drain(), f, s.runWaiters.drain())
         }
+        let leases = shared.locked { $0.leaseRequests.drain() }
         let idle = shared.locked { $0.isIdle }
         for r in requests { r.continuation.resume(throwing: RedisError(.stopped, "the publisher stopped")) }
+        for r in leases { r.continuation.resume(throwing: RedisError(.stopped, "the publisher stopped")) }
         for w in flushWaiters { w.resume(returning: idle) }
         for w in runWaiters { w.resume() }
         logger.info("redis publisher stopped")
@@ -247,6 +278,10 @@ public enum PublisherKeys {
     /// `P:stale`: the set of `P:updated` members whose `stale` flag staleness.lua has set, so
     /// keys that became fresh again are found without scanning the index.
     public static let stale = "stale"
+
+    /// `P:group:GROUP:lease` (worker.group): the group's lease, a string holding the active
+    /// worker's owner token (`worker.id#random`), with a TTL of `worker.lease_ttl_seconds`.
+    public static func lease(group: String) -> String { "group:\(group):lease" }
 }
 
 extension Array {

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Relay
 
@@ -68,5 +69,28 @@ struct CLIStatusRenderTests {
     ])
     func ages(ms: Int64, text: String) {
         #expect(StatusRenderer.formatAge(ms) == text)
+    }
+
+    @Test func aStandbyPairShowsRolesAndTheLeaseHolder() {
+        let base: [String: String] = ["state": "connected", "source": "ib", "updated_ms": "1700000099000", "group": "pair", "lease_ttl_ms": "5000"]
+        var active = base, standby = base
+        active["role"] = "active"
+        active["lease_holder"] = "a"
+        standby["role"] = "standby"
+        standby["lease_holder"] = "a"
+        let snapshot = StatusSnapshot(
+            prefix: "mkt", workers: ["a": active, "b": standby], keys: [], nowMs: Self.now,
+            groups: [.init(group: "pair", holder: "a", remainingMs: 3_200)])
+        let table = StatusRenderer.table(snapshot)
+        let lines = table.split(separator: "\n").map(String.init)
+        let roles = lines.filter { $0.hasPrefix("  role ") }.map { $0.split(separator: " ", maxSplits: 1)[1].trimmingCharacters(in: .whitespaces) }
+        #expect(roles == ["active in group pair  (lease held by a)", "standby in group pair  (lease held by a)"])
+        #expect(lines.firstIndex(of: "worker b").map { lines[$0 + 2].hasPrefix("  role ") } == true)
+        #expect(table.contains("group pair: lease held by a (expires in 3.2s unless renewed)\n"))
+        let json = StatusRenderer.json(snapshot)
+        #expect(json.contains(#""groups":[{"group":"pair","holder":"a","remaining_ms":3200}]"#))
+        #expect(json.contains(#""lease_ttl_ms":5000"#) && json.contains(#""role":"standby""#))
+        // Without groups the JSON keeps its shape.
+        #expect(!StatusRenderer.json(Self.snapshot).contains("groups"))
     }
 }

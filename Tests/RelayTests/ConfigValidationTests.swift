@@ -210,6 +210,47 @@ struct ConfigValidationTests {
         #expect(Redaction.redactURL("https://x/query?function=GLOBAL_QUOTE&apikey=K123") == "https://x/query?function=GLOBAL_QUOTE&apikey=***")
     }
 
+    @Test func workerGroupAndLeaseTiming() throws {
+        // Absent: no group, the worker always publishes.
+        let plain = try #require(ConfigurationLoader.load(yaml: "symbols: [A]\n", environment: [:]).configuration)
+        #expect(plain.worker.group == nil)
+        #expect(plain.worker.leaseTTL == .seconds(5))
+        #expect(WorkerConfiguration(plain).publisher.leaseKey == nil)
+
+        let yaml = "worker:\n  id: relay-b\n  group: spx-pair\nredis:\n  key_prefix: p1\nsymbols: [A]\n"
+        let grouped = try #require(ConfigurationLoader.load(yaml: yaml, environment: [:]).configuration)
+        #expect(grouped.worker.group == "spx-pair")
+        // Renewed every third of the TTL unless set.
+        #expect(grouped.worker.leaseRenewInterval == .milliseconds(1666) || grouped.worker.leaseRenewInterval == .seconds(5) / 3)
+        let worker = WorkerConfiguration(grouped)
+        #expect(worker.publisher.leaseKey == "p1:group:spx-pair:lease")
+        #expect(worker.leaseTiming.ttlMs == 5_000 && worker.leaseTiming.renewIntervalMs == 1_666)
+
+        let timed = try #require(ConfigurationLoader.load(
+            yaml: "symbols: [A]\n", environment: ["WORKER_GROUP": "g", "WORKER_LEASE_TTL_SECONDS": "2", "WORKER_LEASE_RENEW_SECONDS": "0.5"]
+        ).configuration)
+        #expect(timed.worker.group == "g" && timed.worker.leaseTTL == .seconds(2) && timed.worker.leaseRenewInterval == .milliseconds(500))
+
+        #expect(problems("worker:\n  group: \"a b\"\nsymbols: [A]\n") == [
+            "worker.group = \"a b\" (from file): may contain only letters, digits, '.', '_' and '-'",
+        ])
+        #expect(problems("worker:\n  group: \"g:1\"\nsymbols: [A]\n") == [
+            "worker.group = \"g:1\" (from file): may contain only letters, digits, '.', '_' and '-'",
+        ])
+        #expect(problems("worker:\n  group: \"\"\nsymbols: [A]\n") == [
+            "worker.group = \"\" (from file): must not be empty (leave the key out for a worker without a group)",
+        ])
+        #expect(problems("worker:\n  group: g\n  lease_ttl_seconds: 2\n  lease_renew_seconds: 2\nsymbols: [A]\n") == [
+            "worker.lease_renew_seconds = \"2\" (from file): must be less than worker.lease_ttl_seconds (2): the lease must be renewed before it expires",
+        ])
+        #expect(problems("worker:\n  lease_ttl_seconds: 0.05\nsymbols: [A]\n") == [
+            "worker.lease_ttl_seconds = \"0.05\" (from file): must be at least 0.1 seconds",
+        ])
+        #expect(problems("worker:\n  lease_ttl_seconds: -1\nsymbols: [A]\n") == [
+            "worker.lease_ttl_seconds = \"-1\" (from file): must be a positive number of seconds",
+        ])
+    }
+
     @Test func shippedConfigFilesAreValid() throws {
         let root = try #require(RepositoryRoot.path)
         for name in ["quote-relay.yaml", "demo.yaml"] {

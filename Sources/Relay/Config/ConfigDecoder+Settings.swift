@@ -16,6 +16,7 @@ extension ConfigDecoder {
         if let problem = Self.keyComponentProblem(c.worker.id) { self.problem("worker.id", c.worker.id, source(of: "worker.id"), problem) }
         seconds("worker.status_interval_seconds", &c.worker.statusInterval)
         seconds("worker.shutdown_timeout_seconds", &c.worker.shutdownTimeout)
+        workerGroup(&c.worker)
 
         string("ib.host", &c.ib.host)
         int("ib.port", &c.ib.port, in: 1...65_535)
@@ -244,6 +245,42 @@ extension ConfigDecoder {
     }
 
     /// Parts of Redis key names must not contain glob characters or the separator.
+    /// `worker.group` (optional) and its lease timing: TTL at least 100 ms, renew interval
+    /// less than the TTL.
+    mutating func workerGroup(_ w: inout RelayConfiguration.WorkerSettings) {
+        if let (text, source) = raw("worker.group") {
+            record("worker.group", text, source)
+            if let problem = Self.groupNameProblem(text) {
+                self.problem("worker.group", text, source, problem)
+            } else {
+                w.group = text
+            }
+        } else {
+            record("worker.group", "", .defaultValue)
+        }
+        seconds("worker.lease_ttl_seconds", &w.leaseTTL)
+        if w.leaseTTL < .milliseconds(100) {
+            problem("worker.lease_ttl_seconds", Self.format(w.leaseTTL, unit: .seconds), source(of: "worker.lease_ttl_seconds"),
+                    "must be at least 0.1 seconds")
+        }
+        var renew = w.leaseRenewInterval
+        seconds("worker.lease_renew_seconds", &renew)
+        if source(of: "worker.lease_renew_seconds") != .defaultValue { w.leaseRenew = renew }
+        if w.leaseRenewInterval >= w.leaseTTL {
+            problem("worker.lease_renew_seconds", Self.format(w.leaseRenewInterval, unit: .seconds), source(of: "worker.lease_renew_seconds"),
+                    "must be less than worker.lease_ttl_seconds (\(Self.format(w.leaseTTL, unit: .seconds))): the lease must be renewed before it expires")
+        }
+    }
+
+    /// A group name becomes part of a key (`P:group:GROUP:lease`) and of log lines.
+    static func groupNameProblem(_ text: String) -> String? {
+        if text.isEmpty { return "must not be empty (leave the key out for a worker without a group)" }
+        if text.count > 64 { return "must be at most 64 characters" }
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+        if !text.allSatisfy({ allowed.contains($0) }) { return "may contain only letters, digits, '.', '_' and '-'" }
+        return nil
+    }
+
     static func keyComponentProblem(_ text: String, allowEmpty: Bool = false) -> String? {
         if text.isEmpty { return allowEmpty ? nil : "must not be empty" }
         if text.contains(where: { " *?[]\t\n".contains($0) }) { return "must not contain spaces or the glob characters * ? [ ]" }

@@ -31,6 +31,20 @@ extension RelayConfiguration {
         /// `worker.shutdown_timeout_seconds` [5] (extension): how long a graceful stop may take
         /// before the process exits anyway.
         public var shutdownTimeout: Duration = .seconds(5)
+        /// `worker.group` [none] (extension, README "A standby pair"): workers with the same
+        /// group (and the same Redis and `redis.key_prefix`) stand in for each other: one
+        /// holds the lease `P:group:GROUP:lease` and publishes, the others stand by. Letters,
+        /// digits, `.`, `_`, `-`. nil: no group, the worker always publishes.
+        public var group: String?
+        /// `worker.lease_ttl_seconds` [5] (extension): how long the group's lease lasts
+        /// without renewal; a dead worker's standby takes over within TTL + renew interval.
+        public var leaseTTL: Duration = .seconds(5)
+        /// `worker.lease_renew_seconds` [TTL / 3] (extension): how often the holder renews
+        /// the lease and a standby bids for it; less than the TTL.
+        public var leaseRenew: Duration?
+
+        /// The renew interval in effect.
+        public var leaseRenewInterval: Duration { leaseRenew ?? leaseTTL / 3 }
 
         public init() {}
     }

@@ -19,6 +19,8 @@ public final class ReadinessState: Sendable {
         /// Redis is reachable but refuses writes (READONLY, OOM, ...): the reason.
         var redisWriteRefusal: String?
         var dataFlowing = false
+        /// worker.group: why this worker does not serve (standby), nil while it may.
+        var standby: String?
     }
 
     private let facts = NIOLockedValueBox(Facts())
@@ -33,6 +35,15 @@ public final class ReadinessState: Sendable {
     /// True while at least one source (IB or Alpha Vantage) delivers fresh data.
     public func setDataFlowing(_ flowing: Bool) { facts.withLockedValue { $0.dataFlowing = flowing } }
 
+    /// worker.group: nil while this worker holds the lease (or has no group), else why it
+    /// stands by (`standby in group G`): it serves no data, so it is not ready.
+    public func setStandby(_ reason: String?) {
+        facts.withLockedValue {
+            $0.standby = reason
+            if reason != nil { $0.dataFlowing = false }
+        }
+    }
+
     /// Once shutdown starts the worker is never ready again, so load balancers drain it.
     public func setStopping() { facts.withLockedValue { $0.stopping = true } }
 
@@ -41,6 +52,7 @@ public final class ReadinessState: Sendable {
             if facts.stopping { return .notReady(reason: "shutting down") }
             if !facts.redisReachable { return .notReady(reason: "redis unreachable") }
             if let refusal = facts.redisWriteRefusal { return .notReady(reason: refusal) }
+            if let standby = facts.standby { return .notReady(reason: standby) }
             if !facts.dataFlowing { return .notReady(reason: "no fresh data from IB or Alpha Vantage") }
             return .ready
         }

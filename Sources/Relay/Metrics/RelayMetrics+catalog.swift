@@ -44,6 +44,9 @@ extension RelayMetrics {
         .init(name: Name.symbolStaleness, kind: .gauge, labels: ["symbol"], help: "Seconds since the symbol's quote was last confirmed by its source; NaN until the first confirmation."),
         .init(name: Name.staleKeys, kind: .gauge, labels: [], help: "Data keys currently flagged stale."),
         .init(name: Name.eventsDropped, kind: .counter, labels: [], help: "Updates or events discarded because a queue was full (lost, not merely coalesced)."),
+        .init(name: Name.leaseActive, kind: .gauge, labels: [], help: "1 while this worker holds its worker.group's lease and publishes (always 1 without a group), 0 while it stands by."),
+        .init(name: Name.leaseTakeovers, kind: .counter, labels: [], help: "Terms begun as the worker.group's active worker (lease acquired)."),
+        .init(name: Name.redisWritesFenced, kind: .counter, labels: [], help: "Data writes not applied because this worker did not hold its worker.group's lease: refused by the fence in Redis or dropped as standby."),
     ]
 
     /// IB codes whose error series exist from start-up at 0 (the README's table of codes the
@@ -91,6 +94,9 @@ extension RelayMetrics {
         }
         workerState("starting")
         dataSource("ib")
+        leaseRole(active: true)
+        leaseTakeovers.increment(by: 0)
+        redisWritesFenced.increment(by: 0)
     }
 
     /// The `/metrics` body: the registry's exposition with a `# HELP` line before every

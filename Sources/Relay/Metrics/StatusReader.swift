@@ -51,6 +51,23 @@ public enum StatusReader {
             let stale = values.count > 1 ? (values[1].isNull ? nil : values[1].string) : nil
             return .init(key: member.0, updatedMs: member.1, source: source, stale: stale)
         }
-        return StatusSnapshot(prefix: prefix, workers: workers, keys: keys, nowMs: nowMs)
+        // worker.group leases: P:group:GROUP:lease holds the active worker's owner token.
+        var leaseKeys: [String] = []
+        cursor = "0"
+        repeat {
+            let reply = try connection.command(["SCAN", cursor, "MATCH", Keys.prefixed(prefix, PublisherKeys.lease(group: "*")), "COUNT", "200"])
+            guard let parts = reply.array, parts.count == 2 else { break }
+            cursor = parts[0].string ?? "0"
+            leaseKeys += (parts[1].array ?? []).compactMap(\.string)
+        } while cursor != "0"
+        let groupPrefix = Keys.prefixed(prefix, "group:")
+        let leaseReplies = try connection.pipeline(leaseKeys.flatMap { [["GET", $0], ["PTTL", $0]] })
+        var groups: [StatusSnapshot.GroupLease] = []
+        for (i, key) in leaseKeys.enumerated() {
+            guard let token = leaseReplies[2 * i].string, key.hasPrefix(groupPrefix), key.hasSuffix(":lease") else { continue }
+            let group = String(key.dropFirst(groupPrefix.count).dropLast(":lease".count))
+            groups.append(.init(group: group, holder: LeaseStateMachine.workerID(ofToken: token), remainingMs: leaseReplies[2 * i + 1].int ?? -2))
+        }
+        return StatusSnapshot(prefix: prefix, workers: workers, keys: keys, nowMs: nowMs, groups: groups)
     }
 }

@@ -20,24 +20,42 @@ public struct StatusSnapshot: Sendable, Equatable {
         }
     }
 
+    /// A worker group's lease (`P:group:GROUP:lease`, worker.group).
+    public struct GroupLease: Sendable, Equatable {
+        public var group: String
+        /// The holder's worker id (from its owner token).
+        public var holder: String
+        /// The lease's remaining time (`PTTL`), ms.
+        public var remainingMs: Int64
+
+        public init(group: String, holder: String, remainingMs: Int64) {
+            self.group = group
+            self.holder = holder
+            self.remainingMs = remainingMs
+        }
+    }
+
     public var prefix: String
     /// Worker id -> its status hash (`P:worker:ID`).
     public var workers: [String: [String: String]]
     public var keys: [KeyState]
     /// The reader's clock, epoch ms; ages are relative to it.
     public var nowMs: Int64
+    /// Every group lease held now, by group name.
+    public var groups: [GroupLease]
 
-    public init(prefix: String, workers: [String: [String: String]], keys: [KeyState], nowMs: Int64) {
+    public init(prefix: String, workers: [String: [String: String]], keys: [KeyState], nowMs: Int64, groups: [GroupLease] = []) {
         self.prefix = prefix
         self.workers = workers
         self.keys = keys
         self.nowMs = nowMs
+        self.groups = groups.sorted { $0.group < $1.group }
     }
 
     /// Status hash fields that are numbers, emitted as JSON numbers.
     static let numericWorkerFields: Set<String> = [
         "ib_port", "client_id", "server_version", "connected_since_ms", "reconnect_attempts",
-        "failover_since_ms", "last_tick_ms", "pid", "updated_ms",
+        "failover_since_ms", "last_tick_ms", "pid", "updated_ms", "lease_ttl_ms",
     ]
 
     /// Quotes first, then chains, then options, each alphabetically: the order an operator scans.
@@ -69,6 +87,12 @@ public enum StatusRenderer {
             lines.append("worker \(id)")
             var rows: [(String, String)] = [
                 ("state", field("state")),
+            ]
+            if let group = hash["group"], !group.isEmpty {
+                // worker.group: active publishes, standby waits for the lease.
+                rows.append(("role", "\(field("role")) in group \(group)  (lease held by \(field("lease_holder")))"))
+            }
+            rows += [
                 ("source", field("source")),
                 ("ib", "\(field("ib_host")):\(field("ib_port"))  client id \(field("client_id"))  server version \(field("server_version"))"),
                 ("connected since", age("connected_since_ms")),
@@ -88,6 +112,9 @@ public enum StatusRenderer {
             for (name, value) in rows {
                 lines.append("  " + name + String(repeating: " ", count: width - name.count) + "  " + value)
             }
+        }
+        for lease in snapshot.groups {
+            lines.append("group \(lease.group): lease held by \(lease.holder) (expires in \(formatAge(lease.remainingMs)) unless renewed)")
         }
         lines.append("")
         if snapshot.keys.isEmpty {
@@ -134,7 +161,12 @@ public enum StatusRenderer {
             fields.append("\"stale\":" + (key.stale.map { $0 == "1" ? "true" : "false" } ?? "null"))
             return "{" + fields.joined(separator: ",") + "}"
         }
-        return "{\"prefix\":\(str(snapshot.prefix)),\"now_ms\":\(snapshot.nowMs),\"workers\":[\(workers.joined(separator: ","))],\"keys\":[\(keys.joined(separator: ","))]}"
+        let groups = snapshot.groups.map { lease in
+            "{\"group\":\(str(lease.group)),\"holder\":\(str(lease.holder)),\"remaining_ms\":\(lease.remainingMs)}"
+        }
+        // Only with worker groups, so the shape without them stays as it was.
+        let groupsField = groups.isEmpty ? "" : "\"groups\":[\(groups.joined(separator: ","))],"
+        return "{\"prefix\":\(str(snapshot.prefix)),\"now_ms\":\(snapshot.nowMs),\"workers\":[\(workers.joined(separator: ","))],\(groupsField)\"keys\":[\(keys.joined(separator: ","))]}"
     }
 
     /// `850ms`, `12.3s`, `4m05s`, `2h03m`, `3d04h`; negative ages (clock skew) read as `0ms`.

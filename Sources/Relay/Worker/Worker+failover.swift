@@ -245,6 +245,7 @@ extension Worker {
     /// Alpha Vantage data is written only for symbols in failover, and only to the keys IB
     /// served (the same option window), so readers find the same keys with `source=alphavantage`.
     func handleAlphaVantage(_ event: AlphaVantagePollEvent) {
+        guard role == .active else { return }  // a poll that ended after this term did
         let now = nowMs()
         switch event {
         case .quotes(let quotes):

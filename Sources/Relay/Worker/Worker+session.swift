@@ -36,6 +36,7 @@ extension Worker {
     /// confirmed for failover only by its quote line's ticks: options streaming through another
     /// farm say nothing about the quote.
     func handleMarketData(_ batch: [MarketDataEvent]) {
+        guard role == .active else { return }  // standby: lines cancelled, late ticks ignored
         var touched: [SubscriptionID] = []
         var seen = Set<SubscriptionID>()
         var confirmed: [String] = []
@@ -65,6 +66,9 @@ extension Worker {
 
     /// Hands an event to the failover engine on the monotonic clock and carries out its actions.
     func decide(_ event: FailoverEvent) {
+        // A standby serves nothing, so it fails nothing over; its engine starts afresh when
+        // it becomes active.
+        guard role == .active else { return }
         perform(engine.handle(event, nowMs: monoMs()))
     }
 
@@ -104,6 +108,13 @@ extension Worker {
             logger.warning("IB error for \(symbol)", metadata: ["code": "\(code)", "message": "\(message)"])
         }
         metrics.ibError(code: Int(code))
+        if code == 326 {
+            // Two workers of a group at one gateway must differ in ib.client_id.
+            logger.error("IB Gateway refused the client id: another API client uses it (326)", metadata: [
+                "client_id": "\(session.status.clientId)",
+                "hint": "every worker at a gateway (each member of a worker.group) needs its own ib.client_id (or ib.client_id_pool)",
+            ])
+        }
         publisher.publishEvent(WorkerEvents.ibError(
             worker: configuration.workerID, code: code, message: message, reqId: reqId, symbol: symbol,
             severity: meaning.severity.rawValue, nowMs: nowMs()))

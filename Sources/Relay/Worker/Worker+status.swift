@@ -78,6 +78,13 @@ extension Worker {
         if !stranded.isEmpty { fields.append(("symbols_stale_no_fallback", stranded.joined(separator: "; "))) }
         if let refusal = writeRefusal { fields.append(("redis_write_error", refusal.description)) }
         if let leftOut { fields.append(("lines_left_out", leftOut)) }
+        if let group = configuration.group {
+            // worker.group (README "A standby pair"): this worker's role and who holds the lease.
+            fields.append(("group", group))
+            fields.append(("role", role.rawValue))
+            if let holder = role == .active ? configuration.workerID : leaseHolder { fields.append(("lease_holder", holder)) }
+            fields.append(("lease_ttl_ms", String(configuration.leaseTiming.ttlMs)))
+        }
         publisher.setStatus(fields, ttl: configuration.gateway.heartbeatInterval * 3)
         metrics.dataSource(failedOver.count == order.count && !order.isEmpty ? "alphavantage" : "ib")
     }
@@ -90,6 +97,7 @@ extension Worker {
         if stats.writes > last.writes { metrics.redisWrites.increment(by: Int64(stats.writes - last.writes)) }
         if stats.writeErrors > last.writeErrors { metrics.redisWriteErrors.increment(by: Int64(stats.writeErrors - last.writeErrors)) }
         if stats.reconnects > last.reconnects { metrics.redisReconnects.increment(by: Int64(stats.reconnects - last.reconnects)) }
+        if stats.fencedWrites > last.fencedWrites { metrics.redisWritesFenced.increment(by: Int64(stats.fencedWrites - last.fencedWrites)) }
         if stats.eventsDropped > last.eventsDropped { metrics.eventsDropped.increment(by: Int64(stats.eventsDropped - last.eventsDropped)) }
         for (nanos, count) in stats.latency.recorded(since: last.latency) {
             for _ in 0..<count { metrics.redisWriteLatency.recordNanoseconds(Int64(clamping: nanos)) }

@@ -46,7 +46,7 @@ extension Worker {
             do {
                 let details = try await session.contractDetails(request)
                 guard let first = chooseContract(symbol, spec: spec, details: details) else { return }
-                guard !stopping else { return }
+                guard !stopping, role == .active else { return }
                 guard book.quoteSubscription.count < configuration.maxMarketDataLines else {
                     reportProblem(symbol, "no market data line left (ib.max_market_data_lines = \(configuration.maxMarketDataLines))")
                     return
@@ -186,7 +186,7 @@ extension Worker {
             }
             contract.exchange = exchange
             // The window may have moved on (or the worker begun to stop) while IB answered.
-            guard !stopping, admittedOptions(for: symbol).contains(key), book.optionSubscriptions[symbol]?[key] == nil else { return }
+            guard !stopping, role == .active, admittedOptions(for: symbol).contains(key), book.optionSubscriptions[symbol]?[key] == nil else { return }
             let id = session.subscribe(contract, genericTicks: "101")
             book.addOption(id, symbol: symbol, key: key, contract: contract, monoMs: monoMs())
         } catch let error as IBSessionError where error.isPermanent {

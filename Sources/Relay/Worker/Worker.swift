@@ -94,6 +94,22 @@ public actor Worker: Service {
     /// Lines with a keep-alive snapshot in flight.
     var refreshing: Set<SubscriptionID> = []
 
+    // worker.group (Worker+lease.swift)
+    /// Active: subscribes and writes. Without a group always active; in a group, standby
+    /// until this worker holds the lease.
+    var role: LeaseStateMachine.Role
+    /// The group lease as this worker sees it (unused without a group).
+    var lease: LeaseStateMachine
+    /// The owner token of the current (or next) term; a new one after every lost term.
+    var leaseToken: String
+    /// The worker id of the lease's holder as last seen (status hash `lease_holder`).
+    var leaseHolder: String?
+    /// Terms as active since start.
+    var leaseTerms = 0
+    /// Each role change, for `dutiesLoop`.
+    let roleChanges: AsyncStream<LeaseStateMachine.Role>
+    let roleContinuation: AsyncStream<LeaseStateMachine.Role>.Continuation
+
     /// The IB session's state and counters (connection, reconnects, skipped messages).
     public nonisolated var sessionStatus: SessionStatus { session.status }
 
@@ -131,6 +147,10 @@ public actor Worker: Service {
         }
         self.order = order
         self.engine = FailoverEngine(symbols: order, policy: configuration.failover, nowMs: self.monoMs())
+        self.role = configuration.group == nil ? .active : .standby
+        self.lease = LeaseStateMachine(timing: configuration.leaseTiming)
+        self.leaseToken = LeaseStateMachine.makeToken(workerID: configuration.workerID)
+        (self.roleChanges, self.roleContinuation) = AsyncStream.makeStream(of: LeaseStateMachine.Role.self)
     }
 
     /// Runs until graceful shutdown (SIGTERM/SIGINT through the ServiceGroup) or cancellation,
@@ -138,19 +158,32 @@ public actor Worker: Service {
     public func run() async throws {
         publisher.start()
         transition(to: "connecting", reason: "connecting to IB Gateway at \(configuration.gateway.host):\(configuration.gateway.port)")
+        if let group = configuration.group {
+            metrics.leaseRole(active: false)
+            readiness.setStandby(standbyReason)
+            logger.notice("member of a worker group: standby until this worker holds the group's lease", metadata: [
+                "group": "\(group)", "lease_key": "\(configuration.publisher.leaseKey ?? "")",
+                "lease_ttl_ms": "\(configuration.leaseTiming.ttlMs)", "renew_ms": "\(configuration.leaseTiming.renewIntervalMs)",
+            ])
+        } else {
+            roleContinuation.yield(.active)
+        }
         await withTaskGroup(of: Void.self) { group in
             group.addTask { try? await self.session.run() }
             group.addTask { await self.consumeSessionEvents() }
-            group.addTask { await self.setUpSymbols() }
-            group.addTask { await self.failoverLoop() }
+            group.addTask { await self.dutiesLoop() }
             group.addTask { await self.statusLoop() }
-            group.addTask { await self.recentreLoop() }
+            if configuration.group != nil {
+                group.addTask { await self.leaseLoop() }
+                group.addTask { await self.leaseWatchdog() }
+            }
             if let poller {
                 group.addTask { await poller.run { event in await self.handleAlphaVantage(event) } }
             }
             // Wait for the signal (or for our own cancellation), then stop every loop.
             try? await gracefulShutdown()
             self.beginStopping()
+            self.roleContinuation.finish()
             group.cancelAll()
         }
         await finishStopping()
@@ -167,6 +200,8 @@ public actor Worker: Service {
         if !(await publisher.flush(timeout: .seconds(3))) {
             logger.warning("Redis did not take every pending write before shutdown")
         }
+        // After our last writes: the standby takes over at once instead of after the TTL.
+        await releaseLeaseOnStop()
         publisher.stop()
         logger.info("quote-relay stopped")
     }

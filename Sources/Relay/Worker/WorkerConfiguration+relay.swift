@@ -41,6 +41,11 @@ extension WorkerConfiguration {
                 maxReconnectAttempts: c.failover.maxReconnectAttempts, staleness: c.failover.staleness,
                 checkInterval: c.failover.checkInterval, failbackStable: c.failover.failbackStable),
             symbols: c.symbols, maxMarketDataLines: c.ib.maxMarketDataLines,
-            statusInterval: c.worker.statusInterval)
+            statusInterval: c.worker.statusInterval,
+            group: c.worker.group,
+            leaseTiming: LeaseStateMachine.Timing(
+                ttlMs: c.worker.leaseTTL.components.seconds * 1000 + c.worker.leaseTTL.components.attoseconds / 1_000_000_000_000_000,
+                renewIntervalMs: c.worker.leaseRenewInterval.components.seconds * 1000
+                    + c.worker.leaseRenewInterval.components.attoseconds / 1_000_000_000_000_000))
     }
 }

@@ -27,13 +27,19 @@ public struct WorkerConfiguration: Sendable {
     public var statusInterval: Duration
     /// Reported in the status hash.
     public var version: String
+    /// `worker.group`: the group whose lease this worker competes for; nil = always active.
+    /// Set `publisher.leaseKey` to match (the `init(_ RelayConfiguration)` does).
+    public var group: String?
+    /// The group lease's TTL and renew interval (`worker.lease_*`).
+    public var leaseTiming: LeaseStateMachine.Timing
 
     public init(
         workerID: String = "quote-relay-1", gateway: GatewayConfiguration, publisher: PublisherConfiguration,
         alphaVantage: AlphaVantageConfiguration? = nil, alphaVantageBulkQuotes: Bool = false,
         alphaVantageOptions: Bool = false, failover: FailoverPolicy = FailoverPolicy(), symbols: [SymbolSpec],
         maxMarketDataLines: Int = 100, probeTimeout: Duration? = nil, recentreInterval: Duration = .seconds(5),
-        statusInterval: Duration? = nil, version: String = QuoteRelayVersion.current
+        statusInterval: Duration? = nil, version: String = QuoteRelayVersion.current,
+        group: String? = nil, leaseTiming: LeaseStateMachine.Timing = LeaseStateMachine.Timing(ttlMs: 5_000, renewIntervalMs: 1_666)
     ) {
         self.workerID = workerID
         self.gateway = gateway
@@ -49,6 +55,11 @@ public struct WorkerConfiguration: Sendable {
         // The hash lives 3 heartbeat intervals: it must be rewritten well within that.
         self.statusInterval = min(statusInterval ?? gateway.heartbeatInterval, gateway.heartbeatInterval)
         self.version = version
+        self.group = group
+        self.leaseTiming = leaseTiming
+        if let group, self.publisher.leaseKey == nil {
+            self.publisher.leaseKey = publisher.prefixed(PublisherKeys.lease(group: group))
+        }
     }
 }
 

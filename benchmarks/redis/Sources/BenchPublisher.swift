@@ -14,12 +14,18 @@ import RedisPublisher
 /// and write latency under paced load (1k and 20k updates/s).
 @main
 struct BenchPublisher {
+    /// `--fence 1`: set once in `main` before any publisher exists.
+    nonisolated(unsafe) static var fenced = false
+
     static func main() async throws {
         let options = Options(CommandLine.arguments.dropFirst())
         var url = try RedisURL(parsing: options.value("--redis-url") ?? "redis://127.0.0.1:6379/0")
         // rediss:// URLs: the CA that signed the server's certificate (run-tls.sh makes one).
         if let caFile = options.value("--tls-ca-file") { url.tls?.caFile = caFile }
         let scriptsDirectory = options.value("--scripts-dir") ?? "lua"
+        // `--fence 1`: write as the holder of a worker.group lease (every publish.lua call
+        // carries the lease key and token and checks them), to measure the fence's cost.
+        fenced = options.value("--fence") == "1"
         let scripts = try LuaScripts(directory: scriptsDirectory)
 
         if let path = options.value("--emit-evalsha-args") {
@@ -180,13 +186,21 @@ struct BenchPublisher {
     static func connectedPublisher(url: RedisURL, scripts: LuaScripts, prefix: String) async throws -> Publisher {
         var logger = Logger(label: "bench")
         logger.logLevel = .error
-        let configuration = PublisherConfiguration(url: url, keyPrefix: prefix)
+        var configuration = PublisherConfiguration(url: url, keyPrefix: prefix)
+        if fenced { configuration.leaseKey = "\(prefix):\(PublisherKeys.lease(group: "bench"))" }
         let publisher = Publisher(configuration: configuration, scripts: scripts, logger: logger)
         publisher.start()
         for _ in 0..<500 where !publisher.stats.connected {
             try await Task.sleep(for: .milliseconds(10))
         }
         guard publisher.stats.connected else { throw BenchError("cannot connect to \(url)") }
+        if fenced {
+            // One token for every pass (they share the prefix, so the lease key).
+            let token = "bench#1"
+            let reply = try await publisher.lease(.acquire, token: token, ttlMs: 3_600_000)
+            guard reply.held || reply.holder == token else { throw BenchError("the bench lease is held by \(reply.holder ?? "?")") }
+            publisher.setFenceToken(token)
+        }
         return publisher
     }
 
