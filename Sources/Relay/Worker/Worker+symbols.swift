@@ -46,7 +46,9 @@ extension Worker {
             do {
                 let details = try await session.contractDetails(request)
                 guard let first = chooseContract(symbol, spec: spec, details: details) else { return }
-                guard !stopping else { return }
+                // A requested instrument may have been released (or released and asked for
+                // again, with its own resolve) while IB answered: never two lines for one key.
+                guard !stopping, symbols[symbol] != nil, book.quoteSubscription[symbol] == nil else { return }
                 guard book.quoteSubscription.count < configuration.maxMarketDataLines else {
                     reportProblem(symbol, "no market data line left (ib.max_market_data_lines = \(configuration.maxMarketDataLines))")
                     return
@@ -205,13 +207,15 @@ extension Worker {
 
     /// Every symbol's admitted options, from one allocation of the whole budget.
     func admittedOptionsBySymbol() -> [String: Set<OptionKey>] {
-        let budget = LineBudget(maxLines: configuration.maxMarketDataLines)
+        // Requested instruments' lines are set aside; the arbiter gives requests only what
+        // the pinned instruments leave (`leaseLineCapacity`), so pinned options come first.
+        let budget = LineBudget(maxLines: configuration.maxMarketDataLines, reserved: requestedLineCount)
         let demands = order.compactMap { s -> OptionDemand? in
             guard let state = symbols[s], !state.windows.isEmpty else { return nil }
             let missing = state.missingOptions
             return OptionDemand(symbol: s, options: state.selectedOptions.filter { !missing.contains($0.key) })
         }
-        let allocation = budget.allocate(underlyings: order, options: demands)
+        let allocation = budget.allocate(underlyings: pinnedOrder, options: demands)
         let summary = allocation.leftOut.isEmpty ? nil : allocation.summary
         if summary != leftOut {
             leftOut = summary

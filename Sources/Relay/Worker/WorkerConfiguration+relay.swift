@@ -42,5 +42,7 @@ extension WorkerConfiguration {
                 checkInterval: c.failover.checkInterval, failbackStable: c.failover.failbackStable),
             symbols: c.symbols, maxMarketDataLines: c.ib.maxMarketDataLines,
             statusInterval: c.worker.statusInterval)
+        // Applications may lease instruments at runtime (README "Subscriptions at runtime").
+        leases = LeaseSettings()
     }
 }
