@@ -1,5 +1,6 @@
 import Foundation
 import MarketModel
+import QRTestSupport
 import RedisPublisher
 import Relay
 import Simulators
@@ -126,6 +127,68 @@ struct LeaseIntegrationTests {
         // Only the 5 flooder requests within the rate got lines (S0-S4 are unknown to IB: refused
         // as unknown contracts), never more than exist.
         #expect(await h.waitAsync(.seconds(10)) { await Self.gatewayLines(h) == ["AAPL"] })
+        try await h.stop()
+    }
+
+    @Test func aRequestedInstrumentFailsOverAndBackLikeAPinnedOne() async throws {
+        var o = Self.options()
+        o.withAlphaVantage = true
+        o.staleness = .seconds(2)
+        o.checkInterval = .milliseconds(500)
+        o.failbackStable = .seconds(2)
+        let h = try await WorkerHarness.start(o)
+        try Self.lease(h, "app1", "MSFT", ttlMs: 120_000)
+        #expect(await h.wait(.seconds(15)) { h.hash("quote:MSFT")["source"] == "ib" && Self.status(h, "app1", "MSFT")["state"] == "active" })
+        #expect(await h.ib.control("stall").hasPrefix("OK"))
+        #expect(await h.wait(.seconds(15)) {
+            h.hash("quote:MSFT")["source"] == "alphavantage" && Self.status(h, "app1", "MSFT")["state"] == "fallback"
+        })
+        #expect(await h.ib.control("resume").hasPrefix("OK"))
+        #expect(await h.wait(.seconds(20)) { h.hash("quote:MSFT")["source"] == "ib" && Self.status(h, "app1", "MSFT")["state"] == "active" })
+        try await h.stop()
+    }
+
+    @Test func afterAGatewayReconnectEveryLeasedInstrumentIsRestored() async throws {
+        let h = try await WorkerHarness.start(Self.options())
+        try Self.lease(h, "app1", "MSFT", ttlMs: 120_000)
+        try Self.lease(h, "app2", "SPY", ttlMs: 120_000)
+        #expect(await h.waitAsync(.seconds(15)) { await Self.gatewayLines(h) == ["AAPL", "MSFT", "SPY"] })
+        let before = await h.ib.subscriptions().filter { $0.clientId == 5 }
+        #expect(await h.ib.control("drop").hasPrefix("OK"))
+        // Requested again on the new connection (new request ids), and data flows again.
+        #expect(await h.waitAsync(.seconds(20)) {
+            let now = await h.ib.subscriptions().filter { $0.clientId == 5 }
+            return now.map(\.symbol).sorted() == ["AAPL", "MSFT", "SPY"] && Set(now.map(\.reqId)).isDisjoint(with: before.map(\.reqId))
+        })
+        let seq = Int(h.hash("quote:MSFT")["seq"] ?? "0") ?? 0
+        #expect(await h.wait(.seconds(10)) { (Int(h.hash("quote:MSFT")["seq"] ?? "0") ?? 0) > seq })
+        #expect(Self.status(h, "app1", "MSFT")["state"] == "active")
+        try await h.stop()
+    }
+
+    @Test func aRedisRestartKeepsTheLinesWhileApplicationsWriteTheirLeasesAgain() async throws {
+        let server = try RedisServerProcess()
+        var o = Self.options()
+        o.redisURL = server.url
+        o.leases?.graceMs = 5_000
+        let h = try await WorkerHarness.start(o)
+        func lease() throws { _ = try LeaseClient.subscribe(url: server.url, prefix: h.prefix, requester: "app1", spec: "MSFT", ttlMs: 60_000, priority: nil) }
+        try lease()
+        #expect(await h.wait(.seconds(15)) { Self.status(h, "app1", "MSFT")["state"] == "active" })
+        let line = await h.stockSubscription("MSFT")
+        #expect(line != nil)
+        // Redis restarts empty (no persistence): the leases are gone until the application's
+        // next refresh; the line is kept through the grace, so there is no churn at IB.
+        server.kill()
+        try server.restart()
+        let reconnected = await h.wait(.seconds(10)) { (try? RedisConnection(url: server.url)) != nil }
+        #expect(reconnected)
+        try lease()
+        let fresh = try RedisConnection(url: server.url)
+        #expect(await h.wait(.seconds(15)) {
+            (try? fresh.command(["HGET", "\(h.prefix):request:app1:MSFT", "state"]).string) == "active"
+        })
+        #expect(await h.stockSubscription("MSFT") == line)
         try await h.stop()
     }
 }
