@@ -60,7 +60,7 @@ struct InstrumentRequestTests {
 @Suite("LeaseArbiter")
 struct LeaseArbiterTests {
     typealias A = LeaseArbiter
-    static func arbiter(capacity: Int = 2, pinned: Set<String> = ["MSFT"], _ tweak: (inout A.Settings) -> Void = { _ in }) -> A {
+    static func arbiter(capacity: Int = 2, pinned: [String: String] = ["MSFT": "STK:MSFT:USD", "SPX": "IND:SPX@CBOE"], _ tweak: (inout A.Settings) -> Void = { _ in }) -> A {
         var settings = A.Settings(lineCapacity: capacity)
         settings.graceMs = 10_000
         settings.minHoldMs = 30_000
@@ -270,6 +270,26 @@ struct LeaseArbiterTests {
         #expect(Self.released(actions) == ["SPY"])
         #expect(a.status(of: Self.ref("app2", "SPY")) == .queued(place: 1))
         #expect(Self.subscribed(a.setLineCapacity(2, nowMs: 3_000)) == ["SPY"])
+    }
+
+    @Test func aKeyNeverHoldsTwoInstruments() {
+        var a = Self.arbiter(capacity: 5)
+        // SPX is pinned as the CBOE index: a request for a stock SPX would read the index.
+        _ = a.leasesSeen([
+            Self.lease("app1", "SPX", until: 60_000), Self.lease("app1", "IND:SPX@CBOE", until: 60_000),
+            Self.lease("app1", "FUT:ES.202612@CME", until: 60_000),
+        ], nowMs: 1_000)
+        guard case .refused(let r)? = a.status(of: Self.ref("app1", "SPX")) else { Issue.record("not refused"); return }
+        #expect(r.detail == "P:quote:SPX holds the pinned IND:SPX@CBOE; this asks for STK:SPX:USD")
+        #expect(a.status(of: Self.ref("app1", "IND:SPX@CBOE")) == .active)
+        // Two requests for one key: the first one seen wins, the other is refused.
+        let later = a.leasesSeen([
+            Self.lease("app1", "SPX", until: 60_000), Self.lease("app1", "IND:SPX@CBOE", until: 60_000),
+            Self.lease("app1", "FUT:ES.202612@CME", until: 60_000), Self.lease("app2", "FUT:ES.202612@GLOBEX", until: 60_000),
+        ], nowMs: 2_000)
+        #expect(Self.subscribed(later).isEmpty)
+        guard case .refused(let r2)? = a.status(of: Self.ref("app2", "FUT:ES.202612@GLOBEX")) else { Issue.record("not refused"); return }
+        #expect(r2.detail.contains("already requested as FUT:ES.202612@CME"))
     }
 
     @Test func unchangedInputEmitsNothing() {

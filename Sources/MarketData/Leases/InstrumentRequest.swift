@@ -53,6 +53,24 @@ public struct InstrumentRequest: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// Which instrument this is, beyond its key symbol: `STK` and `IND` share the bare
+    /// symbol as key (`SPX`), so two requests (or a request and a pinned entry) with the same
+    /// key but another identity must never share a line or a key.
+    public var identity: String {
+        Self.identity(secType: secType.rawValue, symbol: symbol, exchange: exchange, currency: currency, contractMonth: contractMonth)
+    }
+
+    /// The identity of any instrument (a YAML entry too): `STK:AAPL:USD`, `IND:SPX@CBOE`,
+    /// `FUT:ES.202612@CME`, `CASH:EUR.USD`.
+    public static func identity(secType: String, symbol: String, exchange: String, currency: String, contractMonth: String?) -> String {
+        switch secType {
+        case "STK": "STK:\(symbol):\(currency)"
+        case "CASH": "CASH:\(symbol).\(currency)"
+        case "FUT": "FUT:\(symbol).\(contractMonth ?? "")@\(exchange)"
+        default: "\(secType):\(symbol)@\(exchange)"
+        }
+    }
+
     /// Market data lines the request takes when served: the quote plus the option window.
     public var linesNeeded: Int { 1 + (options?.lines ?? 0) }
 

@@ -130,8 +130,8 @@ public struct LeaseArbiter: Sendable {
     }
 
     public private(set) var settings: Settings
-    /// Key symbols of the YAML instruments.
-    public let pinned: Set<String>
+    /// The YAML instruments: key symbol -> identity (`InstrumentRequest.identity`).
+    public let pinned: [String: String]
     private var records: [RequestRef: Record] = [:]
     private var lines: [String: Line] = [:]
     /// The gateway's refusals by key symbol, kept while any lease names the instrument.
@@ -139,7 +139,7 @@ public struct LeaseArbiter: Sendable {
     private var newRequestTimes: [String: [Int64]] = [:]
     private var lastStatus: [RequestRef: RequestState] = [:]
 
-    public init(settings: Settings, pinned: Set<String>) {
+    public init(settings: Settings, pinned: [String: String]) {
         self.settings = settings
         self.pinned = pinned
     }
@@ -214,10 +214,17 @@ public struct LeaseArbiter: Sendable {
         }
         let parsed = InstrumentRequest.parse(lease.spec)
         guard case .success(let request) = parsed else { return parsed }
+        let key = request.keySymbol
+        if let other = pinned[key], other != request.identity {
+            return .failure(.notAllowed("P:quote:\(key) holds the pinned \(other); this asks for \(request.identity)"))
+        }
+        if let other = records.values.lazy.compactMap({ try? $0.verdict.get() }).first(where: { $0.keySymbol == key && $0.identity != request.identity }) {
+            return .failure(.notAllowed("P:quote:\(key) is already requested as \(other.identity); this asks for \(request.identity)"))
+        }
         if request.options != nil && !settings.optionWindows {
             return .failure(.notAllowed("option windows are not served at runtime yet; pin the window in the YAML file"))
         }
-        if request.linesNeeded > settings.lineCapacity && !pinned.contains(request.keySymbol) {
+        if request.linesNeeded > settings.lineCapacity && pinned[request.keySymbol] == nil {
             return .failure(.notAllowed(
                 "needs \(request.linesNeeded) market data lines, only \(settings.lineCapacity) exist for requests (ib.max_market_data_lines minus the pinned instruments)"))
         }
@@ -286,7 +293,7 @@ public struct LeaseArbiter: Sendable {
             if a.1.firstSeenMs != b.1.firstSeenMs { return a.1.firstSeenMs < b.1.firstSeenMs }
             return a.0 < b.0
         }
-        var waiting = demand.filter { key, d in d.live && lines[key] == nil && !pinned.contains(key) && refusals[key] == nil }
+        var waiting = demand.filter { key, d in d.live && lines[key] == nil && pinned[key] == nil && refusals[key] == nil }
             .map { ($0.key, $0.value) }.sorted(by: before)
         var used = lines.values.reduce(0) { $0 + $1.request.linesNeeded }
         var admitted: [String] = []
@@ -333,7 +340,7 @@ public struct LeaseArbiter: Sendable {
                 } else if let refusal = refusals[request.keySymbol] {
                     state = .refused(refusal)
                     key = nil
-                } else if pinned.contains(request.keySymbol) {
+                } else if pinned[request.keySymbol] != nil {
                     state = .active
                 } else if let line = lines[request.keySymbol] {
                     state = line.service == .alphaVantage ? .fallback : .active

@@ -54,7 +54,14 @@ extension Worker {
         settings.maxRequestsPerRequester = leaseSettings.maxRequestsPerRequester
         settings.newRequestsPerWindow = leaseSettings.newRequestsPerMinute
         settings.rateWindowMs = 60_000
-        arbiter = LeaseArbiter(settings: settings, pinned: Set(pinnedOrder))
+        var pinned: [String: String] = [:]
+        for symbol in pinnedOrder {
+            guard let spec = symbols[symbol]?.spec else { continue }
+            pinned[symbol] = InstrumentRequest.identity(
+                secType: spec.secType.rawValue, symbol: spec.symbol, exchange: spec.exchange, currency: spec.currency,
+                contractMonth: spec.contractMonth?.keyTail)
+        }
+        arbiter = LeaseArbiter(settings: settings, pinned: pinned)
         var failures = 0
         await withTaskGroup(of: Void.self) { group in
             while !Task.isCancelled, !stopping {
@@ -71,7 +78,7 @@ extension Worker {
                             Field("reason", "a lease member is <requester>|<instrument spec>, the requester 1-64 of A-Z a-z 0-9 _ . -", isNumber: false),
                         ]))
                     }
-                    try await perform(actions, leases: snapshot.leases, store: store, nowMs: snapshot.nowMs, group: &group)
+                    try await performLeaseActions(actions, leases: snapshot.leases, store: store, nowMs: snapshot.nowMs, group: &group)
                 } catch {
                     failures += 1
                     if failures == 1 || failures % 30 == 0 {
@@ -121,7 +128,7 @@ extension Worker {
 
     /// Carries out the arbiter's actions: lines first (releases before subscriptions, so the
     /// budget is never exceeded), then the statuses and lease removals in one pipeline.
-    func perform(
+    func performLeaseActions(
         _ actions: [LeaseArbiter.Action], leases: [LeaseArbiter.Lease], store: LeaseStore, nowMs: Int64,
         group: inout TaskGroup<Void>
     ) async throws {
