@@ -66,6 +66,9 @@ struct CLILeaseTests {
         let fx = Worker.symbolSpec(try InstrumentRequest.parse("CASH:EUR.USD").get())
         #expect(fx.keySymbol == "EUR.USD" && fx.exchange == "IDEALPRO")
         #expect(Worker.symbolSpec(try InstrumentRequest.parse("IND:SPX@CBOE").get()).keySymbol == "SPX")
+        let window = Worker.symbolSpec(try InstrumentRequest.parse("SPY#options=2x5").get())
+        #expect(window.options == SymbolSpec.OptionWindow(expirations: 2, strikesAroundATM: 5))
+        #expect(window.options?.marketDataLines == (try InstrumentRequest.parse("SPY#options=2x5").get().linesNeeded) - 1)
     }
 
     @Test func gatewayProblemsBecomeRefusalsOnlyWhenPermanent() {

@@ -79,7 +79,7 @@ struct LeaseIntegrationTests {
             Self.status(h, "app3", "IWM")["place"] == "1" && Self.status(h, "app2", "QQQ")["place"] == "2"
         })
         #expect(Self.status(h, "app2", "QQQ")["state"] == "queued")
-        #expect(await Self.gatewayLines(h) == ["AAPL", "MSFT", "SPY"])
+        #expect(await h.waitAsync(.seconds(10)) { await Self.gatewayLines(h) == ["AAPL", "MSFT", "SPY"] })
         // MSFT's lease lapses: the higher priority (IWM) gets its line, QQQ moves up.
         #expect(await h.wait(.seconds(15)) { Self.status(h, "app3", "IWM")["state"] == "active" })
         #expect(Self.status(h, "app2", "QQQ")["place"] == "1")
@@ -175,8 +175,9 @@ struct LeaseIntegrationTests {
         func lease() throws { _ = try LeaseClient.subscribe(url: server.url, prefix: h.prefix, requester: "app1", spec: "MSFT", ttlMs: 60_000, priority: nil) }
         try lease()
         #expect(await h.wait(.seconds(15)) { Self.status(h, "app1", "MSFT")["state"] == "active" })
+        // `active` means a line is granted; the gateway has it a moment later.
+        #expect(await h.waitAsync(.seconds(10)) { await h.stockSubscription("MSFT") != nil })
         let line = await h.stockSubscription("MSFT")
-        #expect(line != nil)
         // Redis restarts empty (no persistence): the leases are gone until the application's
         // next refresh; the line is kept through the grace, so there is no churn at IB.
         server.kill()
@@ -189,6 +190,43 @@ struct LeaseIntegrationTests {
             (try? fresh.command(["HGET", "\(h.prefix):request:app1:MSFT", "state"]).string) == "active"
         })
         #expect(await h.stockSubscription("MSFT") == line)
+        try await h.stop()
+    }
+
+    @Test func aRequestedOptionWindowIsServedAndReleasedWithItsUnderlying() async throws {
+        let h = try await WorkerHarness.start(Self.options())
+        try Self.lease(h, "app1", "SPY#options=1x2", ttlMs: 3_000)
+        // The quote and 1 expiry x 5 strikes x call/put, with greeks.
+        #expect(await h.waitAsync(.seconds(20)) {
+            await h.ib.subscriptions().filter { $0.clientId == 5 && $0.secType == "OPT" && $0.symbol == "SPY" }.count == 10
+        })
+        #expect(Self.status(h, "app1", "SPY#options=1x2")["state"] == "active")
+        #expect(await h.wait(.seconds(10)) { h.keys("option:SPY:*").contains { h.hash(String($0.dropFirst(h.prefix.count + 1)))["delta"] != nil } })
+        #expect(h.hash("chain:SPY")["strikes"] != nil)
+        #expect(await h.ib.subscriptions().filter { $0.clientId == 5 }.count == 12)
+        // The lease lapses: the underlying and every option line are cancelled at the gateway.
+        #expect(await h.waitAsync(.seconds(15)) { await Self.gatewayLines(h) == ["AAPL"] })
+        try await h.stop()
+    }
+
+    @Test func pinnedWindowsComeFirstAndRequestsGetOnlyWhatIsLeft() async throws {
+        // Pinned: AAPL, SPY and a 1 x 1 SPY window (6 options) = 8 of 10 lines; 2 are left.
+        let pinned = [SymbolSpec(symbol: "AAPL"), SymbolSpec(symbol: "SPY", options: .init(expirations: 1, strikesAroundATM: 1))]
+        let h = try await WorkerHarness.start(Self.options(maxLines: 10, symbols: pinned))
+        #expect(await h.waitAsync(.seconds(20)) { await h.ib.subscriptions().filter { $0.clientId == 5 && $0.secType == "OPT" }.count == 6 })
+        try Self.lease(h, "app1", "QQQ#options=1x1", ttlMs: 120_000)
+        try Self.lease(h, "app1", "MSFT", ttlMs: 120_000)
+        try Self.lease(h, "app2", "NVDA", ttlMs: 120_000)
+        #expect(await h.wait(.seconds(15)) {
+            Self.status(h, "app1", "MSFT")["state"] == "active" && Self.status(h, "app2", "NVDA")["state"] == "active"
+        })
+        try Self.lease(h, "app2", "IWM", ttlMs: 120_000)
+        #expect(await h.wait(.seconds(15)) { Self.status(h, "app2", "IWM")["state"] == "queued" })
+        #expect(Self.status(h, "app1", "QQQ#options=1x1")["reason"] == "not allowed: needs 7 market data lines, only 2 exist for requests (ib.max_market_data_lines minus the pinned instruments)")
+        #expect(await h.waitAsync(.seconds(10)) { await Self.gatewayLines(h).filter { $0 != "SPY" } == ["AAPL", "MSFT", "NVDA"] })
+        let lines = await h.ib.subscriptions().filter { $0.clientId == 5 }
+        #expect(lines.count == 10)
+        #expect(lines.filter { $0.secType == "OPT" && $0.symbol == "SPY" }.count == 6)
         try await h.stop()
     }
 }

@@ -30,7 +30,8 @@ public struct LeaseArbiter: Sendable {
         public var graceMs: Int64 = 10_000
         /// `leases.min_hold_ms` [30000]: a line is not pre-empted before it was held this long.
         public var minHoldMs: Int64 = 30_000
-        /// Whether `#options=` windows are served (false: refused as not allowed).
+        /// Whether `#options=` windows are served (false: refused as not allowed; the worker
+        /// turns them on).
         public var optionWindows: Bool = false
 
         public init(lineCapacity: Int) {
@@ -222,7 +223,7 @@ public struct LeaseArbiter: Sendable {
             return .failure(.notAllowed("P:quote:\(key) is already requested as \(other.identity); this asks for \(request.identity)"))
         }
         if request.options != nil && !settings.optionWindows {
-            return .failure(.notAllowed("option windows are not served at runtime yet; pin the window in the YAML file"))
+            return .failure(.notAllowed("this worker serves no option windows at runtime; pin the window in the YAML file"))
         }
         if request.linesNeeded > settings.lineCapacity && pinned[request.keySymbol] == nil {
             return .failure(.notAllowed(

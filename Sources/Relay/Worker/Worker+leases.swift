@@ -11,9 +11,32 @@ import RedisPublisher
 // the gateway.
 
 extension Worker {
-    /// Lines taken by requested instruments now.
-    var requestedLineCount: Int {
-        requestedOrder.reduce(0) { $0 + book.subscriptions(of: $1).count }
+    /// Lines the arbiter granted to requested instruments: each quote plus its option
+    /// window's size (`InstrumentRequest.linesNeeded`).
+    var requestedGrantedLines: Int {
+        requestedOrder.reduce(0) { $0 + 1 + (symbols[$1]?.spec.options?.marketDataLines ?? 0) }
+    }
+
+    /// The options each requested window may take: its selection in the window's priority
+    /// order (nearer expiries, nearer strikes), at most the lines granted for it.
+    func requestedAdmittedOptions() -> [String: Set<OptionKey>] {
+        var out: [String: Set<OptionKey>] = [:]
+        for key in requestedOrder {
+            guard let state = symbols[key], let options = state.spec.options, !state.windows.isEmpty else { continue }
+            let missing = state.missingOptions
+            out[key] = Set(state.selectedOptions.lazy.map(\.key).filter { !missing.contains($0) }.prefix(options.marketDataLines))
+        }
+        return out
+    }
+
+    /// Resolves and subscribes a requested instrument, then (with `#options=`) its chain and
+    /// window, exactly as `setUpSymbols` does for a pinned one.
+    func startRequested(_ key: String) async {
+        await resolve(key)
+        guard let state = symbols[key], let contract = state.contract, let options = state.spec.options,
+            state.spec.secType.hasOptionChains, !stopping
+        else { return }
+        await setUpChain(key, contract: contract, options: options)
     }
 
     /// What requests may use: `ib.max_market_data_lines` minus the pinned quotes and the
@@ -54,6 +77,7 @@ extension Worker {
         settings.maxRequestsPerRequester = leaseSettings.maxRequestsPerRequester
         settings.newRequestsPerWindow = leaseSettings.newRequestsPerMinute
         settings.rateWindowMs = 60_000
+        settings.optionWindows = true
         var pinned: [String: String] = [:]
         for symbol in pinnedOrder {
             guard let spec = symbols[symbol]?.spec else { continue }
@@ -150,7 +174,7 @@ extension Worker {
                 guard addRequested(request) else { continue }
                 changed = true
                 let key = request.keySymbol
-                group.addTask { await self.resolve(key) }
+                group.addTask { await self.startRequested(key) }
             case .release:
                 break
             case let .setStatus(ref, state, key):
@@ -213,7 +237,8 @@ extension Worker {
         logger.info("requested instrument released", metadata: ["symbol": "\(key)"])
     }
 
-    /// The YAML entry a request amounts to (quote only; FX and futures as issue 10 names them).
+    /// The YAML entry a request amounts to (FX and futures as issue 10 names them; a window
+    /// follows every trading class IB lists, within the lines granted).
     static func symbolSpec(_ request: InstrumentRequest) -> SymbolSpec {
         let secType: SymbolSpec.SecurityType = switch request.secType {
         case .stock: .stock
@@ -223,6 +248,7 @@ extension Worker {
         }
         return SymbolSpec(
             symbol: request.symbol, secType: secType, exchange: request.exchange, currency: request.currency,
+            options: request.options.map { SymbolSpec.OptionWindow(expirations: $0.expirations, strikesAroundATM: $0.strikesAroundATM) },
             contractMonth: request.contractMonth.map { .fixed($0) })
     }
 }

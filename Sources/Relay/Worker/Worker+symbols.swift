@@ -207,10 +207,11 @@ extension Worker {
 
     /// Every symbol's admitted options, from one allocation of the whole budget.
     func admittedOptionsBySymbol() -> [String: Set<OptionKey>] {
-        // Requested instruments' lines are set aside; the arbiter gives requests only what
-        // the pinned instruments leave (`leaseLineCapacity`), so pinned options come first.
-        let budget = LineBudget(maxLines: configuration.maxMarketDataLines, reserved: requestedLineCount)
-        let demands = order.compactMap { s -> OptionDemand? in
+        // The lines granted to requested instruments are set aside; the arbiter gives requests
+        // only what the pinned instruments leave (`leaseLineCapacity`), so pinned options come
+        // first. Requested windows take their own grant (`requestedAdmittedOptions`).
+        let budget = LineBudget(maxLines: configuration.maxMarketDataLines, reserved: requestedGrantedLines)
+        let demands = pinnedOrder.compactMap { s -> OptionDemand? in
             guard let state = symbols[s], !state.windows.isEmpty else { return nil }
             let missing = state.missingOptions
             return OptionDemand(symbol: s, options: state.selectedOptions.filter { !missing.contains($0.key) })
@@ -225,6 +226,7 @@ extension Worker {
         for line in allocation.admitted {
             if case let .option(s, key) = line { keys[s, default: []].insert(key) }
         }
+        keys.merge(requestedAdmittedOptions()) { pinned, _ in pinned }
         return keys
     }
 
