@@ -92,6 +92,9 @@ extension Worker {
                 do {
                     let snapshot = try await store.read()
                     if failures > 0 { logger.notice("leases readable again", metadata: ["after_failures": "\(failures)"]) }
+                    if snapshot.leases.count + snapshot.unparseable.count >= LeaseStore.maxLeases {
+                        logger.warning("P:leases holds more members than are read per poll; the rest wait", metadata: ["read": "\(LeaseStore.maxLeases)"])
+                    }
                     failures = 0
                     var actions = arbiter?.leasesSeen(snapshot.leases, unparseable: snapshot.unparseable, nowMs: snapshot.nowMs) ?? []
                     actions += leaseFeedback(nowMs: snapshot.nowMs)
@@ -104,6 +107,8 @@ extension Worker {
                     }
                     try await performLeaseActions(actions, leases: snapshot.leases, store: store, nowMs: snapshot.nowMs, group: &group)
                 } catch {
+                    // A status write may be lost: rewrite every status once Redis answers again.
+                    leaseStatusExpiry.removeAll()
                     failures += 1
                     if failures == 1 || failures % 30 == 0 {
                         logger.warning("cannot read or write leases in Redis; retrying", metadata: ["error": "\(error)", "attempt": "\(failures)"])
@@ -188,7 +193,8 @@ extension Worker {
             }
         }
         // A lease refreshed by its application keeps its status as long as the lease.
-        for ref in expiry.keys.sorted() where !statuses.contains(where: { $0.ref == ref }) {
+        let written = Set(statuses.map(\.ref))
+        for ref in expiry.keys.sorted() where !written.contains(ref) {
             guard let state = arbiter?.status(of: ref), let expires = expiry[ref], leaseStatusExpiry[ref] != expires else { continue }
             leaseStatusExpiry[ref] = expires
             statuses.append(LeaseStore.StatusWrite(ref: ref, state: state, keySymbol: Self.statusKeySymbol(ref, state), ttlMs: max(0, expires - nowMs) + grace))
