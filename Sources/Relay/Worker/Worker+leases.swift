@@ -87,7 +87,8 @@ extension Worker {
         }
         arbiter = LeaseArbiter(settings: settings, pinned: pinned)
         var failures = 0
-        await withTaskGroup(of: Void.self) { group in
+        // Discarding: finished set-ups leave nothing behind in a worker that runs for months.
+        await withDiscardingTaskGroup { group in
             while !Task.isCancelled, !stopping {
                 do {
                     let snapshot = try await store.read()
@@ -159,7 +160,7 @@ extension Worker {
     /// budget is never exceeded), then the statuses and lease removals in one pipeline.
     func performLeaseActions(
         _ actions: [LeaseArbiter.Action], leases: [LeaseArbiter.Lease], store: LeaseStore, nowMs: Int64,
-        group: inout TaskGroup<Void>
+        group: inout DiscardingTaskGroup
     ) async throws {
         var expiry: [LeaseArbiter.RequestRef: Int64] = [:]
         for lease in leases { expiry[LeaseArbiter.RequestRef(requester: lease.requester, spec: lease.spec)] = lease.expiresMs }
