@@ -292,6 +292,31 @@ struct LeaseArbiterTests {
         #expect(r2.detail.contains("already requested as FUT:ES.202612@CME"))
     }
 
+    @Test func noFlappingOverManyTicksAndAPreemptedLineComesBack() {
+        var a = Self.arbiter(capacity: 1)
+        var changes = 0
+        // Two equal requests refreshed in turns for ten minutes: the first keeps the line.
+        for second in 0..<600 {
+            let now = Int64(second) * 1_000
+            let leases = [Self.lease("app1", "AAPL", until: now + 5_000), Self.lease("app2", "SPY", until: now + 5_000)]
+            changes += a.leasesSeen(leases, nowMs: now).filter { if case .release = $0 { true } else { false } }.count
+        }
+        #expect(changes == 0)
+        #expect(a.heldKeySymbols == ["AAPL"])
+        // A higher priority takes the line after the hold; when it goes, AAPL comes back.
+        let withVIP = [
+            Self.lease("app1", "AAPL", until: 700_000), Self.lease("app2", "SPY", until: 700_000),
+            Self.lease("vip", "QQQ", until: 620_000, priority: 9),
+        ]
+        #expect(Self.subscribed(a.leasesSeen(withVIP, nowMs: 600_000)) == ["QQQ"])
+        #expect(a.status(of: Self.ref("app1", "AAPL")) == .queued(place: 1))
+        #expect(a.status(of: Self.ref("app2", "SPY")) == .queued(place: 2))
+        // QQQ's lease ends at 620 000; its grace gives way to the waiting AAPL at once.
+        let back = a.leasesSeen(withVIP, nowMs: 620_000)
+        #expect(Self.released(back) == ["QQQ"])
+        #expect(Self.subscribed(back) == ["AAPL"])
+    }
+
     @Test func unchangedInputEmitsNothing() {
         var a = Self.arbiter()
         let leases = [Self.lease("app1", "AAPL", until: 60_000)]
