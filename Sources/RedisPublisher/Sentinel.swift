@@ -44,7 +44,7 @@ public enum Sentinel {
     /// database.
     ///
     /// - Throws: `.connectFailed` naming every sentinel's answer when none led to a primary.
-    static func connectToPrimary(
+    public static func connectToPrimary(
         _ configuration: SentinelConfiguration, dataURL: RedisURL, connectTimeout: Duration, ioTimeout: Duration
     ) throws(RedisError) -> RedisConnection {
         var reasons: [String] = []

@@ -151,6 +151,14 @@ struct LeastPrivilegeTests {
         }
         #expect(readyStatus == 200, "readyz: \(readyBody)")
 
+        // 1b. A lease (issue 12), written as an application would: the worker reads it,
+        // serves it and writes its status with the ACL's commands alone (ACL LOG checked below).
+        let adminURL = RedisURL(host: "127.0.0.1", port: server.port, password: Self.adminPassword)
+        _ = try LeaseClient.subscribe(url: adminURL, prefix: prefix, requester: "acl-test", spec: "SPY", ttlMs: 120_000, priority: nil)
+        _ = try await waitFor("the leased SPY served", seconds: 30) {
+            hget("request:acl-test:SPY", "state") == "active" && hget("quote:SPY", "source") == "ib"
+        }
+
         // 2. A stall: the symbols fail over to Alpha Vantage, which answers only the right key.
         _ = await sim.control("stall")
         _ = try await waitFor("failover to Alpha Vantage", seconds: 30) { hget("quote:AAPL", "source") == "alphavantage" }

@@ -36,6 +36,20 @@ import Testing
         #expect(c.alphaVantage == nil, "no key: no Alpha Vantage failover")
     }
 
+    @Test func leaseKeysReachTheWorker() throws {
+        let defaults = try #require(try Self.load("symbols: [AAPL]").leases)
+        #expect(defaults == LeaseSettings())
+        let c = try Self.load("""
+            symbols: [AAPL]
+            leases: {poll_interval_ms: 250, grace_seconds: 3, min_hold_seconds: 0.5, max_priority: 4,
+                     max_requests_per_requester: 7, new_requests_per_minute: 9}
+            """)
+        let leases = try #require(c.leases)
+        #expect(leases.pollInterval == .milliseconds(250) && leases.graceMs == 3_000 && leases.minHoldMs == 500)
+        #expect(leases.maxPriority == 4 && leases.maxRequestsPerRequester == 7 && leases.newRequestsPerMinute == 9)
+        #expect(try Self.load("symbols: [AAPL]", env: ["LEASES_ENABLED": "false"]).leases == nil)
+    }
+
     @Test func alphaVantageKeyFromTheEnvironmentEnablesFailover() throws {
         let c = try Self.load("symbols: [AAPL]\nalphavantage: {entitlement: delayed, requests_per_minute: 75, requests_per_day: 5000}",
                               env: ["ALPHAVANTAGE_API_KEY": "K3Y-from-env"])

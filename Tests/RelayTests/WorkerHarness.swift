@@ -65,6 +65,8 @@ final class WorkerHarness: @unchecked Sendable {
         /// A Redis other than `QR_TEST_REDIS_URL` (a server the test starts and stops).
         var redisURL: RedisPublisher.RedisURL?
         var readiness = ReadinessState()
+        /// Subscriptions at runtime (nil: leases are not read).
+        var leases: LeaseSettings?
     }
 
     static func start(_ o: Options = Options(), name: String = #function) async throws -> WorkerHarness {
@@ -90,13 +92,14 @@ final class WorkerHarness: @unchecked Sendable {
         let alphaVantage = av.map {
             AlphaVantageConfiguration(baseURL: $0.baseURL, apiKey: APIKey("test-key-123456"), entitlement: .realtime, requestsPerMinute: 600, requestsPerDay: 100_000)
         }
-        let configuration = WorkerConfiguration(
+        var configuration = WorkerConfiguration(
             workerID: id, gateway: gateway, publisher: publisher, alphaVantage: alphaVantage,
             alphaVantageOptions: o.alphaVantageOptions,
             failover: FailoverPolicy(
                 maxReconnectAttempts: o.maxReconnectAttempts, staleness: o.staleness,
                 checkInterval: o.checkInterval, failbackStable: o.failbackStable),
             symbols: o.symbols, maxMarketDataLines: o.maxLines, recentreInterval: .milliseconds(300))
+        configuration.leases = o.leases
         var logger = Logger(label: "test.\(name)")
         logger.logLevel = .warning
         let offset = o.wallClockOffsetMs

@@ -9,7 +9,8 @@
 # README marks with `<!-- recipes: ... -->` on the line before the fence, one line at a time,
 # exactly as written. Checks per line: exit status 0 and some output; SUBSCRIBE lines must stay
 # subscribed and receive at least one message (the stage makes IB send a farm notice meanwhile,
-# so mkt:events has something to carry). Finally sends Ctrl-C (SIGINT to the demo's process
+# so mkt:events has something to carry). Then runs the README's Python example of
+# "Subscriptions at runtime" (issue 12) against the demo's worker. Finally sends Ctrl-C (SIGINT to the demo's process
 # group) and checks that the worker's shutdown lines still reach the demo's output.
 #
 # The demo's default ports (6399, 4002, 4099, 8089, 9464) are used when free, so the recipes run
@@ -145,6 +146,37 @@ while IFS= read -r line; do
     echo "  FAIL  $line  (exit $rc)"; sed 's/^/        /' <<<"$output" | head -5; status=1
   fi
 done <"$work/recipes.txt"
+# The README's Python example (issue 12) on the demo's Redis: it leases a symbol, waits for
+# `active`, reads and subscribes (printing prices), refreshes, then lets the lease lapse.
+# redis-py from Debian's python3-redis (scripts/setup-deps); /usr/bin/python3 first, since a
+# python3 earlier on PATH (pyenv) does not see Debian's packages.
+python3 - "$root/README.md" "$work/example.py" "$redis_port" <<'PY'
+import sys
+readme, out, port = sys.argv[1:]
+text = open(readme).read()
+block = text.split("### From Python (redis-py)", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+assert "redis.Redis(decode_responses=True)" in block, "the example's connection line changed"
+open(out, "w").write(block.replace("redis.Redis(decode_responses=True)", "redis.Redis(port=%s, decode_responses=True)" % port))
+PY
+py=""
+for candidate in /usr/bin/python3 python3; do
+  if "$candidate" -c 'import redis' 2>/dev/null; then py=$candidate; break; fi
+done
+if [ -z "$py" ]; then
+  echo "  FAIL  the Python example: no python3 with redis-py (apt-get install python3-redis)"; status=1
+else
+  set +e
+  output=$(timeout 90 "$py" "$work/example.py" 2>&1 </dev/null)
+  rc=$?
+  set -e
+  prices=$(grep -cE '^[0-9]+(\.[0-9]+)?$' <<<"$output" || true)
+  if [ "$rc" -eq 0 ] && [ "$prices" -ge 1 ]; then
+    echo "  ok    the README's Python example (lease, active, read, subscribe: $prices prices)"
+  else
+    echo "  FAIL  the README's Python example (exit $rc, $prices prices)"; sed 's/^/        /' <<<"$output" | tail -8; status=1
+  fi
+fi
+
 # A recipe may have stalled the simulator: resume it, so the demo ends as it started.
 exec 4<>"/dev/tcp/127.0.0.1/$control_port"; echo resume >&4; head -1 <&4 >/dev/null; exec 4>&-
 # Alpha Vantage's mode back to ok for the same reason.

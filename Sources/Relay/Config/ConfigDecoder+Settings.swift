@@ -58,6 +58,14 @@ extension ConfigDecoder {
         seconds("failover.staleness_seconds", &c.failover.staleness)
         seconds("failover.check_interval_seconds", &c.failover.checkInterval)
         seconds("failover.failback_stable_seconds", &c.failover.failbackStable)
+
+        bool("leases.enabled", &c.leases.enabled)
+        milliseconds("leases.poll_interval_ms", &c.leases.pollInterval)
+        seconds("leases.grace_seconds", &c.leases.grace)
+        seconds("leases.min_hold_seconds", &c.leases.minHold)
+        int("leases.max_priority", &c.leases.maxPriority, in: 0...1_000)
+        int("leases.max_requests_per_requester", &c.leases.maxRequestsPerRequester, in: 1...10_000)
+        int("leases.new_requests_per_minute", &c.leases.newRequestsPerMinute, in: 1...10_000)
         if c.failover.checkInterval > c.failover.staleness {
             warnings.append("failover.check_interval_seconds is longer than failover.staleness_seconds: staleness is noticed late")
         }

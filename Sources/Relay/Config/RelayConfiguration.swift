@@ -13,6 +13,7 @@ public struct RelayConfiguration: Sendable, Equatable {
     /// What to relay, in the order given. Never empty once validated.
     public var symbols: [SymbolSpec] = []
     public var failover = FailoverSettings()
+    public var leases = LeaseConfig()
     public var alphaVantage = AlphaVantageSettings()
     public var http = HTTPSettings()
     public var log = LogSettings()
@@ -134,6 +135,26 @@ extension RelayConfiguration {
         public var checkInterval: Duration = .seconds(5)
         /// `failover.failback_stable_seconds` [30]: IB healthy and fresh this long -> back to IB.
         public var failbackStable: Duration = .seconds(30)
+
+        public init() {}
+    }
+
+    /// `leases.*` (extension, issue 12): subscriptions at runtime through Redis leases.
+    public struct LeaseConfig: Sendable, Equatable {
+        /// `leases.enabled` [true]: read `P:leases` and serve requested instruments.
+        public var enabled = true
+        /// `leases.poll_interval_ms` [1000]: how often `P:leases` is read.
+        public var pollInterval: Duration = .seconds(1)
+        /// `leases.grace_seconds` [10]: a line stays this long after its last lease expired.
+        public var grace: Duration = .seconds(10)
+        /// `leases.min_hold_seconds` [30]: a line is not pre-empted by a higher priority sooner.
+        public var minHold: Duration = .seconds(30)
+        /// `leases.max_priority` [10]: request priorities are clamped to it.
+        public var maxPriority = 10
+        /// `leases.max_requests_per_requester` [50].
+        public var maxRequestsPerRequester = 50
+        /// `leases.new_requests_per_minute` [30]: per requester; more are refused.
+        public var newRequestsPerMinute = 30
 
         public init() {}
     }

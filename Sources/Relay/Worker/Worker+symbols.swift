@@ -46,7 +46,10 @@ extension Worker {
             do {
                 let details = try await session.contractDetails(request)
                 guard let first = chooseContract(symbol, spec: spec, details: details) else { return }
-                guard !stopping, role == .active else { return }
+                // A requested instrument may have been released (or released and asked for
+                // again, with its own resolve) while IB answered: never two lines for one key.
+                // A standby of a worker group subscribes nothing.
+                guard !stopping, role == .active, symbols[symbol] != nil, book.quoteSubscription[symbol] == nil else { return }
                 guard book.quoteSubscription.count < configuration.maxMarketDataLines else {
                     reportProblem(symbol, "no market data line left (ib.max_market_data_lines = \(configuration.maxMarketDataLines))")
                     return
@@ -205,13 +208,16 @@ extension Worker {
 
     /// Every symbol's admitted options, from one allocation of the whole budget.
     func admittedOptionsBySymbol() -> [String: Set<OptionKey>] {
-        let budget = LineBudget(maxLines: configuration.maxMarketDataLines)
-        let demands = order.compactMap { s -> OptionDemand? in
+        // The lines granted to requested instruments are set aside; the arbiter gives requests
+        // only what the pinned instruments leave (`leaseLineCapacity`), so pinned options come
+        // first. Requested windows take their own grant (`requestedAdmittedOptions`).
+        let budget = LineBudget(maxLines: configuration.maxMarketDataLines, reserved: requestedGrantedLines)
+        let demands = pinnedOrder.compactMap { s -> OptionDemand? in
             guard let state = symbols[s], !state.windows.isEmpty else { return nil }
             let missing = state.missingOptions
             return OptionDemand(symbol: s, options: state.selectedOptions.filter { !missing.contains($0.key) })
         }
-        let allocation = budget.allocate(underlyings: order, options: demands)
+        let allocation = budget.allocate(underlyings: pinnedOrder, options: demands)
         let summary = allocation.leftOut.isEmpty ? nil : allocation.summary
         if summary != leftOut {
             leftOut = summary
@@ -221,6 +227,7 @@ extension Worker {
         for line in allocation.admitted {
             if case let .option(s, key) = line { keys[s, default: []].insert(key) }
         }
+        keys.merge(requestedAdmittedOptions()) { pinned, _ in pinned }
         return keys
     }
 

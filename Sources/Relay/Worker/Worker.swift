@@ -68,7 +68,16 @@ public actor Worker: Service {
     var engine: FailoverEngine
     var symbols: [String: SymbolState] = [:]
     /// Configuration order: underlyings first in this order when lines are short.
-    let order: [String]
+    let pinnedOrder: [String]
+    /// Instruments requested through leases (README "Subscriptions at runtime"), in the
+    /// order their lines were given; they follow the pinned ones everywhere.
+    var requestedOrder: [String] = []
+    /// Every instrument served: the pinned ones, then the requested ones.
+    var order: [String] { requestedOrder.isEmpty ? pinnedOrder : pinnedOrder + requestedOrder }
+    /// Shares the lines left after the pinned instruments among leases (nil: leases off).
+    var arbiter: LeaseArbiter?
+    /// The lease expiry each request's status hash was last written for (its TTL follows).
+    var leaseStatusExpiry: [LeaseArbiter.RequestRef: Int64] = [:]
     /// Symbols served by Alpha Vantage: IB's ticks are merged but not written for them.
     var failedOver: Set<String> = []
     /// When each symbol in `failedOver` failed over (monotonic ms).
@@ -145,7 +154,7 @@ public actor Worker: Service {
             order.append(spec.keySymbol)
             symbols[spec.keySymbol] = SymbolState(spec: spec)
         }
-        self.order = order
+        self.pinnedOrder = order
         self.engine = FailoverEngine(symbols: order, policy: configuration.failover, nowMs: self.monoMs())
         self.role = configuration.group == nil ? .active : .standby
         self.lease = LeaseStateMachine(timing: configuration.leaseTiming)
@@ -176,6 +185,9 @@ public actor Worker: Service {
             if configuration.group != nil {
                 group.addTask { await self.leaseLoop() }
                 group.addTask { await self.leaseWatchdog() }
+            }
+            if configuration.leases != nil {
+                group.addTask { await self.requestLeaseLoop() }
             }
             if let poller {
                 group.addTask { await poller.run { event in await self.handleAlphaVantage(event) } }

@@ -47,5 +47,20 @@ extension WorkerConfiguration {
                 ttlMs: c.worker.leaseTTL.components.seconds * 1000 + c.worker.leaseTTL.components.attoseconds / 1_000_000_000_000_000,
                 renewIntervalMs: c.worker.leaseRenewInterval.components.seconds * 1000
                     + c.worker.leaseRenewInterval.components.attoseconds / 1_000_000_000_000_000))
+        // Applications may lease instruments at runtime (README "Subscriptions at runtime").
+        if c.leases.enabled {
+            var leases = LeaseSettings()
+            leases.pollInterval = c.leases.pollInterval
+            leases.graceMs = Self.milliseconds(c.leases.grace)
+            leases.minHoldMs = Self.milliseconds(c.leases.minHold)
+            leases.maxPriority = c.leases.maxPriority
+            leases.maxRequestsPerRequester = c.leases.maxRequestsPerRequester
+            leases.newRequestsPerMinute = c.leases.newRequestsPerMinute
+            self.leases = leases
+        }
+    }
+
+    static func milliseconds(_ d: Duration) -> Int64 {
+        d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000
     }
 }

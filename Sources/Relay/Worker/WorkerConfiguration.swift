@@ -32,6 +32,9 @@ public struct WorkerConfiguration: Sendable {
     public var group: String?
     /// The group lease's TTL and renew interval (`worker.lease_*`).
     public var leaseTiming: LeaseStateMachine.Timing
+    /// Subscriptions at runtime through Redis leases (README "Subscriptions at runtime");
+    /// nil: the worker serves only the YAML instruments and reads no leases.
+    public var leases: LeaseSettings?
 
     public init(
         workerID: String = "quote-relay-1", gateway: GatewayConfiguration, publisher: PublisherConfiguration,
@@ -61,6 +64,25 @@ public struct WorkerConfiguration: Sendable {
             self.publisher.leaseKey = publisher.prefixed(PublisherKeys.lease(group: group))
         }
     }
+}
+
+/// `leases.*`: how the worker reads leases and shares the lines left after the pinned
+/// instruments (see `LeaseArbiter.Settings`).
+public struct LeaseSettings: Sendable, Hashable {
+    /// `leases.poll_interval_ms` [1000]: how often `P:leases` is read.
+    public var pollInterval: Duration = .seconds(1)
+    /// `leases.grace_ms` [10000]: a line stays this long after its last lease expired.
+    public var graceMs: Int64 = 10_000
+    /// `leases.min_hold_ms` [30000]: a line is not pre-empted by a higher priority sooner.
+    public var minHoldMs: Int64 = 30_000
+    /// `leases.max_priority` [10]: request priorities are clamped to it.
+    public var maxPriority = 10
+    /// `leases.max_requests_per_requester` [50].
+    public var maxRequestsPerRequester = 50
+    /// `leases.new_requests_per_minute` [30]: per requester; more are refused (a flood).
+    public var newRequestsPerMinute = 30
+
+    public init() {}
 }
 
 public enum QuoteRelayVersion {

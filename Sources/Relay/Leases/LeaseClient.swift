@@ -1,0 +1,131 @@
+import MarketData
+import MarketModel
+import RedisPublisher
+
+/// What an application (or `quote-relay subscribe|unsubscribe|subscriptions`) does with the
+/// lease layout of `LeaseStore` (README "Subscriptions at runtime"). Blocking (hiredis): call
+/// it from a thread of its own.
+public enum LeaseClient {
+    /// One lease as `subscriptions` lists it.
+    public struct Row: Sendable, Hashable {
+        public var requester: String
+        public var spec: String
+        /// ms until the lease expires (negative: expired, in the grace or not yet pruned).
+        public var expiresInMs: Int64
+        public var priority: Int
+        /// The status hash (`state`, `place`, `reason`, `key`, `updated_ms`); empty when the
+        /// worker has not written one yet (or no worker reads leases).
+        public var status: [String: String]
+    }
+
+    public enum ClientError: Error, Sendable, CustomStringConvertible {
+        case badRequester(String)
+        case badSpec(InstrumentRequest.Refusal)
+        case badTTL
+        case redis(RedisError)
+
+        public var description: String {
+            switch self {
+            case .badRequester(let r): "requester '\(r)' must be 1-64 of A-Z a-z 0-9 _ . -"
+            case .badSpec(let refusal): "\(refusal)"
+            case .badTTL: "the TTL must be between 1 and 86400 seconds"
+            case .redis(let e): "\(e)"
+            }
+        }
+    }
+
+    /// Writes (or refreshes) a lease that expires `ttlMs` from now on Redis' clock.
+    /// - Returns: the expiry (ms, Redis' clock).
+    public static func subscribe(
+        url: RedisURL, prefix: String, requester: String, spec: String, ttlMs: Int64, priority: Int?
+    ) throws(ClientError) -> Int64 {
+        guard LeaseArbiter.Lease.isValidRequester(requester) else { throw .badRequester(requester) }
+        if case .failure(let refusal) = InstrumentRequest.parse(spec) { throw .badSpec(refusal) }
+        guard (1...86_400_000).contains(ttlMs) else { throw .badTTL }
+        do throws(RedisError) {
+            let connection = try RedisConnection(url: url)
+            defer { connection.close() }
+            let now = try redisNowMs(connection)
+            let member = "\(requester)|\(spec)"
+            var commands = [["ZADD", Keys.prefixed(prefix, "leases"), String(now + ttlMs), member]]
+            if let priority { commands.append(["ZADD", Keys.prefixed(prefix, "leases:priority"), String(priority), member]) }
+            for reply in try connection.pipeline(commands) { _ = try reply.checked() }
+            return now + ttlMs
+        } catch {
+            throw .redis(error)
+        }
+    }
+
+    /// Removes a lease at once (the worker keeps the line for the grace period).
+    /// - Returns: whether the lease existed.
+    public static func unsubscribe(url: RedisURL, prefix: String, requester: String, spec: String) throws(ClientError) -> Bool {
+        guard LeaseArbiter.Lease.isValidRequester(requester) else { throw .badRequester(requester) }
+        do throws(RedisError) {
+            let connection = try RedisConnection(url: url)
+            defer { connection.close() }
+            let member = "\(requester)|\(spec)"
+            let replies = try connection.pipeline([
+                ["ZREM", Keys.prefixed(prefix, "leases"), member], ["ZREM", Keys.prefixed(prefix, "leases:priority"), member],
+            ])
+            return (try replies[0].checked().int ?? 0) > 0
+        } catch {
+            throw .redis(error)
+        }
+    }
+
+    /// Every lease with its status, by requester and spec.
+    public static func list(url: RedisURL, prefix: String) throws(ClientError) -> [Row] {
+        do throws(RedisError) {
+            let connection = try RedisConnection(url: url)
+            defer { connection.close() }
+            let now = try redisNowMs(connection)
+            let replies = try connection.pipeline([
+                ["ZRANGEBYSCORE", Keys.prefixed(prefix, "leases"), "-inf", "+inf", "WITHSCORES"],
+                ["ZRANGEBYSCORE", Keys.prefixed(prefix, "leases:priority"), "-inf", "+inf", "WITHSCORES"],
+            ])
+            let priorities = Dictionary(LeaseStore.pairs(try replies[1].checked()), uniquingKeysWith: { a, _ in a })
+            var rows: [Row] = []
+            for (member, score) in LeaseStore.pairs(try replies[0].checked()) {
+                let bar = member.firstIndex(of: "|")
+                let requester = bar.map { String(member[..<$0]) } ?? ""
+                let spec = bar.map { String(member[member.index(after: $0)...]) } ?? member
+                rows.append(Row(
+                    requester: requester, spec: spec, expiresInMs: Int64(score) - now,
+                    priority: Int(priorities[member] ?? 0), status: [:]))
+            }
+            rows.sort { ($0.requester, $0.spec) < ($1.requester, $1.spec) }
+            let statuses = try connection.pipeline(rows.map { ["HGETALL", Keys.prefixed(prefix, "request:\($0.requester):\($0.spec)")] })
+            for index in rows.indices { rows[index].status = statuses[index].hash ?? [:] }
+            return rows
+        } catch {
+            throw .redis(error)
+        }
+    }
+
+    /// The rows as a table for the operator.
+    public static func table(_ rows: [Row]) -> String {
+        guard !rows.isEmpty else { return "no leases" }
+        var lines = [["REQUESTER", "INSTRUMENT", "EXPIRES_IN", "PRIORITY", "STATE", "DETAIL"]]
+        for row in rows {
+            let state = row.status["state"] ?? (row.expiresInMs > 0 ? "(no status yet)" : "expired")
+            let detail = row.status["place"].map { "place \($0)" } ?? row.status["reason"] ?? row.status["key"] ?? ""
+            lines.append([row.requester, row.spec, String(format1(row.expiresInMs)), String(row.priority), state, detail])
+        }
+        var widths = [Int](repeating: 0, count: 6)
+        for line in lines { for (i, cell) in line.enumerated() { widths[i] = max(widths[i], cell.count) } }
+        return lines.map { line in
+            line.enumerated().map { i, cell in i == line.count - 1 ? cell : cell + String(repeating: " ", count: widths[i] - cell.count) }
+                .joined(separator: "  ")
+        }.joined(separator: "\n")
+    }
+
+    static func format1(_ ms: Int64) -> String {
+        let tenths = ms / 100
+        return "\(tenths / 10).\(abs(tenths % 10))s"
+    }
+
+    static func redisNowMs(_ connection: RedisConnection) throws(RedisError) -> Int64 {
+        let time = try connection.command(["TIME"]).checked().array ?? []
+        return (time.first?.int ?? 0) * 1000 + (time.count > 1 ? (time[1].int ?? 0) : 0) / 1000
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+import MarketData
+import RedisPublisher
+import Testing
+@testable import Relay
+
+/// `quote-relay subscribe|unsubscribe|subscriptions` (the binary) against a real redis-server,
+/// and the worker shell's pure mappings for requested instruments.
+@Suite("quote-relay subscribe/unsubscribe/subscriptions")
+struct CLILeaseTests {
+    let url: String
+    let prefix = "ls\(getpid()).\(UInt32.random(in: 0...UInt32.max))"
+
+    init() throws {
+        url = try CLITestRedis.url()
+    }
+
+    func connection() throws -> RedisConnection {
+        try RedisConnection(url: try RedisURL(parsing: url), connectTimeout: .seconds(2), ioTimeout: .seconds(5))
+    }
+
+    @Test func subscribeWritesTheLayoutAndExitCodesSayWhatHappened() async throws {
+        let binary = try #require(RepositoryRoot.binary)
+        let env = ["PATH": "/usr/bin:/bin"]
+        let common = ["--redis-url", url, "--prefix", prefix]
+        let ok = try await ChildProcess.run(binary, ["subscribe"] + common + ["--requester", "app1", "--ttl", "60", "--priority", "3", "FUT:ES.202612@CME"], environment: env)
+        #expect(ok.status == 0, "\(ok.stderr)")
+        let redis = try connection()
+        defer { redis.close() }
+        let time = try redis.command(["TIME"]).array ?? []
+        let now = (time[0].int ?? 0) * 1000 + (time[1].int ?? 0) / 1000
+        let score = try #require(try redis.command(["ZSCORE", "\(prefix):leases", "app1|FUT:ES.202612@CME"]).string.flatMap(Double.init))
+        #expect(Int64(score) > now + 55_000 && Int64(score) <= now + 60_000)
+        #expect(try redis.command(["ZSCORE", "\(prefix):leases:priority", "app1|FUT:ES.202612@CME"]).string == "3")
+
+        // Malformed: refused before anything is written (exit 2), with the reason.
+        let bad = try await ChildProcess.run(binary, ["subscribe"] + common + ["--requester", "app1", "IND:SPX"], environment: env)
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("an index needs its exchange"))
+        let badRequester = try await ChildProcess.run(binary, ["subscribe"] + common + ["--requester", "a|b", "AAPL"], environment: env)
+        #expect(badRequester.status == 2)
+        #expect(try redis.command(["ZCARD", "\(prefix):leases"]).int == 1)
+
+        // The listing shows the worker's status once there is one.
+        _ = try redis.command(["HSET", "\(prefix):request:app1:FUT:ES.202612@CME", "state", "queued", "place", "2"])
+        let list = try await ChildProcess.run(binary, ["subscriptions"] + common, environment: env)
+        #expect(list.status == 0, "\(list.stderr)")
+        let row = list.stdout.split(separator: "\n").map { $0.split(separator: " ").joined(separator: " ") }.last
+        #expect(row?.hasPrefix("app1 FUT:ES.202612@CME ") == true)
+        #expect(row?.hasSuffix(" 3 queued place 2") == true)
+
+        let removed = try await ChildProcess.run(binary, ["unsubscribe"] + common + ["--requester", "app1", "FUT:ES.202612@CME"], environment: env)
+        #expect(removed.status == 0)
+        let again = try await ChildProcess.run(binary, ["unsubscribe"] + common + ["--requester", "app1", "FUT:ES.202612@CME"], environment: env)
+        #expect(again.status == 1)
+        #expect(try redis.command(["EXISTS", "\(prefix):leases", "\(prefix):leases:priority"]).int == 0)
+        let unreachable = try await ChildProcess.run(binary, ["subscriptions", "--redis-url", "redis://127.0.0.1:1/0"], environment: env)
+        #expect(unreachable.status == 1)
+    }
+
+    @Test func requestsBecomeTheSameEntriesAsTheYAML() throws {
+        let es = try InstrumentRequest.parse("FUT:ES.202612@CME").get()
+        let spec = Worker.symbolSpec(es)
+        #expect(spec == SymbolSpec(symbol: "ES", secType: .future, exchange: "CME", contractMonth: .fixed("202612")))
+        #expect(spec.keySymbol == es.keySymbol)
+        let fx = Worker.symbolSpec(try InstrumentRequest.parse("CASH:EUR.USD").get())
+        #expect(fx.keySymbol == "EUR.USD" && fx.exchange == "IDEALPRO")
+        #expect(Worker.symbolSpec(try InstrumentRequest.parse("IND:SPX@CBOE").get()).keySymbol == "SPX")
+        let window = Worker.symbolSpec(try InstrumentRequest.parse("SPY#options=2x5").get())
+        #expect(window.options == SymbolSpec.OptionWindow(expirations: 2, strikesAroundATM: 5))
+        #expect(window.options?.marketDataLines == (try InstrumentRequest.parse("SPY#options=2x5").get().linesNeeded) - 1)
+    }
+
+    @Test func gatewayProblemsBecomeRefusalsOnlyWhenPermanent() {
+        var state = Worker.SymbolState(spec: SymbolSpec(symbol: "ZZZZ"))
+        #expect(Worker.refusal(state) == nil)
+        state.problem = "competing live session (10197): elsewhere"
+        #expect(Worker.refusal(state) == nil, "transient: failover's business")
+        state.problem = "no market data permission (354): not subscribed"
+        #expect(Worker.refusal(state)?.category == "no permission")
+        state.problem = "IB lists 3 contracts for ES FUT (ESZ6, ESH7, ESM7): name one"
+        #expect(Worker.refusal(state)?.category == "unknown contract")
+        state.problem = nil
+        state.unresolvable = true
+        #expect(Worker.refusal(state)?.category == "unknown contract")
+    }
+
+    @Test func statusFields() {
+        let ref = LeaseArbiter.RequestRef(requester: "app", spec: "MSFT")
+        #expect(LeaseStore.fields(.init(ref: ref, state: .queued(place: 2), keySymbol: "MSFT", ttlMs: 1)).map { "\($0.0)=\($0.1)" }
+            == ["state=queued", "place=2", "key=quote:MSFT"])
+        #expect(LeaseStore.fields(.init(ref: ref, state: .refused(.invalid("bad")), keySymbol: nil, ttlMs: 1)).map { "\($0.0)=\($0.1)" }
+            == ["state=refused", "reason=invalid request: bad"])
+        #expect(LeaseStore.fields(.init(ref: ref, state: nil, keySymbol: "MSFT", ttlMs: 0)).map { "\($0.0)=\($0.1)" } == ["state=released"])
+    }
+}
