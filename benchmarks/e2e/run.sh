@@ -4,7 +4,7 @@
 # Environment knobs (all optional):
 #   BENCH_SECONDS=10  BENCH_WARMUP=2  BENCH_RATES=1k,10k,100k,max  BENCH_TARGETS=quote-relay,peer
 #   BENCH_SYMBOLS=100  BENCH_OPTION_UNDERLYINGS=50 (0 skips the memory run)  BENCH_LIMITS_SCALE=1
-#   BENCH_OPTION_LINES_RATES=10k (the 1,000 option-lines scenario, SPX/SPXW + 2 stocks; "" skips it)
+#   BENCH_OPTION_LINES_RATES=10k (the option-lines scenario: over 1,000 lines on SPX/SPXW + 2 stocks; "" skips it)
 #   BENCH_SKIP_CEILING=1 (no null-client flood)  BENCH_SKIP_LIMITS=1 (no redis-benchmark ceiling)
 #   BENCH_SKIP_BUILD=1 (use the existing release binaries)  BENCH_SCRATCH_PATH=.build-release (a build
 #   folder other than .build, so a release build does not wait for a debug build's lock)
@@ -56,10 +56,13 @@ if [ -z "${BENCH_SKIP_BUILD:-}" ]; then
 fi
 bin=$(swift build "${scratch[@]}" -c release --show-bin-path)
 
-echo "==> peer venv (pinned: benchmarks/e2e/requirements-peer.txt)"
 venv=benchmarks/e2e/.venv
-[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-"$venv/bin/pip" install -q --disable-pip-version-check -r benchmarks/e2e/requirements-peer.txt
+# The venv serves the peer and redis_limits.py; a quote-relay-only run without limits needs neither.
+if [[ ",$targets," == *",peer,"* ]] || [ -z "${BENCH_SKIP_LIMITS:-}" ]; then
+  echo "==> peer venv (pinned: benchmarks/e2e/requirements-peer.txt)"
+  [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check -r benchmarks/e2e/requirements-peer.txt
+fi
 
 # Other work on the machine shows up in latency: the load average goes into the report.
 export BENCH_LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -86,7 +89,7 @@ elif ! "$venv/bin/python" benchmarks/e2e/redis_limits.py --redis-port "$redis_po
   echo "!! redis-benchmark step failed: $(tail -n 3 "$work/limits.log")"
 fi
 
-"$venv/bin/python" - "$work/machine.json" "$venv" <<'PY'
+python3 - "$work/machine.json" "$venv" <<'PY'
 import json, os, platform, subprocess, sys
 def sh(cmd):
     try:

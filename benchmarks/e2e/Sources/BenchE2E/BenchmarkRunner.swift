@@ -132,7 +132,7 @@ public final class BenchmarkRunner: Sendable {
     ///   worker follows SPX/SPXW and two stocks' option windows, the subscriber takes quote and
     ///   option channels, and readiness is the full line count (or a count settled for 20 s).
     func measure(_ target: TargetKind, rate: TargetRate, simPort: Int, scenario: OptionLinesScenario? = nil) async -> RunResult {
-        let name = scenario.map { "\(target.rawValue), \($0.lineCount) option lines" } ?? target.rawValue
+        let name = scenario.map { "\(target.rawValue), \($0.lineCount) option lines requested" } ?? target.rawValue
         var result = RunResult(target: name, rate: rate.description, status: "ok")
         _ = await simulator.control("rate 0")
         // `[qo]*`: quote and option channels, not chains or events.

@@ -59,7 +59,7 @@ struct RunCommand: AsyncParsableCommand {
     var optionStrikes = 2
     @Option(help: "Memory run: seconds of ticks before reading VmRSS.")
     var memoryWarmup = 10.0
-    @Option(help: "Option-lines scenario (SPX/SPXW + AAPL + MSFT, 1,000 option lines; quote-relay only): comma-separated rates, empty skips it.")
+    @Option(help: "Option-lines scenario (SPX/SPXW + AAPL + MSFT windows, 1,050 option lines requested, over 1,000 live; quote-relay only): comma-separated rates, empty skips it.")
     var optionLinesRates = ""
     @Flag(help: "Skip the simulator's own ceiling (null client flood).")
     var skipSimulatorCeiling = false
