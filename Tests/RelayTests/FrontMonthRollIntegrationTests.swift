@@ -1,19 +1,20 @@
 import Foundation
+import NIOConcurrencyHelpers
 import Relay
 import Simulators
-import Synchronization
 import Testing
 
-/// A wall clock the test moves: the real time plus an offset it sets.
+/// A wall clock the test moves: the real time plus an offset it sets. (NIO's lock, not
+/// `Mutex`: the worker calls it from async code; BENCHMARKS.md "Found while benchmarking".)
 final class MovableWallClock: Sendable {
-    private let offsetMs: Mutex<Int64>
+    private let offsetMs: NIOLockedValueBox<Int64>
 
-    init(startingAtMs start: Int64) { offsetMs = Mutex(start - WallClock.nowMs()) }
+    init(startingAtMs start: Int64) { offsetMs = NIOLockedValueBox(start - WallClock.nowMs()) }
 
-    @Sendable func now() -> Int64 { WallClock.nowMs() + offsetMs.withLock { $0 } }
+    @Sendable func now() -> Int64 { WallClock.nowMs() + offsetMs.withLockedValue { $0 } }
 
     /// Moves the clock so that it reads `ms` now (and runs on from there).
-    func set(_ ms: Int64) { offsetMs.withLock { $0 = ms - WallClock.nowMs() } }
+    func set(_ ms: Int64) { offsetMs.withLockedValue { $0 = ms - WallClock.nowMs() } }
 }
 
 /// The `front_month` roll (README "Instruments and key grammar") end to end with an injected
