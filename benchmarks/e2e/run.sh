@@ -21,7 +21,7 @@ source scripts/lib.sh
 
 seconds=${BENCH_SECONDS:-10}
 warmup=${BENCH_WARMUP:-2}
-rates=${BENCH_RATES:-1k,10k,100k,max}
+rates=${BENCH_RATES-1k,10k,100k,max}
 targets=${BENCH_TARGETS:-quote-relay,peer}
 symbols=${BENCH_SYMBOLS:-100}
 option_underlyings=${BENCH_OPTION_UNDERLYINGS:-50}
