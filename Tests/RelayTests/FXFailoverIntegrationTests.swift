@@ -40,13 +40,14 @@ struct FXFailoverIntegrationTests {
     @Test func eurUsdFailsOverToAlphaVantageFXAndBack() async throws {
         let h = try await WorkerHarness.start(Self.options(fx: true))
         let av = try #require(h.av)
-        #expect(await h.wait(.seconds(10)) { h.hash("quote:EUR.USD")["bid"] != nil && h.hash("quote:AAPL")["bid"] != nil })
+        // Generous first waits: CI starts every suite at once on two cores.
+        #expect(await h.wait(.seconds(30)) { h.hash("quote:EUR.USD")["bid"] != nil && h.hash("quote:AAPL")["bid"] != nil })
         let ib = h.hash("quote:EUR.USD")
         #expect(ib["source"] == "ib" && ib["last"] == nil)
         let conId = try #require(ib["con_id"])
 
         #expect(await h.ib.control("stall").hasPrefix("OK"))
-        #expect(await h.wait(.seconds(12)) { h.hash("quote:EUR.USD")["source"] == "alphavantage" })
+        #expect(await h.wait(.seconds(20)) { h.hash("quote:EUR.USD")["source"] == "alphavantage" })
         let q = h.hash("quote:EUR.USD")
         #expect(q["symbol"] == "EUR.USD" && q["sec_type"] == "CASH" && q["currency"] == "USD" && q["local_symbol"] == "EUR.USD")
         #expect(q["con_id"] == conId, "the same pair IB quoted")
@@ -81,9 +82,10 @@ struct FXFailoverIntegrationTests {
     @Test func withoutTheFXSwitchTheKeyIsFlaggedStaleWithTheReason() async throws {
         let h = try await WorkerHarness.start(Self.options(fx: false))
         let av = try #require(h.av)
-        #expect(await h.wait(.seconds(10)) { h.hash("quote:EUR.USD")["bid"] != nil && h.hash("quote:AAPL")["bid"] != nil })
+        // Generous first waits: CI starts every suite at once on two cores.
+        #expect(await h.wait(.seconds(30)) { h.hash("quote:EUR.USD")["bid"] != nil && h.hash("quote:AAPL")["bid"] != nil })
         #expect(await h.ib.control("stall").hasPrefix("OK"))
-        #expect(await h.wait(.seconds(12)) { h.hash("quote:AAPL")["source"] == "alphavantage" })
+        #expect(await h.wait(.seconds(20)) { h.hash("quote:AAPL")["source"] == "alphavantage" })
         #expect(await h.wait(.seconds(8)) { h.hash("quote:EUR.USD")["stale"] == "1" })
         let q = h.hash("quote:EUR.USD")
         #expect(q["source"] == "ib" && q["last"] == nil && q["data_type"] == "live", "IB's last values, flagged stale, nothing else")

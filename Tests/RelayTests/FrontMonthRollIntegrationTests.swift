@@ -38,7 +38,8 @@ struct FrontMonthRollIntegrationTests {
         func futureLines() async -> [SubscriptionInfo] { await h.ib.subscriptions().filter { $0.clientId == 5 && $0.secType == "FUT" } }
 
         // ESZ6 (last trading day 2026-12-18) is the front month until 2026-12-13.
-        #expect(await h.wait(.seconds(15)) { h.hash("quote:ES.FRONT")["local_symbol"] == "ESZ6" && h.hash("quote:ES.FRONT")["last"] != nil })
+        // Generous waits: CI starts every suite at once on two cores.
+        #expect(await h.wait(.seconds(30)) { h.hash("quote:ES.FRONT")["local_symbol"] == "ESZ6" && h.hash("quote:ES.FRONT")["last"] != nil })
         let before = h.hash("quote:ES.FRONT")
         #expect(before["contract_month"] == "202612" && before["symbol"] == "ES.FRONT")
         let oldLines = await futureLines()
@@ -53,14 +54,14 @@ struct FrontMonthRollIntegrationTests {
 
         // On the roll date: ESZ6's line is cancelled at the gateway, ESH7's subscribed.
         clock.set(Self.rollDay)
-        let rolled = await h.waitAsync(.seconds(15)) {
+        let rolled = await h.waitAsync(.seconds(30)) {
             let lines = await futureLines()
             return lines.count == 1 && lines[0].conId != oldConId
         }
         let linesNow = await futureLines()
         #expect(rolled, "gateway lines: \(linesNow)")
         let newConId = try #require(await futureLines().first?.conId)
-        #expect(await h.wait(.seconds(10)) { h.hash("quote:ES.FRONT")["con_id"] == String(newConId) })
+        #expect(await h.wait(.seconds(20)) { h.hash("quote:ES.FRONT")["con_id"] == String(newConId) })
         let after = h.hash("quote:ES.FRONT")
         #expect(after["local_symbol"] == "ESH7" && after["contract_month"] == "202703" && after["symbol"] == "ES.FRONT")
         #expect(after["sec_type"] == "FUT" && after["multiplier"] == "50")
