@@ -5,6 +5,12 @@ extension AlphaVantageDecoder {
     /// The object key of a CURRENCY_EXCHANGE_RATE answer.
     static let exchangeRateKey = "Realtime Currency Exchange Rate"
 
+    /// `EUR/USD`: an FX pair's name in the poller, its events and the relay
+    /// (`AlphaVantageRequest.pairSymbol`, `CurrencyPair.symbol`). The slash cannot occur in an
+    /// Alpha Vantage ticker, so a pair never shares a name with a stock. Defined here so the
+    /// decoder builds on its own (fuzz/build.sh).
+    public static func pairSymbol(from: String, to: String) -> String { "\(from)/\(to)" }
+
     /// CURRENCY_EXCHANGE_RATE -> one FX quote of the pair `from`/`to`. Pure.
     ///
     /// Shape (Alpha Vantage documentation, "Currency Exchange Rate"; the field names as
@@ -20,8 +26,8 @@ extension AlphaVantageDecoder {
     /// The quote has what an FX quote has: `bid` ("8. Bid Price"), `ask` ("9. Ask Price") and
     /// `last` = the exchange rate ("5. Exchange Rate", Alpha Vantage's latest rate; IDEALPRO
     /// has no last trade), `last_trade_ms` = "6. Last Refreshed" in "7. Time Zone"; no sizes,
-    /// no volume, no open/high/low/close. Its `symbol` is `AlphaVantageRequest.pairSymbol`
-    /// (`EUR/USD`); the relay writes it under the pair's key.
+    /// no volume, no open/high/low/close. Its `symbol` is `pairSymbol` (`EUR/USD`); the relay
+    /// writes it under the pair's key.
     ///
     /// - Throws: the `classify` error of a notice; `.malformed` when the object is missing or
     ///   names another pair (never written under this pair's key); `.emptyResult` when the
@@ -40,7 +46,7 @@ extension AlphaVantageDecoder {
         if let echoedTo, echoedTo != wantTo {
             throw .malformed("the answer is for \"\((echoedFrom ?? "?").prefix(16))\"/\"\(echoedTo.prefix(16))\", not \(wantFrom)/\(wantTo)")
         }
-        var quote = QuoteSnapshot(symbol: AlphaVantageRequest.pairSymbol(from: wantFrom, to: wantTo))
+        var quote = QuoteSnapshot(symbol: pairSymbol(from: wantFrom, to: wantTo))
         // A rate is a positive price; zero or negative is garbage, not a quote.
         let positive = { (v: Double?) in v.flatMap { $0 > 0 ? $0 : nil } }
         quote.last = positive(number(fields["5. Exchange Rate"]))

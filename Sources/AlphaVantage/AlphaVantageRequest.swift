@@ -16,7 +16,7 @@ public enum AlphaVantageRequest: Sendable, Hashable, CustomStringConvertible {
 
     /// The name the scheduler and poller use for an FX pair: `EUR/USD`. The slash cannot
     /// occur in an Alpha Vantage ticker, so a pair never shares a name with a stock.
-    public static func pairSymbol(from: String, to: String) -> String { "\(from)/\(to)" }
+    public static func pairSymbol(from: String, to: String) -> String { AlphaVantageDecoder.pairSymbol(from: from, to: to) }
 
     /// The `function` query parameter.
     public var function: String {
