@@ -42,7 +42,8 @@ for target in "${targets[@]}"; do
       Sources/MarketModel/*.swift -o "$mm/libMarketModel.a"
     "$swiftc" "${flags[@]}" -module-name AlphaVantageFuzz -I "$mm" -L "$mm" -lMarketModel \
       Sources/AlphaVantage/AlphaVantageDecoder.swift Sources/AlphaVantage/AlphaVantageDecoder+errors.swift \
-      Sources/AlphaVantage/AlphaVantageDecoder+options.swift Sources/AlphaVantage/AlphaVantageError.swift \
+      Sources/AlphaVantage/AlphaVantageDecoder+options.swift Sources/AlphaVantage/AlphaVantageDecoder+fx.swift \
+      Sources/AlphaVantage/AlphaVantageError.swift \
       fuzz/alphavantage/AlphaVantageFuzz.swift -o "$out/alphavantage-fuzz"
     ;;
   redis)

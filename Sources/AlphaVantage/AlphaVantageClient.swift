@@ -50,12 +50,24 @@ public struct AlphaVantageClient: Sendable {
         }
     }
 
+    /// CURRENCY_EXCHANGE_RATE: the latest rate, bid and ask of the FX pair `from`/`to`
+    /// (`AlphaVantageDecoder.exchangeRate`). Alpha Vantage serves it without an entitlement,
+    /// as a realtime rate.
+    public func exchangeRate(from: String, to: String) async throws -> QuoteSnapshot {
+        let request = AlphaVantageRequest.exchangeRate(from: from, to: to)
+        let object = try await fetch(request)
+        return try decoding { () throws(AlphaVantageError) in
+            try AlphaVantageDecoder.exchangeRate(object, from: from, to: to, dataType: .alphavantageRealtime)
+        }
+    }
+
     /// Runs `request` and returns its result as the poller consumes it.
     public func perform(_ request: AlphaVantageRequest) async throws -> AlphaVantageResult {
         switch request {
         case .globalQuote(let s): .quotes([try await globalQuote(s)])
         case .bulkQuotes(let list): .quotes(try await bulkQuotes(list))
         case .options(let s): .options(symbol: s, try await options(s))
+        case .exchangeRate(let from, let to): .exchangeRate(try await exchangeRate(from: from, to: to))
         }
     }
 
@@ -125,4 +137,6 @@ public struct AlphaVantageClient: Sendable {
 public enum AlphaVantageResult: Sendable, Hashable {
     case quotes([QuoteSnapshot])
     case options(symbol: String, [OptionSnapshot])
+    /// One FX pair's quote; its `symbol` is `AlphaVantageRequest.pairSymbol` (`EUR/USD`).
+    case exchangeRate(QuoteSnapshot)
 }

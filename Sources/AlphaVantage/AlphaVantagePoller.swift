@@ -8,6 +8,9 @@ public enum AlphaVantagePollEvent: Sendable, Hashable {
     case quotes([QuoteSnapshot])
     /// A fresh option chain of one underlying.
     case options(symbol: String, [OptionSnapshot])
+    /// A fresh FX quote (CURRENCY_EXCHANGE_RATE); its `symbol` is the pair's
+    /// `AlphaVantageRequest.pairSymbol` (`EUR/USD`).
+    case exchangeRate(QuoteSnapshot)
     /// A call failed; `request.symbols` says which symbols it concerned. Symbols missing from
     /// a bulk answer are reported as `.emptyResult` for a `.globalQuote` of each.
     case failure(AlphaVantageRequest, AlphaVantageError)
@@ -47,9 +50,11 @@ public actor AlphaVantagePoller<C: Clock> where C.Duration == Duration, C.Instan
         self.init(client: client, scheduler: scheduler, clock: clock, logger: logger)
     }
 
-    /// The symbols to poll now; empty lists stop polling without ending `run`.
-    public func setSymbols(quotes: [String], options: [String] = []) {
-        scheduler.setSymbols(quotes: quotes, options: options)
+    /// The symbols to poll now; empty lists stop polling without ending `run`. `exchangeRates`
+    /// are FX pairs (`from`, `to`) polled with CURRENCY_EXCHANGE_RATE in the same round and
+    /// budget as the quotes.
+    public func setSymbols(quotes: [String], options: [String] = [], exchangeRates: [CurrencyPair] = []) {
+        scheduler.setSymbols(quotes: quotes, options: options, exchangeRates: exchangeRates)
     }
 
     /// A copy of the scheduler state, for status and tests.
@@ -83,6 +88,8 @@ public actor AlphaVantagePoller<C: Clock> where C.Duration == Duration, C.Instan
                 await onEvent(.quotes(quotes))
             case .options(let symbol, let options):
                 await onEvent(.options(symbol: symbol, options))
+            case .exchangeRate(let quote):
+                await onEvent(.exchangeRate(quote))
             }
             scheduler.record(request, .success(missing: missing), at: clock.now)
             for symbol in missing { await onEvent(.failure(.globalQuote(symbol), .emptyResult)) }

@@ -4,6 +4,8 @@
 /// - Quotes go round-robin: one GLOBAL_QUOTE per symbol, or REALTIME_BULK_QUOTES batches of
 ///   up to 100 when bulk quotes are enabled, so with N symbols and R requests a minute each
 ///   symbol is refreshed every N/R minutes (every ceil(N/100)/R with bulk).
+/// - FX pairs (CURRENCY_EXCHANGE_RATE, one call per pair) take their turn in the quote round,
+///   under the same budget; a bulk call never spans a pair, so no pair is skipped.
 /// - Options (when enabled) take one call after each full round of quotes, so quotes stay the
 ///   fresher of the two; option underlyings go round-robin too.
 /// - A throttled or daily-capped call is retried first once the back-off has passed.
@@ -51,6 +53,8 @@ public struct PollScheduler<Instant: InstantProtocol & Sendable>: Sendable where
     public private(set) var optionsEnabled: Bool
     public private(set) var quoteSymbols: [String] = []
     public private(set) var optionSymbols: [String] = []
+    /// The FX pairs among `quoteSymbols`, by their `CurrencyPair.symbol` (`EUR/USD`).
+    public private(set) var pairs: [String: CurrencyPair] = [:]
     private var quoteCursor = 0
     private var optionCursor = 0
     /// Quote calls made since the last options call.
@@ -68,9 +72,11 @@ public struct PollScheduler<Instant: InstantProtocol & Sendable>: Sendable where
     }
 
     /// Replaces the polled symbols (the failover logic adds and removes them per symbol).
-    /// Pending retries of symbols no longer polled are dropped.
-    public mutating func setSymbols(quotes: [String], options: [String] = []) {
-        quoteSymbols = Self.unique(quotes)
+    /// `exchangeRates` join the quote round after the quotes. Pending retries of symbols no
+    /// longer polled are dropped.
+    public mutating func setSymbols(quotes: [String], options: [String] = [], exchangeRates: [CurrencyPair] = []) {
+        pairs = Dictionary(exchangeRates.map { ($0.symbol, $0) }, uniquingKeysWith: { first, _ in first })
+        quoteSymbols = Self.unique(quotes + exchangeRates.map(\.symbol))
         optionSymbols = Self.unique(options)
         quoteCursor = quoteSymbols.isEmpty ? 0 : quoteCursor % quoteSymbols.count
         optionCursor = optionSymbols.isEmpty ? 0 : optionCursor % optionSymbols.count
@@ -78,6 +84,7 @@ public struct PollScheduler<Instant: InstantProtocol & Sendable>: Sendable where
         retry = retry.compactMap { request in
             switch request {
             case .globalQuote(let s): q.contains(s) ? request : nil
+            case .exchangeRate: q.contains(request.symbols[0]) ? request : nil
             case .options(let s): o.contains(s) ? request : nil
             case .bulkQuotes(let list):
                 list.filter(q.contains).isEmpty ? nil : .bulkQuotes(list.filter(q.contains))
@@ -122,7 +129,7 @@ public struct PollScheduler<Instant: InstantProtocol & Sendable>: Sendable where
                     retry.insert(contentsOf: list.map(AlphaVantageRequest.globalQuote), at: 0)
                 case .options:
                     optionsEnabled = false
-                case .globalQuote:
+                case .globalQuote, .exchangeRate:
                     // The entitlement asked for is not on this plan: nothing will succeed
                     // until someone changes the configuration, so probe rarely.
                     limiter.recordBackoff(.dailyLimit, at: now)
@@ -137,6 +144,8 @@ public struct PollScheduler<Instant: InstantProtocol & Sendable>: Sendable where
                     for s in list { suspendedQuotes[s] = now.advanced(by: configuration.symbolRetryInterval) }
                 case .globalQuote(let s):
                     suspendedQuotes[s] = now.advanced(by: configuration.symbolRetryInterval)
+                case .exchangeRate:
+                    suspendedQuotes[request.symbols[0]] = now.advanced(by: configuration.symbolRetryInterval)
                 case .options(let s):
                     suspendedOptions[s] = now.advanced(by: configuration.symbolRetryInterval)
                 }
@@ -165,13 +174,20 @@ public struct PollScheduler<Instant: InstantProtocol & Sendable>: Sendable where
     /// Quote calls in one full round over the symbols.
     private var quoteRoundLength: Int {
         guard !quoteSymbols.isEmpty else { return 0 }
-        return bulkEnabled ? (quoteSymbols.count + configuration.bulkBatchSize - 1) / configuration.bulkBatchSize : quoteSymbols.count
+        guard bulkEnabled else { return quoteSymbols.count }
+        let stocks = quoteSymbols.count - pairs.count
+        return (stocks + configuration.bulkBatchSize - 1) / configuration.bulkBatchSize + pairs.count
     }
 
     private func nextQuoteRequest(at now: Instant) -> AlphaVantageRequest? {
         let order = rotated(quoteSymbols, from: quoteCursor).filter { suspendedQuotes[$0].map { $0 <= now } ?? true }
         guard let first = order.first else { return nil }
-        return bulkEnabled ? .bulkQuotes(Array(order.prefix(configuration.bulkBatchSize))) : .globalQuote(first)
+        if let pair = pairs[first] { return .exchangeRate(from: pair.from, to: pair.to) }
+        guard bulkEnabled else { return .globalQuote(first) }
+        // A batch stops before the next pair: the cursor then lands on the pair, which gets
+        // its own call next rather than being stepped over.
+        let batch = order.prefix { pairs[$0] == nil }.prefix(configuration.bulkBatchSize)
+        return .bulkQuotes(Array(batch))
     }
 
     private func nextOptionSymbol(at now: Instant) -> String? {
@@ -187,6 +203,9 @@ public struct PollScheduler<Instant: InstantProtocol & Sendable>: Sendable where
         switch request {
         case .globalQuote(let s):
             advanceQuoteCursor(past: s)
+            quoteCallsSinceOptions += 1
+        case .exchangeRate:
+            advanceQuoteCursor(past: request.symbols[0])
             quoteCallsSinceOptions += 1
         case .bulkQuotes(let list):
             if let last = list.last { advanceQuoteCursor(past: last) }

@@ -32,6 +32,16 @@ public enum FrontMonth {
         return best.map { Choice(index: $0.index, rollDate: $0.roll) }
     }
 
+    /// Whether the front month chosen with `rollDate` must roll on the exchange date `today`
+    /// (both `YYYYMMDD`): from the roll date on, it is no longer the front month. Pure; the
+    /// worker asks it on every re-centre pass with its (injected) clock's exchange date.
+    public static func rollIsDue(rollDate: String, today: String) -> Bool {
+        guard let roll = OptionWindow.dayNumber(String(rollDate.prefix(8))), let now = OptionWindow.dayNumber(String(today.prefix(8))) else {
+            return false
+        }
+        return now >= roll
+    }
+
     /// Days since 1970-01-01 back to `YYYYMMDD` (days-from-civil inverse).
     static func yyyymmdd(dayNumber: Int) -> String {
         let z = dayNumber + 719_468

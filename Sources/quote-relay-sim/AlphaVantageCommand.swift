@@ -12,6 +12,7 @@ struct AlphaVantageCommand: AsyncParsableCommand {
         abstract: "Alpha Vantage REST API simulator.",
         discussion: """
             Serves GET /query?function=GLOBAL_QUOTE|REALTIME_BULK_QUOTES|REALTIME_OPTIONS&symbol=...&apikey=...
+            (and function=CURRENCY_EXCHANGE_RATE&from_currency=EUR&to_currency=USD&apikey=...)
             Switch behaviour while running:  curl 'http://127.0.0.1:8089/_control?mode=throttle'
             Counters:                        curl 'http://127.0.0.1:8089/_stats'
             Modes: \(AlphaVantageSimulatorMode.allCases.map(\.rawValue).joined(separator: ", "))

@@ -98,4 +98,34 @@ struct InstrumentsMarketDataTests {
         #expect(FrontMonth.choose(lastTradeDates: ["20261218"], today: "20261218", rollDaysBeforeExpiry: 0) == nil)
         #expect(FrontMonth.choose(lastTradeDates: [], today: "20261130", rollDaysBeforeExpiry: 5) == nil)
     }
+
+    /// The roll rule over a whole season, day by day, with an injected "today" (the exchange's
+    /// date): ES quarterlies as IB lists them (CONTRACT_DATA lastTradeDateOrContractMonth,
+    /// third Fridays), rolled 5 calendar days before the last trading day.
+    @Test func frontMonthRollsOnItsRollDateAcrossASeason() throws {
+        let months = ["20270319", "20261218", "20270618", "20270917"]
+        var day = try #require(OptionWindow.dayNumber("20261130"))
+        let end = try #require(OptionWindow.dayNumber("20270620"))
+        var held: [String] = []
+        var current: FrontMonth.Choice?
+        while day <= end {
+            let today = FrontMonth.yyyymmdd(dayNumber: day)
+            if current == nil || FrontMonth.rollIsDue(rollDate: current!.rollDate, today: today) {
+                let next = FrontMonth.choose(lastTradeDates: months, today: today, rollDaysBeforeExpiry: 5)
+                // A roll always moves to a later month, never back or to the same one.
+                if let current, let next { #expect(months[next.index] > months[current.index], "\(today)") }
+                current = next
+                if let next { held.append("\(today) \(months[next.index])") }
+            }
+            day += 1
+        }
+        #expect(held == ["20261130 20261218", "20261213 20270319", "20270314 20270618", "20270613 20270917"])
+    }
+
+    @Test func rollIsDueFromTheRollDateOn() {
+        #expect(!FrontMonth.rollIsDue(rollDate: "20261213", today: "20261212"))
+        #expect(FrontMonth.rollIsDue(rollDate: "20261213", today: "20261213"))
+        #expect(FrontMonth.rollIsDue(rollDate: "20261213", today: "20270101"), "a year boundary is a date, not a string order accident")
+        #expect(!FrontMonth.rollIsDue(rollDate: "20261213", today: "garbage"), "an unreadable date never rolls")
+    }
 }

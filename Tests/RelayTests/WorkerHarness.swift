@@ -48,6 +48,8 @@ final class WorkerHarness: @unchecked Sendable {
         var withAlphaVantage = false
         /// `alphavantage.options`: option keys are served by REALTIME_OPTIONS in failover.
         var alphaVantageOptions = false
+        /// `alphavantage.fx`: FX pairs are served by CURRENCY_EXCHANGE_RATE in failover.
+        var alphaVantageFX = false
         var maxLines = 100
         var staleness: Duration = .seconds(60)
         var checkInterval: Duration = .milliseconds(500)
@@ -61,6 +63,10 @@ final class WorkerHarness: @unchecked Sendable {
         var metrics = RelayMetrics()
         /// The worker's wall clock minus the real one (a worker host whose clock is off Redis').
         var wallClockOffsetMs: Int64 = 0
+        /// Replaces the worker's wall clock (a test that moves the date: a futures roll).
+        var wallClock: (@Sendable () -> Int64)?
+        /// The IB simulator's "today" (its listed expirations and contract months).
+        var simToday: SimDate?
         var marketDataType: Int32 = 1
         /// A Redis other than `QR_TEST_REDIS_URL` (a server the test starts and stops).
         var redisURL: RedisPublisher.RedisURL?
@@ -76,6 +82,7 @@ final class WorkerHarness: @unchecked Sendable {
         simConfig.symbols = o.simSymbols
         simConfig.ticksPerSecond = o.ticksPerSecond
         simConfig.initialCommands = o.initialCommands
+        if let today = o.simToday { simConfig.today = today }
         let ib = IBGatewaySimulator(configuration: simConfig)
         let ports = try await ib.start()
         var av: AlphaVantageSimulator?
@@ -94,7 +101,7 @@ final class WorkerHarness: @unchecked Sendable {
         }
         var configuration = WorkerConfiguration(
             workerID: id, gateway: gateway, publisher: publisher, alphaVantage: alphaVantage,
-            alphaVantageOptions: o.alphaVantageOptions,
+            alphaVantageOptions: o.alphaVantageOptions, alphaVantageFX: o.alphaVantageFX,
             failover: FailoverPolicy(
                 maxReconnectAttempts: o.maxReconnectAttempts, staleness: o.staleness,
                 checkInterval: o.checkInterval, failbackStable: o.failbackStable),
@@ -105,7 +112,7 @@ final class WorkerHarness: @unchecked Sendable {
         let offset = o.wallClockOffsetMs
         let worker = try Worker(
             configuration: configuration, logger: logger, metrics: o.metrics, readiness: o.readiness,
-            nowMs: { WallClock.nowMs() + offset })
+            nowMs: o.wallClock ?? { WallClock.nowMs() + offset })
         let group = ServiceGroup(services: [worker], logger: logger)
         let task = Task { try await group.run() }
         let redis = try RedisConnection(url: url)

@@ -53,4 +53,40 @@ struct BenchmarkStampsTests {
             #expect(stamps.lookup(11) == nil)
         }
     }
+
+    /// An index has no volume tick (IB sends none), so its updates take no sequence number: a
+    /// number that is never sent would count as offered and never delivered.
+    @Test func indexUpdatesAreNotStamped() async throws {
+        let stamps = BenchmarkStamps(capacity: 1 << 12)
+        try await withSimulator({
+            $0.symbols = ["AAPL"]
+            $0.ticksPerSecond = 0
+            $0.benchmarkStamps = stamps
+        }) { simulator, ports in
+            let client = try TestTWSClient(port: ports.port)
+            _ = try client.handshake(clientId: 5)
+            client.send(.reqMktData(reqId: 1, contract: stock("AAPL"), genericTickList: "", snapshot: false, regulatorySnapshot: false))
+            client.send(.reqMktData(
+                reqId: 2, contract: Contract(symbol: "SPX", secType: "IND", exchange: "CBOE"), genericTickList: "", snapshot: false,
+                regulatorySnapshot: false))
+            var aapl: [Double] = []
+            var spxTicks = 0
+            func note(_ message: ServerMessage) {
+                if case .tickSize(1, 8, let size?) = message { aapl.append(size) }
+                if case .tickPrice(2, 4, _, _, _) = message { spxTicks += 1 }
+            }
+            _ = try client.collect { message in
+                note(message)
+                return !aapl.isEmpty && spxTicks > 0
+            }
+            #expect(await simulator.control("flood 10") == "OK flood 10")
+            _ = try client.collect { message in
+                note(message)
+                return aapl.count >= 6
+            }
+            // Round-robin by conId: AAPL (265598) and SPX (416904) alternate; only AAPL counts.
+            #expect(aapl.dropFirst().prefix(5) == [1, 2, 3, 4, 5])
+            #expect(stamps.lastIssued == 5)
+        }
+    }
 }

@@ -87,6 +87,27 @@ def main():
           f"{fmt_mib(r.get('targetRSSKiB'))} | {status} |")
     w("")
 
+    option_runs = [r for r in runs if "option lines" in r["target"]]
+    if option_runs:
+        w("## Option lines (SPX/SPXW and two stock underlyings)")
+        w("")
+        w("quote-relay alone follows SPX's two trading classes (SPX monthly, SPXW) and two stocks' option "
+          "windows; the simulator's updates go round-robin over every live line (options and underlyings), each "
+          "option update stamped in its own `volume` (tick 8). Latency: simulator socket write → subscriber read of "
+          "`P:quote:*` and `P:option:*` messages. Goal: p99 < 2 ms at 10k updates/s, RSS < 64 MiB.")
+        w("")
+        w("| rate | lines live | offered upd/s | absorbed upd/s | delivered msg/s | p50 ms | p99 ms | p99.9 ms | "
+          "quote-relay CPU % | VmRSS MiB (peak) | status |")
+        w("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|")
+        for r in option_runs:
+            lat = r.get("latency") or {}
+            w(f"| {r['rate']} | {fmt_int(r.get('linesLive'))} | {fmt_int(r.get('offeredUpdatesPerSecond'))} | "
+              f"{fmt_int(r.get('absorbedUpdatesPerSecond'))} | {fmt_int(r.get('deliveredMessagesPerSecond'))} | "
+              f"{fmt_ms(lat.get('p50Micros'))} | {fmt_ms(lat.get('p99Micros'))} | {fmt_ms(lat.get('p999Micros'))} | "
+              f"{fmt_pct(r.get('targetCPU'))} | {fmt_mib(r.get('targetRSSKiB'))} ({fmt_mib(r.get('targetPeakRSSKiB'))}) | "
+              f"{r['status'].splitlines()[0][:80]} |")
+        w("")
+
     w("## Ratios")
     w("")
     w("| measure | quote-relay | peer | ratio / limit |")

@@ -1,11 +1,12 @@
 // libFuzzer entry point over the Alpha Vantage decoding path: the HTTP body as the server
 // sent it, through `AlphaVantageDecoder.jsonObject` into each endpoint's decoder
-// (GLOBAL_QUOTE, REALTIME_BULK_QUOTES, REALTIME_OPTIONS), then into the Redis record each
+// (GLOBAL_QUOTE, REALTIME_BULK_QUOTES, REALTIME_OPTIONS, CURRENCY_EXCHANGE_RATE), then into the Redis record each
 // decoded snapshot would become.
 //
 // Thrown `AlphaVantageError`s are the expected answer to a hostile body. What must hold for
 // anything that decodes (a failed check aborts, which libFuzzer reports as a crash):
 // - a quote is for a symbol that was asked for (never another instrument's key);
+// - an FX quote is for the pair asked for, with positive values and bid <= ask;
 // - an option belongs to the underlying asked for, with a real date, a positive strike and a
 //   right, and lands on that underlying's option key;
 // - every number written is plain decimal text (no exponent, NaN, infinity or IB sentinel).
@@ -34,6 +35,12 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
             precondition(asked.contains(quote.symbol), "bulk quote for \(quote.symbol), not asked for")
             checkRecord(quote.record(source: .alphavantage, updatedMs: 1_700_000_000_000), key: Keys.quote(quote.symbol))
         }
+    }
+    if let fx = try? AlphaVantageDecoder.exchangeRate(object, from: "EUR", to: "USD", dataType: .alphavantageRealtime) {
+        precondition(fx.symbol == "EUR/USD", "CURRENCY_EXCHANGE_RATE for EUR/USD decoded as \(fx.symbol)")
+        precondition([fx.bid, fx.ask, fx.last].allSatisfy { $0.map { $0 > 0 && $0.isFinite } ?? true }, "FX values \(fx)")
+        if let bid = fx.bid, let ask = fx.ask { precondition(bid <= ask, "crossed FX quote \(bid) > \(ask)") }
+        checkRecord(fx.record(source: .alphavantage, updatedMs: 1_700_000_000_000), key: Keys.quote("EUR/USD"))
     }
     if let options = try? AlphaVantageDecoder.options(object, symbol: "SPY", dataType: .alphavantageRealtime) {
         for option in options {

@@ -172,21 +172,27 @@ extension Worker {
 
     /// Why Alpha Vantage cannot stand in for a symbol (nil: it can). Only the same instrument
     /// may be written under a key (`SymbolSpec.alphaVantageFallback`): Alpha Vantage's
-    /// GLOBAL_QUOTE `ES` is Eversource Energy, not CME's E-mini. The FX endpoint is not wired
-    /// into the poller yet, so FX pairs have no fallback.
+    /// GLOBAL_QUOTE `ES` is Eversource Energy, not CME's E-mini. An FX pair has one when
+    /// `alphavantage.fx` is on (CURRENCY_EXCHANGE_RATE for the same pair).
     func fallbackProblem(_ symbol: String) -> String? {
         guard let spec = symbols[symbol]?.spec else { return "not configured" }
-        switch spec.alphaVantageFallback(fxEnabled: false) {
-        case .globalQuote: return nil
-        case .exchangeRate: return "Alpha Vantage's FX endpoint is not supported yet"
-        case .unavailable(let reason): return reason
+        return spec.alphaVantageFallback(fxEnabled: configuration.alphaVantageFX).unavailableReason
+    }
+
+    /// The name the poller uses for `symbol`'s Alpha Vantage instrument: the GLOBAL_QUOTE
+    /// symbol, or the FX pair's `EUR/USD` (`CurrencyPair.symbol`); nil when there is none.
+    func alphaVantageSymbol(_ symbol: String) -> String? {
+        switch symbols[symbol]?.spec.alphaVantageFallback(fxEnabled: configuration.alphaVantageFX) {
+        case .globalQuote(let mapped)?: mapped
+        case let .exchangeRate(from, to)?: CurrencyPair(from: from, to: to).symbol
+        case .unavailable?, nil: nil
         }
     }
 
-    /// The Alpha Vantage symbol that is the same instrument as `symbol` (a key symbol).
-    func alphaVantageSymbol(_ symbol: String) -> String? {
-        guard case .globalQuote(let mapped)? = symbols[symbol]?.spec.alphaVantageFallback(fxEnabled: false) else { return nil }
-        return mapped
+    /// The FX pair CURRENCY_EXCHANGE_RATE is asked for on `symbol`'s behalf, if any.
+    func alphaVantagePair(_ symbol: String) -> CurrencyPair? {
+        guard case let .exchangeRate(from, to)? = symbols[symbol]?.spec.alphaVantageFallback(fxEnabled: configuration.alphaVantageFX) else { return nil }
+        return CurrencyPair(from: from, to: to)
     }
 
     /// A snapshot request (plus the session's own heartbeat) tells a quiet symbol from a dead
@@ -222,19 +228,21 @@ extension Worker {
         // The set is read when the task runs, not when it was created: tasks may run in any
         // order, and whichever runs last must install the current set.
         Task {
-            let (quotes, options) = self.pollerSymbols()
-            await poller.setSymbols(quotes: quotes, options: options)
+            let (quotes, options, pairs) = self.pollerSymbols()
+            await poller.setSymbols(quotes: quotes, options: options, exchangeRates: pairs)
         }
     }
 
-    /// The Alpha Vantage symbols to poll: those of the key symbols in failover.
-    func pollerSymbols() -> (quotes: [String], options: [String]) {
+    /// The Alpha Vantage symbols to poll: those of the key symbols in failover (FX pairs
+    /// separately: they take CURRENCY_EXCHANGE_RATE, in the same round and budget).
+    func pollerSymbols() -> (quotes: [String], options: [String], pairs: [CurrencyPair]) {
         let keys = order.filter { failedOver.contains($0) }
-        let quotes = keys.compactMap(alphaVantageSymbol)
+        let pairs = keys.compactMap(alphaVantagePair)
+        let quotes = keys.filter { alphaVantagePair($0) == nil }.compactMap(alphaVantageSymbol)
         let options = configuration.alphaVantageOptions
-            ? keys.filter { symbols[$0]?.window != nil }.compactMap { symbols[$0]?.spec.alphaVantageOptionsSymbol(fxEnabled: false) }
+            ? keys.filter { symbols[$0]?.window != nil }.compactMap { symbols[$0]?.spec.alphaVantageOptionsSymbol(fxEnabled: configuration.alphaVantageFX) }
             : []
-        return (quotes, options)
+        return (quotes, options, pairs)
     }
 
     /// Key symbols in failover whose Alpha Vantage symbol is `avSymbol`.
@@ -258,6 +266,21 @@ extension Worker {
                     publisher.publish(record.record(source: .alphavantage, updatedMs: now))
                     lastPublishMs = monoMs()
                 }
+            }
+        case .exchangeRate(let quote):
+            metrics.alphaVantageRequest(function: "CURRENCY_EXCHANGE_RATE")
+            // The pair's own key, with the identity fields IB's record of it has (sec_type,
+            // currency, local_symbol, con_id), so the record keeps its shape across the switch.
+            for key in keySymbols(forAlphaVantage: quote.symbol) {
+                guard let state = symbols[key] else { continue }
+                var record = quote
+                record.symbol = key
+                record.secType = state.spec.secType.rawValue
+                record.currency = state.spec.currency
+                record.localSymbol = state.contract.flatMap { $0.localSymbol.isEmpty ? nil : $0.localSymbol } ?? key
+                record.conId = state.contract?.conId
+                publisher.publish(record.record(source: .alphavantage, updatedMs: now))
+                lastPublishMs = monoMs()
             }
         case let .options(avSymbol, options):
             metrics.alphaVantageRequest(function: "REALTIME_OPTIONS")

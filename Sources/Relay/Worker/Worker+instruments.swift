@@ -76,7 +76,7 @@ extension Worker {
     /// cancelled, and the next month is resolved and subscribed under the same `SYM.FRONT`
     /// key (`con_id`, `local_symbol` and `contract_month` in the record say which contract).
     func rollFrontMonthIfDue(_ symbol: String) async {
-        guard let rollDate = symbols[symbol]?.rollDate, today(for: symbol) >= rollDate, !stopping else { return }
+        guard let rollDate = symbols[symbol]?.rollDate, FrontMonth.rollIsDue(rollDate: rollDate, today: today(for: symbol)), !stopping else { return }
         logger.notice("front month rolls", metadata: ["symbol": "\(symbol)", "roll_date": "\(rollDate)"])
         for id in book.subscriptions(of: symbol) {
             session.unsubscribe(id)

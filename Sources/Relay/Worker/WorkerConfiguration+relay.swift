@@ -37,6 +37,7 @@ extension WorkerConfiguration {
         self.init(
             workerID: c.worker.id, gateway: gateway, publisher: publisher, alphaVantage: alphaVantage,
             alphaVantageBulkQuotes: c.alphaVantage.bulkQuotes, alphaVantageOptions: c.alphaVantage.options,
+            alphaVantageFX: c.alphaVantage.fx,
             failover: FailoverPolicy(
                 maxReconnectAttempts: c.failover.maxReconnectAttempts, staleness: c.failover.staleness,
                 checkInterval: c.failover.checkInterval, failbackStable: c.failover.failbackStable),

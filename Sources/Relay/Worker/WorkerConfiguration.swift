@@ -14,6 +14,9 @@ public struct WorkerConfiguration: Sendable {
     public var alphaVantage: AlphaVantageConfiguration?
     public var alphaVantageBulkQuotes: Bool
     public var alphaVantageOptions: Bool
+    /// `alphavantage.fx` [false]: `CASH` pairs fail over to CURRENCY_EXCHANGE_RATE (same
+    /// budget as the quotes); off, their keys are flagged stale with the reason.
+    public var alphaVantageFX: Bool
     public var failover: FailoverPolicy
     public var symbols: [SymbolSpec]
     /// `ib.max_market_data_lines` [100].
@@ -39,7 +42,7 @@ public struct WorkerConfiguration: Sendable {
     public init(
         workerID: String = "quote-relay-1", gateway: GatewayConfiguration, publisher: PublisherConfiguration,
         alphaVantage: AlphaVantageConfiguration? = nil, alphaVantageBulkQuotes: Bool = false,
-        alphaVantageOptions: Bool = false, failover: FailoverPolicy = FailoverPolicy(), symbols: [SymbolSpec],
+        alphaVantageOptions: Bool = false, alphaVantageFX: Bool = false, failover: FailoverPolicy = FailoverPolicy(), symbols: [SymbolSpec],
         maxMarketDataLines: Int = 100, probeTimeout: Duration? = nil, recentreInterval: Duration = .seconds(5),
         statusInterval: Duration? = nil, version: String = QuoteRelayVersion.current,
         group: String? = nil, leaseTiming: LeaseStateMachine.Timing = LeaseStateMachine.Timing(ttlMs: 5_000, renewIntervalMs: 1_666)
@@ -50,6 +53,7 @@ public struct WorkerConfiguration: Sendable {
         self.alphaVantage = alphaVantage
         self.alphaVantageBulkQuotes = alphaVantageBulkQuotes
         self.alphaVantageOptions = alphaVantageOptions
+        self.alphaVantageFX = alphaVantageFX
         self.failover = failover
         self.symbols = symbols
         self.maxMarketDataLines = maxMarketDataLines

@@ -35,7 +35,10 @@ struct AlphaVantageResponder: Sendable {
         let function = query["function"] ?? ""
         let (settings, overLimit) = state.arrive(function: function, query: query, acceptEncoding: acceptEncoding, now: now.timeIntervalSince1970)
         let delay = settings.mode == .slow ? max(settings.delayMilliseconds, 1) : 0
-        func answer(_ body: String) -> AlphaVantageSimulatorResponse { .json(body, delay: delay) }
+        func answer(_ body: String) -> AlphaVantageSimulatorResponse {
+            state.noteBody(body)
+            return .json(body, delay: delay)
+        }
 
         if settings.mode == .http500 {
             return .init(status: 500, contentType: "text/plain", body: "Internal Server Error\n", delayMilliseconds: delay)
@@ -49,11 +52,12 @@ struct AlphaVantageResponder: Sendable {
             return answer(n % 2 == 1 ? AlphaVantagePayloads.throttleNote : AlphaVantagePayloads.throttleBurst)
         }
         if settings.mode == .dailyLimit { return answer(AlphaVantagePayloads.dailyLimit(key: key)) }
-        guard ["GLOBAL_QUOTE", "REALTIME_BULK_QUOTES", "REALTIME_OPTIONS"].contains(function) else {
+        guard ["GLOBAL_QUOTE", "REALTIME_BULK_QUOTES", "REALTIME_OPTIONS", "CURRENCY_EXCHANGE_RATE"].contains(function) else {
             return answer(function.isEmpty ? AlphaVantagePayloads.invalidCall(function: "the API") : AlphaVantagePayloads.unknownFunction(function))
         }
         if settings.mode == .error { return answer(AlphaVantagePayloads.invalidCall(function: function)) }
-        if settings.mode == .premium, function != "GLOBAL_QUOTE" {
+        // GLOBAL_QUOTE and CURRENCY_EXCHANGE_RATE are free endpoints.
+        if settings.mode == .premium, function != "GLOBAL_QUOTE", function != "CURRENCY_EXCHANGE_RATE" {
             return answer(function == "REALTIME_OPTIONS" ? AlphaVantagePayloads.premiumOptions : AlphaVantagePayloads.premiumInformation)
         }
 
@@ -65,6 +69,15 @@ struct AlphaVantageResponder: Sendable {
             guard symbols.count == 1, let symbol = known.first else { return answer(AlphaVantagePayloads.invalidCall(function: function)) }
             let q = AlphaVantagePayloads.quote(seed: seed, symbol: symbol, tick: state.nextTick(symbol))
             body = AlphaVantagePayloads.globalQuote(symbol: symbol, quote: q, delayed: query["entitlement"] == "delayed", now: now)
+        case "CURRENCY_EXCHANGE_RATE":
+            // `unknown` lists codes (EUR) or pairs (EUR/USD) to treat as unknown.
+            let from = (query["from_currency"] ?? "").trimmingCharacters(in: .whitespaces).uppercased()
+            let to = (query["to_currency"] ?? "").trimmingCharacters(in: .whitespaces).uppercased()
+            let pair = "\(from)/\(to)"
+            guard ![from, to, pair].contains(where: settings.unknownSymbols.contains),
+                let q = AlphaVantagePayloads.exchangeRate(seed: seed, from: from, to: to, tick: state.nextTick(pair))
+            else { return answer(AlphaVantagePayloads.invalidCall(function: function)) }
+            body = AlphaVantagePayloads.exchangeRateBody(from: from, to: to, rate: q.rate, bid: q.bid, ask: q.ask, now: now)
         case "REALTIME_BULK_QUOTES":
             guard !symbols.isEmpty else { return answer(AlphaVantagePayloads.invalidCall(function: function)) }
             // Only the first 100 symbols are honoured; unknown ones are left out.

@@ -5,8 +5,8 @@ import NIOHTTP1
 import NIOPosix
 import NIOConcurrencyHelpers
 
-/// An in-process Alpha Vantage: serves `/query` for GLOBAL_QUOTE, REALTIME_BULK_QUOTES and
-/// REALTIME_OPTIONS in the real JSON shapes, with deterministic seeded prices, and every
+/// An in-process Alpha Vantage: serves `/query` for GLOBAL_QUOTE, REALTIME_BULK_QUOTES,
+/// REALTIME_OPTIONS and CURRENCY_EXCHANGE_RATE in the real JSON shapes, with deterministic seeded prices, and every
 /// failure the real service produces (throttle and daily-cap notices, premium-only answers,
 /// error messages, HTTP 500, truncated JSON, slowness), switchable while running through
 /// `setMode` or `GET|POST /_control?mode=throttle&delay_ms=...`. `/_stats` counts requests.
@@ -25,7 +25,8 @@ public final class AlphaVantageSimulator: Sendable {
         /// Delay of every answer in `.slow` mode [2000 ms].
         public var delayMilliseconds: Int
         /// Symbols answered with an `Error Message` (GLOBAL_QUOTE, REALTIME_OPTIONS) or left
-        /// out (REALTIME_BULK_QUOTES), besides anything that is not a plausible ticker.
+        /// out (REALTIME_BULK_QUOTES), besides anything that is not a plausible ticker; for
+        /// CURRENCY_EXCHANGE_RATE a currency code (`EUR`) or a pair (`EUR/USD`).
         public var unknownSymbols: Set<String>
         /// When set, only this key is accepted; otherwise any non-empty key.
         public var requiredAPIKey: String?

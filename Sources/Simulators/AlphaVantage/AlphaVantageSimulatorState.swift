@@ -10,7 +10,8 @@ public enum AlphaVantageSimulatorMode: String, Sendable, Hashable, CaseIterable 
     case throttle
     /// The daily-cap `Information` (it quotes the caller's key back, as the real one does).
     case dailyLimit = "daily-limit"
-    /// Premium-only answers for REALTIME_BULK_QUOTES and REALTIME_OPTIONS; GLOBAL_QUOTE works.
+    /// Premium-only answers for REALTIME_BULK_QUOTES and REALTIME_OPTIONS; GLOBAL_QUOTE and
+    /// CURRENCY_EXCHANGE_RATE (free endpoints) work.
     case premium
     /// `Error Message` (invalid API call) for every request.
     case error
@@ -38,6 +39,9 @@ public struct AlphaVantageSimulatorStats: Sendable, Hashable {
     public var lastQuery: [String: String] = [:]
     /// The `Accept-Encoding` header of the last request.
     public var lastAcceptEncoding: String?
+    /// The JSON body of the last `/query` answer (data or notice), so a test can check that
+    /// what reached Redis is what was served.
+    public var lastBody: String?
 
     /// The largest number of requests that arrived within any `window` (sliding).
     public func maxRequests(inAnyWindowOf window: Double) -> Int {
@@ -104,6 +108,10 @@ final class AlphaVantageSimulatorState: Sendable {
             }
             return (s.settings, over)
         }
+    }
+
+    func noteBody(_ body: String) {
+        inner.withLockedValue { $0.stats.lastBody = body }
     }
 
     func noteThrottled() {

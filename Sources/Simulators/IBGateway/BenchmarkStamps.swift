@@ -7,8 +7,8 @@ import NIOConcurrencyHelpers
 import Synchronization
 import TWSProtocol
 
-/// Benchmark mode of the IB Gateway simulator (benchmarks/e2e): every stock update carries a
-/// global sequence number in its `volume` tick, and the simulator records when the message
+/// Benchmark mode of the IB Gateway simulator (benchmarks/e2e): every stock (and option) update
+/// carries a global sequence number in its `volume` tick, and the simulator records when the message
 /// holding it was handed to the socket. A subscriber in the same process (same monotonic
 /// clock) reads `volume` back from the published JSON and gets the tick-to-subscriber latency
 /// of that exact update, through whatever client and Redis sit in between.
@@ -131,8 +131,17 @@ public final class BenchmarkStamps: @unchecked Sendable {
 extension MarketSimulator {
     /// Benchmark mode: the stock's volume becomes the update's sequence number, so that every
     /// update changes the volume tick and can be traced to the subscriber.
+    /// Indexes and FX pairs carry no volume tick (IB sends none), so their updates get no
+    /// sequence number: one that is never sent would count as offered and never delivered.
     mutating func stampVolume(of stock: StockListing, with stamps: BenchmarkStamps) {
-        guard stocks[stock.conId] != nil else { return }
+        guard stocks[stock.conId] != nil, stock.secType != "IND", stock.secType != "CASH" else { return }
         stocks[stock.conId]?.volume = Double(stamps.issue(conId: stock.conId))
+    }
+
+    /// The same for an option line (its own volume, tick 8): the option-lines benchmark traces
+    /// option updates to the subscriber like stock updates.
+    mutating func stampVolume(of option: OptionListing, with stamps: BenchmarkStamps) {
+        guard options[option.conId] != nil else { return }
+        options[option.conId]?.volume = Double(stamps.issue(conId: option.conId))
     }
 }

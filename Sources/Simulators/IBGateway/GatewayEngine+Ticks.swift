@@ -59,7 +59,9 @@ extension GatewayEngine {
             case .stock(let s):
                 market.step(stock: s, nowMs: nowMs)
                 if let stamps = configuration.benchmarkStamps { market.stampVolume(of: s, with: stamps) }
-            case .option(let o): market.step(option: o, nowMs: nowMs)
+            case .option(let o):
+                market.step(option: o, nowMs: nowMs)
+                if let stamps = configuration.benchmarkStamps { market.stampVolume(of: o, with: stamps) }
             }
             for (id, reqId) in subscribers[instrument.conId] ?? [] {
                 guard var subscription = sessions[id]?.subscriptions[reqId] else { continue }

@@ -30,6 +30,8 @@ public struct RunResult: Codable, Sendable {
     public var windowSeconds: Double = 0
     /// Seconds from launch until every subscription was live at the simulator.
     public var startupSeconds: Double?
+    /// Option-lines scenario: streaming lines live at the simulator when the window opened.
+    public var linesLive: Int?
     /// Market updates the simulator made (each changes one instrument).
     public var offeredUpdatesPerSecond: Double = 0
     /// TWS tick messages those updates produced on the wire.

@@ -42,13 +42,65 @@ public struct OptionLoad: Sendable, Hashable {
     public var optionCount: Int { underlyings * expirations * (2 * strikesAroundATM + 1) * 2 }
 }
 
+/// The option-lines scenario (issue 13 §6): SPX (an index with two trading classes, SPX
+/// monthly and SPXW weekly/daily) and two stock underlyings, with windows sized so that the
+/// worker holds at least 1,000 option lines plus the three underlyings' quotes.
+///
+/// Lines requested = 2 rights x strikes x (SPX expirations + SPXW expirations + stock
+/// expirations per stock): with 25 strikes (12 each side of the money), SPX's 3 listed
+/// monthlies, 6 SPXW expirations and 6 for each stock: 2 x 25 x (3 + 6 + 6 + 6) = 1,050. Like
+/// IB, the simulator does not list every strike on every expiry (error 200 at qualification,
+/// the worker leaves those out), so about 2-3% fewer are live: a little over 1,000.
+public struct OptionLinesScenario: Sendable, Hashable {
+    /// The index entry (`sec_type: IND`, `exchange: CBOE`) and its options per class.
+    public var index = "SPX"
+    public var indexExpirations = 6
+    /// Expirations the simulator lists for the index's monthly class (SPX: 3 third Fridays),
+    /// so the count per class is min(this, `indexExpirations`).
+    public var indexMonthlyListed = 3
+    public var stocks = ["AAPL", "MSFT"]
+    public var stockExpirations = 6
+    public var strikesAroundATM = 12
+
+    public init() {}
+
+    public var strikes: Int { 2 * strikesAroundATM + 1 }
+    public var lineCount: Int {
+        2 * strikes * (min(indexMonthlyListed, indexExpirations) + indexExpirations + stocks.count * stockExpirations)
+    }
+    /// Streaming lines at the simulator once everything is subscribed: options + underlyings.
+    public var expectedLines: Int { lineCount + 1 + stocks.count }
+
+    /// The worker's `symbols:` entries.
+    public var yamlSymbols: [String] {
+        var lines = [
+            "  - symbol: \(index)",
+            "    sec_type: IND",
+            "    exchange: CBOE",
+            "    alphavantage_symbol: none",
+            "    options:",
+            "      expirations: \(indexExpirations)",
+            "      strikes_around_atm: \(strikesAroundATM)",
+        ]
+        for stock in stocks {
+            lines += [
+                "  - symbol: \(stock)",
+                "    options:",
+                "      expirations: \(stockExpirations)",
+                "      strikes_around_atm: \(strikesAroundATM)",
+            ]
+        }
+        return lines
+    }
+}
+
 /// quote-relay's configuration for a benchmark run (CONTRACT §2 keys only). Everything that
 /// is not under test is set so that it cannot interfere: no failover during the quiet
 /// phases between runs, no stream, a log level that does not log per tick.
 public enum WorkerConfig {
     public static func yaml(
         simPort: Int, redisPort: Int, symbols: [String], options: OptionLoad?, luaDir: String, httpPort: Int,
-        maxLines: Int
+        maxLines: Int, scenario: OptionLinesScenario? = nil
     ) -> String {
         var lines = [
             "# Written by bench-e2e for one benchmark run; see benchmarks/e2e/README.md.",
@@ -83,6 +135,9 @@ public enum WorkerConfig {
             "  format: text",
             "symbols:",
         ]
+        if let scenario {
+            return (lines + scenario.yamlSymbols).joined(separator: "\n") + "\n"
+        }
         for (i, symbol) in symbols.enumerated() {
             if let options, i < options.underlyings {
                 lines += [

@@ -28,6 +28,11 @@ public struct BenchConfiguration: Sendable {
     public var memoryRate = 1000
     /// Also flood a null client, to state the simulator's own ceiling next to the targets.
     public var measureSimulatorCeiling = true
+    /// The option-lines scenario (quote-relay only) and its rates; empty rates skip it.
+    public var optionLines = OptionLinesScenario()
+    public var optionLinesRates: [TargetRate] = []
+    /// Seconds the option-lines worker may take to subscribe every line (pacing: ~40 requests/s).
+    public var optionLinesReadyTimeoutSeconds: Double = 300
 
     public init(redisPort: Int, workerBinary: String, luaDir: String, peerPython: String, peerScript: String, workDir: String) {
         self.redisPort = redisPort
@@ -97,6 +102,21 @@ public final class BenchmarkRunner: Sendable {
                 if result.status.hasPrefix("failed: start") { break }
             }
         }
+        if configuration.targets.contains(.quoteRelay) {
+            for rate in configuration.optionLinesRates {
+                let scenario = configuration.optionLines
+                logger.info("option-lines run", metadata: ["rate": "\(rate)", "option_lines": "\(scenario.lineCount)"])
+                let result = await measure(.quoteRelay, rate: rate, simPort: simPort, scenario: scenario)
+                logger.info("result", metadata: [
+                    "target": "\(result.target)", "rate": "\(rate)", "status": "\(result.status)",
+                    "absorbed_per_s": "\(Int(result.absorbedUpdatesPerSecond))",
+                    "p99_us": "\(result.latency.map { String(Int($0.p99Micros)) } ?? "-")",
+                    "rss_kib": "\(result.targetRSSKiB.map(String.init) ?? "-")",
+                ])
+                report.runs.append(result)
+                if result.status.hasPrefix("failed: start") { break }
+            }
+        }
         if configuration.measureSimulatorCeiling {
             report.runs.append(await measureSimulatorCeiling(simPort: simPort))
         }
@@ -108,10 +128,16 @@ public final class BenchmarkRunner: Sendable {
 
     // MARK: One (target, rate)
 
-    func measure(_ target: TargetKind, rate: TargetRate, simPort: Int) async -> RunResult {
-        var result = RunResult(target: target.rawValue, rate: rate.description, status: "ok")
+    /// - Parameter scenario: the option-lines scenario instead of the stock universe: the
+    ///   worker follows SPX/SPXW and two stocks' option windows, the subscriber takes quote and
+    ///   option channels, and readiness is the full line count (or a count settled for 20 s).
+    func measure(_ target: TargetKind, rate: TargetRate, simPort: Int, scenario: OptionLinesScenario? = nil) async -> RunResult {
+        let name = scenario.map { "\(target.rawValue), \($0.lineCount) option lines requested" } ?? target.rawValue
+        var result = RunResult(target: name, rate: rate.description, status: "ok")
         _ = await simulator.control("rate 0")
-        let subscriber = PubSubSubscriber(redisPort: configuration.redisPort, pattern: "\(target.prefix):quote:*", stamps: stamps)
+        // `[qo]*`: quote and option channels, not chains or events.
+        let pattern = scenario == nil ? "\(target.prefix):quote:*" : "\(target.prefix):[qo]*"
+        let subscriber = PubSubSubscriber(redisPort: configuration.redisPort, pattern: pattern, stamps: stamps)
         do {
             try await subscriber.start()
         } catch {
@@ -120,7 +146,7 @@ public final class BenchmarkRunner: Sendable {
         }
         let child: ChildProcess
         do {
-            child = try launch(target, simPort: simPort, tag: rate.description, options: nil)
+            child = try launch(target, simPort: simPort, tag: (scenario == nil ? "" : "option-lines-") + rate.description, options: nil, scenario: scenario)
             result.logPath = child.logPath
         } catch {
             await subscriber.stop()
@@ -128,7 +154,13 @@ public final class BenchmarkRunner: Sendable {
             return result
         }
         do {
-            result.startupSeconds = try await waitReady(child, expected: symbols.count, timeout: configuration.readyTimeoutSeconds)
+            if let scenario {
+                result.startupSeconds = try await waitReady(
+                    child, expected: scenario.expectedLines, timeout: configuration.optionLinesReadyTimeoutSeconds, settleSeconds: 20)
+                result.linesLive = await simulator.subscriptions().count
+            } else {
+                result.startupSeconds = try await waitReady(child, expected: symbols.count, timeout: configuration.readyTimeoutSeconds)
+            }
         } catch {
             result.status = "failed: start: \(error)"
             result.stoppedAs = await child.stop()
@@ -346,7 +378,7 @@ public final class BenchmarkRunner: Sendable {
 
     // MARK: Processes
 
-    func launch(_ target: TargetKind, simPort: Int, tag: String, options: OptionLoad?) throws -> ChildProcess {
+    func launch(_ target: TargetKind, simPort: Int, tag: String, options: OptionLoad?, scenario: OptionLinesScenario? = nil) throws -> ChildProcess {
         let log = "\(configuration.workDir)/\(target.rawValue)-\(tag).log"
         switch target {
         case .quoteRelay:
@@ -354,7 +386,8 @@ public final class BenchmarkRunner: Sendable {
             let yaml = WorkerConfig.yaml(
                 simPort: simPort, redisPort: configuration.redisPort, symbols: symbols, options: options,
                 luaDir: configuration.luaDir, httpPort: try LoopbackSocket.freePort(),
-                maxLines: symbols.count + (options?.optionCount ?? 0) + 100)
+                maxLines: scenario.map { $0.expectedLines + 100 } ?? symbols.count + (options?.optionCount ?? 0) + 100,
+                scenario: scenario)
             try yaml.write(toFile: path, atomically: true, encoding: .utf8)
             return try ChildProcess(
                 name: target.rawValue, executable: configuration.workerBinary, arguments: ["run", "--config", path],

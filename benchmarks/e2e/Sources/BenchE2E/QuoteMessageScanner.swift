@@ -38,10 +38,13 @@ public enum QuoteMessageScanner {
         return true
     }
 
-    /// The last `:`-separated segment of a channel name (`qr:quote:AAPL` -> `AAPL`).
+    /// The channel without its key prefix (`qr:quote:AAPL` -> `quote:AAPL`,
+    /// `qr:option:SPXW:20261218:6000:C` -> `option:SPXW:20261218:6000:C`): one name per
+    /// instrument, whatever its key grammar (an option's last segment is only its right).
     public static func symbol(in bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> String {
-        var start = range.upperBound
-        while start > range.lowerBound && bytes[start - 1] != 58 { start -= 1 }
+        var start = range.lowerBound
+        while start < range.upperBound && bytes[start] != 58 { start += 1 }
+        if start < range.upperBound { start += 1 } else { start = range.lowerBound }
         return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<range.upperBound]), as: UTF8.self)
     }
 }

@@ -59,6 +59,10 @@ struct RunCommand: AsyncParsableCommand {
     var optionStrikes = 2
     @Option(help: "Memory run: seconds of ticks before reading VmRSS.")
     var memoryWarmup = 10.0
+    @Option(help: "Option-lines scenario (SPX/SPXW + AAPL + MSFT windows, 1,050 option lines requested, over 1,000 live; quote-relay only): comma-separated rates, empty skips it.")
+    var optionLinesRates = ""
+    @Flag(help: "Skip the simulator's own ceiling (null client flood).")
+    var skipSimulatorCeiling = false
 
     func run() async throws {
         var logger = Logger(label: "bench-e2e")
@@ -81,6 +85,11 @@ struct RunCommand: AsyncParsableCommand {
         config.symbolCount = symbols
         config.floodWindow = floodWindow
         config.memoryWarmupSeconds = memoryWarmup
+        config.optionLinesRates = try optionLinesRates.split(separator: ",").map {
+            guard let rate = TargetRate(String($0)) else { throw ValidationError("bad option-lines rate '\($0)'") }
+            return rate
+        }
+        config.measureSimulatorCeiling = !skipSimulatorCeiling
         config.memoryLoad = optionUnderlyings > 0
             ? OptionLoad(underlyings: min(optionUnderlyings, symbols), expirations: optionExpirations, strikesAroundATM: optionStrikes)
             : nil

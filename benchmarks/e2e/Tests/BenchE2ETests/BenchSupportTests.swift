@@ -54,6 +54,19 @@ struct BenchSupportTests {
         #expect(yaml.contains("  listen: 127.0.0.1:9500\n"))
         #expect(yaml.contains("  - symbol: AAPL\n    options:\n      expirations: 2\n      strikes_around_atm: 3\n  - MSFT\n  - SPY\n"))
     }
+
+    /// SPX 3 monthlies + SPXW 6 + 6 per stock, 25 strikes, C/P: 1,050 option lines, + 3 quotes.
+    @Test func optionLinesScenarioIsAThousandLinesOverSPXAndTwoStocks() {
+        let scenario = OptionLinesScenario()
+        #expect(scenario.lineCount == 1050 && scenario.expectedLines == 1053)
+        let yaml = WorkerConfig.yaml(
+            simPort: 4100, redisPort: 6400, symbols: ["AAPL", "MSFT", "SPY"], options: nil, luaDir: "/repo/lua",
+            httpPort: 9500, maxLines: 1153, scenario: scenario)
+        #expect(yaml.contains("  max_market_data_lines: 1153\n"))
+        #expect(yaml.contains("  - symbol: SPX\n    sec_type: IND\n    exchange: CBOE\n    alphavantage_symbol: none\n    options:\n      expirations: 6\n      strikes_around_atm: 12\n"))
+        #expect(yaml.contains("  - symbol: MSFT\n    options:\n      expirations: 6\n      strikes_around_atm: 12\n"))
+        #expect(!yaml.contains("  - SPY"), "only the scenario's underlyings")
+    }
 }
 
 @Suite("Run verdict")

@@ -96,8 +96,11 @@ struct QuoteMessageScannerTests {
         #expect(volume("{\"symbol\":\"volume\",\"volume\":9}") == 9)
     }
 
-    @Test func symbolIsTheLastChannelSegment() {
-        for (channel, symbol) in [("qr:quote:AAPL", "AAPL"), ("peer:quote:XAB", "XAB"), ("plain", "plain")] {
+    @Test func symbolIsTheChannelWithoutItsPrefix() {
+        for (channel, symbol) in [
+            ("qr:quote:AAPL", "quote:AAPL"), ("peer:quote:XAB", "quote:XAB"), ("plain", "plain"),
+            ("qr:option:SPXW:20261218:6000:C", "option:SPXW:20261218:6000:C"),
+        ] {
             let bytes = Array(channel.utf8)
             #expect(bytes.withUnsafeBufferPointer { QuoteMessageScanner.symbol(in: $0, 0..<bytes.count) } == symbol)
         }
