@@ -289,7 +289,8 @@ struct StandbyPairTests {
             pair.log("pair-b").contains("IB Gateway refused the client id: another API client uses it (326)")
         })
         #expect(pair.log("pair-b").contains("needs its own ib.client_id"))
-        #expect(pair.hash("worker:pair-b")["role"] == "standby")
+        // Its status hash is written on its own schedule (worker.status_interval_seconds).
+        #expect(await pair.wait(.seconds(20)) { pair.hash("worker:pair-b")["role"] == "standby" })
         #expect(pair.holder() == "pair-a")
         #expect(await pair.lines(clientID: 71).count == 2)
         await pair.shutDown()
