@@ -321,13 +321,17 @@ log:
         compare each IB-served quote key with the last values the simulator sent."""
         try:
             self.ctl("quiet")
-        except OSError:
+            paused_ms = self.redis_now_ms()
+        except (OSError, redis.RedisError):
             return
         try:
             mismatches = []
-            for attempt in range(retries + 1):
+            for attempt in range(retries + 2):
                 time.sleep(0.8)
-                mismatches = self.value_mismatches()
+                # The status hash names the client id in use; only one written after the pause
+                # began is current (it is rewritten every worker.status_interval_seconds, and
+                # the worker may just have reconnected under another id, e.g. after 326).
+                mismatches = self.value_mismatches(paused_ms)
                 if not mismatches:
                     break
             for m in mismatches:
@@ -336,10 +340,12 @@ log:
         finally:
             self.ctl("resume")
 
-    def value_mismatches(self):
+    def value_mismatches(self, paused_ms):
         out = []
         try:
             status = self.r.hgetall(f"{self.prefix}:worker:{self.worker_id}")
+            if int(status.get("updated_ms") or 0) < paused_ms:
+                return ["status hash not rewritten since the feed was paused"]
             hashes = {sym: self.r.hgetall(f"{self.prefix}:quote:{sym}") for sym in self.symbols}
         except redis.RedisError as e:
             return [f"cannot read Redis: {e}"]
