@@ -14,7 +14,8 @@ Invariants (counted as violations, each with the time and the evidence):
                after a Redis outage) with a known state, and `source` is alphavantage exactly
                when some key is served by Alpha Vantage (checked at recovery points and the end)
   recovered    after each fault is healed, every configured quote key is present, not stale,
-               fresh (Redis TIME - updated_ms < staleness) within --recover-bound seconds
+               fresh (Redis TIME - updated_ms < staleness) and confirmed by its source after
+               the healing (updated_ms >= Redis TIME at healing) within --recover-bound seconds
   value        at every recovery point and at the end, with the feed paused (`quiet`) so
                nothing is in flight: each quote key served by IB holds exactly the last bid,
                ask and last the simulator sent to the worker's client id for that symbol
@@ -353,7 +354,8 @@ log:
         if not client_id:
             return ["status hash has no client_id"]
         for sym, h in hashes.items():
-            if h.get("source") != "ib":
+            # Only what claims to be IB's current value: a key flagged stale says it is not.
+            if h.get("source") != "ib" or h.get("stale") == "1":
                 continue
             reply = self.ctl(f"last {client_id} {sym}")
             groups = reply.split("conId=")[1:]
@@ -488,7 +490,10 @@ log:
             except (OSError, AttributeError):
                 pass
 
-    def healthy(self, snapshot):
+    def healthy(self, snapshot, since_ms=0):
+        """Every configured quote key present, stale=0, fresh, and confirmed by its source after
+        `since_ms` (Redis TIME when the fault was healed): values from before the fault that
+        are still young do not count as a recovery."""
         if snapshot is None:
             return False
         now_ms, records, status = snapshot
@@ -497,6 +502,8 @@ log:
         for s in self.symbols:
             h = records.get(f"quote:{s}")
             if not h or h.get("stale") != "0" or now_ms - int(h.get("updated_ms", "0")) > self.staleness * 1000:
+                return False
+            if int(h.get("updated_ms", "0")) < since_ms:
                 return False
         return True
 
@@ -508,11 +515,11 @@ log:
         if not on_av and status.get("source") == "alphavantage" and not status.get("symbols_failover"):
             self.violation("alive", f"{when}: status source=alphavantage with no symbol on it")
 
-    def wait_healthy(self, limit):
+    def wait_healthy(self, limit, since_ms=0):
         start = time.monotonic()
         while time.monotonic() - start < limit:
             snap = self.sample()
-            if self.healthy(snap):
+            if self.healthy(snap, since_ms):
                 return time.monotonic() - start, snap
             time.sleep(0.1)
         return None, None
@@ -556,7 +563,11 @@ log:
             except (OSError, redis.RedisError) as e:
                 self.violation("driver", f"{kind}: could not inject: {e}")
             healed = self.now()
-            took, snap = self.wait_healthy(self.args.recover_bound)
+            try:
+                healed_ms = self.redis_now_ms()
+            except redis.RedisError:
+                healed_ms = 0
+            took, snap = self.wait_healthy(self.args.recover_bound, healed_ms)
             if took is None:
                 self.violation("recovered", f"{kind}: not healthy {self.args.recover_bound}s after healing")
                 took, snap = self.wait_healthy(120)  # keep going if it comes back later
