@@ -40,8 +40,9 @@ struct LeaseIntegrationTests {
 
     @Test func overlappingLeasesShareLinesAndALapsedLeaseReleasesOnlyItsUniqueLines() async throws {
         let h = try await WorkerHarness.start(Self.options())
-        try Self.lease(h, "app1", "MSFT", ttlMs: 2_500)
-        try Self.lease(h, "app1", "SPY", ttlMs: 2_500)
+        // Long enough to be served however slowly the worker starts; app1 lets them lapse below.
+        try Self.lease(h, "app1", "MSFT", ttlMs: 120_000)
+        try Self.lease(h, "app1", "SPY", ttlMs: 120_000)
         try Self.lease(h, "app2", "SPY", ttlMs: 120_000)
         try Self.lease(h, "app2", "QQQ", ttlMs: 120_000)
         #expect(await h.wait(.seconds(15)) {
@@ -50,7 +51,10 @@ struct LeaseIntegrationTests {
         })
         #expect(Self.status(h, "app2", "QQQ")["key"] == "quote:QQQ")
         #expect(await Self.gatewayLines(h) == ["AAPL", "MSFT", "QQQ", "SPY"])
-        // app1 stops refreshing: after its expiry plus the grace, only MSFT (its unique line) goes.
+        // app1's last refresh asks for 500 ms more, then it stops refreshing: after that expiry
+        // plus the grace, only MSFT (its unique line) goes.
+        try Self.lease(h, "app1", "MSFT", ttlMs: 500)
+        try Self.lease(h, "app1", "SPY", ttlMs: 500)
         #expect(await h.waitAsync(.seconds(15)) { await Self.gatewayLines(h) == ["AAPL", "QQQ", "SPY"] })
         #expect(Self.status(h, "app1", "MSFT").isEmpty)
         #expect(Self.status(h, "app2", "SPY")["state"] == "active")

@@ -137,10 +137,13 @@ final class WorkerHarness: @unchecked Sendable {
     }
 
     /// Graceful shutdown, as on SIGTERM; bounded.
-    func stop() async throws {
+    /// Stops the worker, runs `afterWorker` the moment it has stopped (before the simulators
+    /// stop: the last status hash lives only 3 x heartbeat), then stops the simulators.
+    func stop(afterWorker: () -> Void = {}) async throws {
         await group.triggerGracefulShutdown()
         let done = try await withTimeout(.seconds(10)) { try await self.task.value }
         #expect(done, "the worker did not stop within 10 s")
+        afterWorker()
         await ib.stop()
         if let av { try await av.shutdown() }
     }

@@ -51,8 +51,8 @@ struct WorkerIntegrationTests {
         }
         let seqBefore = Int(h.hash("quote:AAPL")["seq"] ?? "0") ?? 0
         #expect(seqBefore > 1)
-        try await h.stop()
-        let status = h.status()
+        var status: [String: String] = [:]
+        try await h.stop { status = h.status() }
         #expect(status["state"] == "stopped")
         #expect(status["source"] == "ib")
     }
