@@ -67,9 +67,11 @@ struct FXFailoverIntegrationTests {
         #expect((av.stats.byFunction["CURRENCY_EXCHANGE_RATE"] ?? 0) > 0)
         // The stock fails over beside it, in the same poller's round (its turn may come later).
         #expect(await h.wait(.seconds(15)) { h.hash("quote:AAPL")["source"] == "alphavantage" })
+        #expect(await h.wait(.seconds(10)) {
+            let status = h.status()
+            return status["state"] == "failover" && (status["symbols_failover"] ?? "").contains("EUR.USD")
+        })
         let status = h.status()
-        #expect(status["state"] == "failover")
-        #expect((status["symbols_failover"] ?? "").contains("EUR.USD"))
         #expect(status["symbols_stale_no_fallback"] == nil)
 
         #expect(await h.ib.control("resume").hasPrefix("OK"))
