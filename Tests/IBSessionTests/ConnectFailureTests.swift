@@ -39,9 +39,12 @@ struct ConnectFailureTests {
     /// failed attempt logs exactly one line above debug, and the reconnect attempts counted in
     /// the state reasons, the log and the status agree.
     @Test func aGatewayThatIsNotThereGivesOneReadableLinePerAttempt() async throws {
-        let sim = IBGatewaySimulator()
-        let port = try await sim.start().port
-        await sim.stop()  // the port is now closed: connections are refused
+        // A port bound but never listened on: connections to it are refused, and no other test
+        // running in parallel can take it while this one runs (a port merely released could
+        // be bound by another test's server in between).
+        let holder = try #require(BoundPort())
+        defer { holder.close() }
+        let port = holder.port
 
         let lines = CapturedLines()
         var logger = Logger(label: "connect-test") { _ in CapturingHandler(lines: lines) }
@@ -101,4 +104,32 @@ struct CapturingHandler: LogHandler {
     func log(event: LogEvent) {
         lines.append(CapturedLine(level: event.level, message: event.message.description, attempt: event.metadata?["failed_attempts"].map { "\($0)" }))
     }
+}
+
+/// A TCP socket bound to 127.0.0.1 on a free port without `listen()`: connecting to it is
+/// refused (ECONNREFUSED) for as long as it stays open.
+final class BoundPort: @unchecked Sendable {
+    let fd: Int32
+    let port: Int
+
+    init?() {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let named = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        guard bound == 0, named == 0 else { _ = Glibc.close(fd); return nil }
+        self.fd = fd
+        self.port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    func close() { _ = Glibc.close(fd) }
 }
