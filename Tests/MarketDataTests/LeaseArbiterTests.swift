@@ -229,6 +229,11 @@ struct LeaseArbiterTests {
         _ = a.leasesSeen([Self.lease("app", "A", until: 60_000), Self.lease("app", "B", until: 60_000), Self.lease("app", "C", until: 60_000)], nowMs: 2_000)
         guard case .refused(let r)? = a.status(of: Self.ref("app", "C")) else { Issue.record("not refused"); return }
         #expect(r.detail.contains("max_requests_per_requester"))
+        // A refused request holds no place: the next refusal still counts the two admitted ones.
+        _ = a.leasesSeen(
+            ["A", "B", "C", "D"].map { Self.lease("app", $0, until: 60_000) }, nowMs: 3_000)
+        guard case .refused(let d)? = a.status(of: Self.ref("app", "D")) else { Issue.record("D not refused"); return }
+        #expect(d.detail.hasPrefix("app already holds 2 requests"))
     }
 
     @Test func gatewayRefusalReleasesTheLineAndRefusesEveryHolder() {

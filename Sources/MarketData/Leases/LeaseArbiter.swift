@@ -209,7 +209,11 @@ public struct LeaseArbiter: Sendable {
             return .failure(.notAllowed(
                 "rate limited: more than \(settings.newRequestsPerWindow) new requests from \(lease.requester) within \(settings.rateWindowMs / 1000) s"))
         }
-        let live = records.values.count { $0.lease.requester == lease.requester && $0.lease.expiresMs > nowMs }
+        // Only admitted requests count: a refused one holds no place (a requester with 6 of 6
+        // and two refused reads "holds 6", never 7).
+        let live = records.values.count {
+            if case .success = $0.verdict { $0.lease.requester == lease.requester && $0.lease.expiresMs > nowMs } else { false }
+        }
         if live >= settings.maxRequestsPerRequester {
             return .failure(.notAllowed("\(lease.requester) already holds \(live) requests (leases.max_requests_per_requester = \(settings.maxRequestsPerRequester))"))
         }
