@@ -44,8 +44,21 @@ local cutoff = now - threshold
 
 local newly_stale, newly_fresh, expired = {}, {}, {}
 
--- The text fields of quote and option hashes; every other field is a number.
-local text = { symbol = true, expiry = true, right = true, source = true, data_type = true }
+-- The text fields of quote and option hashes (MarketModel's `text(...)` fields): always JSON
+-- strings, even when they look like numbers (a symbol `1234`, an expiry `20261218`).
+local text = {
+  symbol = true, expiry = true, right = true, source = true, data_type = true, sec_type = true,
+  local_symbol = true, currency = true, trading_class = true, exchange = true, contract_month = true,
+}
+
+-- A JSON number literal (RFC 8259 §6): anything else is published as a string, so a field this
+-- list does not know yet can never make the message invalid JSON.
+local function is_json_number(v)
+  local mantissa, exponent = string.match(v, '^(-?[0-9][0-9.]*)([eE][-+]?[0-9]+)$')
+  if not mantissa then mantissa = v end
+  return string.match(mantissa, '^-?0$') ~= nil or string.match(mantissa, '^-?[1-9][0-9]*$') ~= nil
+    or string.match(mantissa, '^-?0%.[0-9]+$') ~= nil or string.match(mantissa, '^-?[1-9][0-9]*%.[0-9]+$') ~= nil
+end
 
 local function set_flag(key, member, value)
   redis.call('HSET', key, 'stale', value)
@@ -54,7 +67,7 @@ local function set_flag(key, member, value)
   local parts = {}
   for i = 1, #h, 2 do
     local name, v = h[i], h[i + 1]
-    if text[name] then v = cjson.encode(v) end
+    if text[name] or not is_json_number(v) then v = cjson.encode(v) end
     parts[#parts + 1] = cjson.encode(name) .. ':' .. v
   end
   local kind = string.match(member, '^([^:]+):') or ''

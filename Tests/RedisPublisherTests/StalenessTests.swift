@@ -86,6 +86,36 @@ struct StalenessTests {
         #expect((object["bid"] as? Double) == Double(hash["bid"] ?? ""))
     }
 
+    /// Skeptic F9: an FX, index or future quote and an SPXW option carry text fields
+    /// (`sec_type`, `local_symbol`, `currency`, `trading_class`) the stale flip must quote.
+    @Test func aFlagChangeOfAnFXQuoteAndAnIndexOptionIsValidJSON() async throws {
+        let prefix = TestRedis.uniquePrefix("stalefx")
+        let publisher = try TestRedis.publisher(try TestRedis.configuration(prefix: prefix))
+        publisher.start()
+        defer { publisher.stop() }
+        var fx = QuoteSnapshot(symbol: "EUR.USD")
+        fx.bid = 1.0841
+        fx.ask = 1.0843
+        fx.secType = "CASH"
+        fx.localSymbol = "EUR.USD"
+        fx.currency = "USD"
+        fx.dataType = .live
+        let channel = "\(prefix):quote:EUR.USD"
+        publisher.publish(fx.record(source: .ib, updatedMs: Fixtures.nowMs - 70_000))
+        #expect(await publisher.flush(timeout: .seconds(10)))
+        let subscriber = try TestRedis.connection()
+        #expect(try subscriber.command(["SUBSCRIBE", channel]).array?.count == 3)
+        let change = try await publisher.checkStaleness(thresholdMs: 30_000)
+        #expect(change.newlyStale == ["quote:EUR.USD"])
+        let payload = (try subscriber.readReply().array ?? []).last?.string ?? ""
+        let object = try JSONSerialization.jsonObject(with: Data(payload.utf8)) as? [String: Any] ?? [:]
+        #expect((object["sec_type"] as? String) == "CASH")
+        #expect((object["local_symbol"] as? String) == "EUR.USD")
+        #expect((object["currency"] as? String) == "USD")
+        #expect((object["symbol"] as? String) == "EUR.USD")
+        #expect((object["bid"] as? Double) == 1.0841 && (object["stale"] as? Int) == 1)
+    }
+
     @Test func expiredKeysLeaveTheIndex() async throws {
         let prefix = TestRedis.uniquePrefix("expired")
         let publisher = try TestRedis.publisher(try TestRedis.configuration(prefix: prefix))
