@@ -15,7 +15,7 @@ leases:
 EOC
 }
 # lease APP SPEC TTL_S [PRIORITY]: what an application does (README "From the shell"), expiry on Redis' clock
-lease(){ local t; t=($(R TIME)); R ZADD $PFX:leases $(( (${t[0]} + $3) * 1000 )) "$1|$2" >/dev/null
+lease(){ local t; t=($(R TIME 2>/dev/null)); [ ${#t[@]} -ge 1 ] || return 1; R ZADD $PFX:leases $(( (${t[0]} + $3) * 1000 )) "$1|$2" >/dev/null
   [ -n "${4:-}" ] && R ZADD $PFX:leases:priority "$4" "$1|$2" >/dev/null; true; }
 unlease(){ R ZREM $PFX:leases "$1|$2" >/dev/null; }
 rstate(){ R HGET "$PFX:request:$1:$2" state; }
