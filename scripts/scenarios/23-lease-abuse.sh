@@ -19,7 +19,9 @@ lease good1 SPY 60
 wait_for 10 state_is good1 SPY active && pass "a normal lease beside odd scores is served" || fail "good1|SPY state=$(rstate good1 SPY) beside +inf/1e300 scores"
 for x in "inf1 MSFT" "huge1 QQQ"; do set -- $x; st=$(rstate $1 $2); ttl=$(R PTTL "$PFX:request:$1:$2"); info "$1|$2 (score $(R ZSCORE $PFX:leases "$1|$2")): state '$st' reason '$(rfield $1 $2 reason)' status PTTL $ttl"; [ -n "$st" ] && pass "$1|$2 has a status ($st)" || fail "$1|$2 (score $(R ZSCORE $PFX:leases "$1|$2")) has no status: silently ignored"; done
 st=$(rstate secs1 SPY); info "secs1|SPY (expiry written in seconds): state '$st'; still in $PFX:leases: $(R ZSCORE $PFX:leases 'secs1|SPY')"
-info "pr1|MSFT priority +inf: $($BIN/quote-relay subscriptions --redis-url redis://127.0.0.1:$RP/0 --prefix $PFX 2>&1 | grep pr1)"
+info "pr1|MSFT priority +inf: state $(rstate pr1 MSFT)"
+$BIN/quote-relay subscriptions --redis-url redis://127.0.0.1:$RP/0 --prefix $PFX >"$RUN/subs.out" 2>&1; rc=$?
+[ $rc = 0 ] && grep -q 'pr1 ' "$RUN/subs.out" && pass "quote-relay subscriptions lists pr1 (priority +inf)" || fail "quote-relay subscriptions exit $rc with a priority of +inf in $PFX:leases:priority: $(grep -m1 'Fatal error' $RUN/subs.out)"
 a0=$(hget $PFX:quote:AAPL seq)
 # a flood of distinct unknown instruments from many requesters (each within its own limits)
 python3 - $RP $PFX <<'PY'
@@ -39,6 +41,7 @@ got = b""
 while got.count(b"\r\n") < 1500: got += s.recv(65536)
 print("   1500 flood leases written")
 PY
+sleep 3   # the worker has seen the flood; now a well-behaved application asks
 T=$SECONDS
 lease late1 QQQ 60
 wait_for 20 state_is late1 QQQ active && pass "a good lease written after 1500 bad ones is active after $((SECONDS-T)) s" || fail "late1|QQQ state=$(rstate late1 QQQ) $((SECONDS-T)) s after 1500 bad leases"
