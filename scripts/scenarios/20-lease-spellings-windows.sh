@@ -17,6 +17,12 @@ sleep 2; base=$(sim_lines); info "pinned lines: $base"
 # pinned, spelled differently
 lease a1 aapl 60; lease a2 STK:AAPL 60; lease a3 'STK:AAPL@SMART' 60; lease a4 SPY 60
 for x in "a1 aapl" "a2 STK:AAPL" "a3 STK:AAPL@SMART" "a4 SPY"; do set -- $x; wait_for 8 state_is $1 "$2" active && pass "$1|$2 (pinned instrument) active" || fail "$1|$2 state=$(rstate $1 "$2") reason=$(rfield $1 "$2" reason)"; done
+# a window on a pinned underlying (AAPL is pinned as a quote only): the window is more than the pinned quote
+lease a5 'AAPL#options=1x1' 60
+wait_for 8 state_is a5 'AAPL#options=1x1' active || fail "a5 state=$(rstate a5 'AAPL#options=1x1') reason=$(rfield a5 'AAPL#options=1x1' reason)"
+na(){ [ "$(R --scan --pattern "$PFX:option:AAPL:*" | wc -l)" = 6 ]; }
+wait_for 12 na && pass "AAPL#options=1x1 on the pinned AAPL: 6 option keys" || fail "AAPL#options=1x1 leased on the pinned AAPL: told '$(rstate a5 'AAPL#options=1x1')' but $(R --scan --pattern "$PFX:option:AAPL:*" | wc -l) option keys (expected 6)"
+unlease a5 'AAPL#options=1x1'; sleep 6; base=$(sim_lines)
 # one instrument, several spellings and requesters
 lease b1 MSFT 60; lease b2 msft 60; lease b3 STK:MSFT 60
 for x in "b1 MSFT" "b2 msft" "b3 STK:MSFT"; do set -- $x; wait_for 8 state_is $1 "$2" active && pass "$1|$2 active ($(rfield $1 "$2" key))" || fail "$1|$2 state=$(rstate $1 "$2") reason=$(rfield $1 "$2" reason)"; done
