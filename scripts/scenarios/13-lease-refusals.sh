@@ -35,7 +35,11 @@ lease u11 NVDA 60                   # 354
 lease u12 'FUT:ES.202612@CME' 60
 lease u13 'MSFT#options=2x5;rm -rf' 60
 sleep 1; lease u14 'FUT:ES.202612@GLOBEX' 60   # another instrument under quote:ES.202612
-R ZADD $PFX:leases $(( $(now_ms) + 60000 )) 'no requester here' 'bad requester|MSFT' "$(printf 'x%.0s' $(seq 70))|MSFT" '|MSFT' >/dev/null
+# ZADD takes score-member pairs: one score per member (a lone score before four members is a
+# syntax error Redis refuses, which made the first version of this check find nothing to refuse).
+t=$(( $(now_ms) + 60000 ))
+added=$(R ZADD $PFX:leases $t 'no requester here' $t 'bad requester|MSFT' $t "$(printf 'x%.0s' $(seq 70))|MSFT" $t '|MSFT')
+[ "$added" = 4 ] || fail "ZADD of the four invalid members answered '$added'"
 expect_refused u1 ZZZZ "unknown contract"
 expect_refused u2 'SPY#options=50x5' "invalid request"
 expect_refused u3 'SPY#options=2x40' "invalid request"
