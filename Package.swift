@@ -62,7 +62,7 @@ let package = Package(
         .target(name: "TWSProtocol", swiftSettings: swiftSettings),
         .target(name: "MarketModel", dependencies: ["Essentials"], swiftSettings: swiftSettings),
         .target(name: "MarketData", dependencies: ["MarketModel", "TWSProtocol"], swiftSettings: swiftSettings),
-        .target(name: "Failover", dependencies: ["MarketModel"], swiftSettings: swiftSettings),
+        .target(name: "Failover", dependencies: ["Essentials", "MarketModel"], swiftSettings: swiftSettings),
 
         // MARK: I/O layers
         .target(

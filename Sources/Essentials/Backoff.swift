@@ -63,9 +63,12 @@ public struct BackoffPolicy: Sendable, Hashable {
 }
 
 extension Duration {
-    /// Rounded to whole nanoseconds, so 0.1 s doubled four times is exactly 1.6 s.
+    /// Rounded to whole nanoseconds, so 0.1 s doubled four times is exactly 1.6 s; beyond
+    /// `Int64.max` nanoseconds (292 years) it saturates instead of trapping.
     fileprivate static func backoffRounded(_ seconds: Double) -> Duration {
-        .nanoseconds(Int64((seconds * 1e9).rounded()))
+        let nanoseconds = (seconds * 1e9).rounded()
+        guard nanoseconds < 9.2e18 else { return .nanoseconds(Int64.max) }
+        return .nanoseconds(Int64(nanoseconds))
     }
 
     /// The duration in seconds as a Double (attosecond precision is not needed for timers).

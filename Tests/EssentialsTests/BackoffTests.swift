@@ -70,6 +70,18 @@ struct BackoffTests {
         #expect(BackoffPolicy(initial: .seconds(60), max: .seconds(900)).cap(forAttempt: repeatCount) == .seconds(expectedSeconds))
     }
 
+    /// The failback's stable period: 5 s doubled per recent flap, at most 4 times (Failover).
+    @Test(arguments: [(1, 5), (2, 10), (3, 20), (4, 20), (63, 20)] as [(Int, Int64)])
+    func flapRaisedStablePeriod(attempt: Int, expectedSeconds: Int64) {
+        #expect(BackoffPolicy(initial: .seconds(5), max: .seconds(20)).cap(forAttempt: attempt) == .seconds(expectedSeconds))
+    }
+
+    @Test func absurdDurationsSaturateInsteadOfTrapping() {
+        let huge = BackoffPolicy(initial: .seconds(1), max: .seconds(Int64.max / 2))
+        #expect(huge.cap(forAttempt: 200) == .nanoseconds(Int64.max))
+        #expect(huge.delay(forAttempt: 200, unit: 0.5) <= .nanoseconds(Int64.max))
+    }
+
     @Test func zeroInitialStaysZero() {
         #expect(BackoffPolicy(initial: .zero, max: .seconds(5)).cap(forAttempt: 10) == .zero)
     }
