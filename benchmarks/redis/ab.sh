@@ -14,13 +14,7 @@ source benchmarks/redis/lib.sh
 a=$1; b=$2; shift 2
 rounds=7
 keys=50000
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --rounds) rounds=$2; shift 2 ;;
-    --keys) keys=$2; shift 2 ;;
-    *) echo "usage: $0 A_BIN B_BIN [--rounds N] [--keys N]"; exit 2 ;;
-  esac
-done
+bench_options "$0 A_BIN B_BIN [--rounds N] [--keys N]" "rounds keys" "$@"
 bench_server ab
 run_a() { distinct "$a" "$url"; }
 run_b() { distinct "$b" "$url"; }

@@ -15,13 +15,7 @@ source scripts/lib.sh
 source benchmarks/redis/lib.sh
 rounds=7
 before=""
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --rounds) rounds=$2; shift 2 ;;
-    --before) before=$2; shift 2 ;;
-    *) echo "usage: $0 [--rounds N] [--before OLD_PUBLISH_LUA]"; exit 2 ;;
-  esac
-done
+bench_options "$0 [--rounds N] [--before OLD_PUBLISH_LUA]" "rounds before" "$@"
 bench_server fence
 bench_build
 "$bin" --redis-url "$url" --scripts-dir lua --emit-evalsha-args "$work/args"

@@ -1,6 +1,24 @@
 # Shared by the Redis benchmarks (run.sh, run-tls.sh, ab.sh, fence.sh). Sourced, not run, after
 # scripts/lib.sh, from the repository root.
 
+# bench_options USAGE NAMES "$@": reads `--NAME VALUE` for each NAME in the space-separated
+# NAMES into the variable NAME (the caller sets the defaults first); anything else prints
+# USAGE and exits 2. Positional arguments are the caller's to shift off before.
+bench_options() {
+  local usage=$1 names=" $2 " name
+  shift 2
+  while [ $# -gt 0 ]; do
+    name=${1#--}
+    if [ "$name" != "$1" ] && [ $# -ge 2 ] && [[ "$names" == *" $name "* ]]; then
+      printf -v "$name" '%s' "$2"
+      shift 2
+    else
+      echo "usage: $usage"
+      exit 2
+    fi
+  done
+}
+
 # bench_server NAME: a throw-away redis-server on a free loopback port for this run, stopped and
 # its directory removed on exit. Sets work (a fresh directory), port and url.
 bench_server() {

@@ -13,13 +13,7 @@ source benchmarks/redis/lib.sh
 
 rounds=5
 keys=50000
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --rounds) rounds=$2; shift 2 ;;
-    --keys) keys=$2; shift 2 ;;
-    *) echo "usage: $0 [--rounds N] [--keys N]"; exit 2 ;;
-  esac
-done
+bench_options "$0 [--rounds N] [--keys N]" "rounds keys" "$@"
 
 work=$(mktemp -d /tmp/quote-relay-bench-tls.XXXXXX)
 port=$(free_port)
