@@ -3,6 +3,7 @@ import PackageDescription
 
 // The layout mirrors the architecture; dependencies point one way:
 //
+//   Essentials (backoff, SplitMix64, JSON string escaping, redaction; used by every layer below)
 //   TWSProtocol (pure wire codec) <- IBSession (NIO connection, state machine) --.
 //   MarketModel (records, keys, number format) <- MarketData (pure tick merge,  |
 //       option window, line budget)                                              |
@@ -55,16 +56,19 @@ let package = Package(
         ),
 
         // MARK: Pure layers (no I/O)
+        // The bottom: one backoff, one seeded generator, one JSON string escaper, one redaction
+        // helper, shared by every module that needs them (no dependencies of its own).
+        .target(name: "Essentials", swiftSettings: swiftSettings),
         .target(name: "TWSProtocol", swiftSettings: swiftSettings),
-        .target(name: "MarketModel", swiftSettings: swiftSettings),
+        .target(name: "MarketModel", dependencies: ["Essentials"], swiftSettings: swiftSettings),
         .target(name: "MarketData", dependencies: ["MarketModel", "TWSProtocol"], swiftSettings: swiftSettings),
-        .target(name: "Failover", dependencies: ["MarketModel"], swiftSettings: swiftSettings),
+        .target(name: "Failover", dependencies: ["Essentials", "MarketModel"], swiftSettings: swiftSettings),
 
         // MARK: I/O layers
         .target(
             name: "IBSession",
             dependencies: [
-                "TWSProtocol",
+                "Essentials", "TWSProtocol",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -75,7 +79,7 @@ let package = Package(
         .target(
             name: "RedisPublisher",
             dependencies: [
-                "CHiredis", "MarketModel",
+                "CHiredis", "Essentials", "MarketModel",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -87,7 +91,7 @@ let package = Package(
         .target(
             name: "AlphaVantage",
             dependencies: [
-                "CCurl", "MarketModel",
+                "CCurl", "Essentials", "MarketModel",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -95,7 +99,7 @@ let package = Package(
         .target(
             name: "Simulators",
             dependencies: [
-                "TWSProtocol",
+                "Essentials", "TWSProtocol",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -109,7 +113,7 @@ let package = Package(
         .target(
             name: "Relay",
             dependencies: [
-                "IBSession", "MarketData", "MarketModel", "RedisPublisher", "AlphaVantage", "Failover",
+                "Essentials", "IBSession", "MarketData", "MarketModel", "RedisPublisher", "AlphaVantage", "Failover",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -187,17 +191,18 @@ let package = Package(
         ),
 
         // MARK: Tests (unit suites need no server; the others read QR_TEST_REDIS_URL)
-        .testTarget(name: "TWSProtocolTests", dependencies: ["TWSProtocol"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
+        .testTarget(name: "EssentialsTests", dependencies: ["Essentials"], swiftSettings: swiftSettings),
+        .testTarget(name: "TWSProtocolTests", dependencies: ["TWSProtocol", "Essentials"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(name: "MarketModelTests", dependencies: ["MarketModel"], swiftSettings: swiftSettings),
-        .testTarget(name: "MarketDataTests", dependencies: ["MarketData"], swiftSettings: swiftSettings),
+        .testTarget(name: "MarketDataTests", dependencies: ["MarketData", "Essentials"], swiftSettings: swiftSettings),
         .testTarget(name: "FailoverTests", dependencies: ["Failover"], swiftSettings: swiftSettings),
-        .testTarget(name: "IBSessionTests", dependencies: ["IBSession", "Simulators", .product(name: "NIOEmbedded", package: "swift-nio")], swiftSettings: swiftSettings),
+        .testTarget(name: "IBSessionTests", dependencies: ["IBSession", "Essentials", "Simulators", .product(name: "NIOEmbedded", package: "swift-nio")], swiftSettings: swiftSettings),
         // Test support shared by the suites that start their own servers (not a test target).
         .target(name: "QRTestSupport", dependencies: ["RedisPublisher"], path: "Tests/QRTestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "RedisPublisherTests", dependencies: ["RedisPublisher", "QRTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "AlphaVantageTests", dependencies: ["AlphaVantage", "Simulators"], swiftSettings: swiftSettings),
-        .testTarget(name: "SimulatorTests", dependencies: ["Simulators", "TWSProtocol"], swiftSettings: swiftSettings),
-        .testTarget(name: "RelayTests", dependencies: ["Relay", "Simulators", "QRTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "AlphaVantageTests", dependencies: ["AlphaVantage", "Essentials", "Simulators"], swiftSettings: swiftSettings),
+        .testTarget(name: "SimulatorTests", dependencies: ["Simulators", "Essentials", "TWSProtocol"], swiftSettings: swiftSettings),
+        .testTarget(name: "RelayTests", dependencies: ["Relay", "Essentials", "Simulators", "QRTestSupport"], swiftSettings: swiftSettings),
     ]
 )
 

@@ -1,3 +1,4 @@
+import Essentials
 import MarketModel
 
 /// The `alphavantage.*` configuration keys (CONTRACT §2) plus the HTTP limits.
@@ -87,7 +88,7 @@ public struct APIKey: Sendable, Hashable, CustomStringConvertible, CustomDebugSt
     public init(_ value: String) { self.value = value }
 
     public var isEmpty: Bool { value.isEmpty }
-    public var description: String { "***" }
-    public var debugDescription: String { "APIKey(***)" }
-    public var customMirror: Mirror { Mirror(self, children: ["value": "***"]) }
+    public var description: String { Redaction.mask }
+    public var debugDescription: String { "APIKey(\(Redaction.mask))" }
+    public var customMirror: Mirror { Mirror(self, children: ["value": Redaction.mask]) }
 }

@@ -1,3 +1,5 @@
+import Essentials
+
 /// Decides when the next Alpha Vantage request may start. Pure: time comes in as arguments,
 /// so tests drive it with plain instants and never sleep.
 ///
@@ -129,9 +131,9 @@ public struct RateLimiter<Instant: InstantProtocol & Sendable>: Sendable where I
         case .dailyLimit: (configuration.dailyBackoff, configuration.maxDailyBackoff)
         case .transient: (configuration.transientBackoff, configuration.maxTransientBackoff)
         }
-        var delay = base
-        for _ in 0..<min(n, 32) where delay < cap { delay = delay * 2 }
-        delay = min(delay, cap)
+        // The n-th repeat (0 first) waits base * 2^n, at most cap; no jitter: the service
+        // names the wait, there is no crowd of peers to spread.
+        let delay = BackoffPolicy(initial: base, max: cap, multiplier: 2).cap(forAttempt: n + 1)
         let until = now.advanced(by: delay)
         if backoffUntil == nil || until > backoffUntil! {
             backoffUntil = until

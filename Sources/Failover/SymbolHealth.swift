@@ -1,3 +1,5 @@
+import Essentials
+
 /// Where a symbol's data comes from and why, as the status hash shows it.
 public enum SymbolFeedState: String, Sendable, Hashable, CaseIterable {
     /// Served by IB and believed healthy.
@@ -78,14 +80,12 @@ struct SymbolHealth: Sendable, Hashable {
         nowMs - max(lastConfirmedMs, openedAtMs ?? lastConfirmedMs)
     }
 
+    /// The stable period a failback needs: `failbackStableMs`, doubled per recent flap, at most
+    /// `maxStableMultiplier` times it (`BackoffPolicy.cap`, no jitter: attempt 1 = no flap).
     func requiredStableMs(_ policy: FailoverPolicy) -> Int64 {
-        var factor: Int64 = 1
-        var n = flaps
-        while n > 0 && factor < policy.maxStableMultiplier {
-            factor *= 2
-            n -= 1
-        }
-        return policy.failbackStableMs * min(factor, policy.maxStableMultiplier)
+        let (longest, overflow) = policy.failbackStableMs.multipliedReportingOverflow(by: policy.maxStableMultiplier)
+        let backoff = BackoffPolicy(initial: .milliseconds(policy.failbackStableMs), max: .milliseconds(overflow ? Int64.max / 1_000_000 : longest), multiplier: 2)
+        return backoff.cap(forAttempt: Int(min(flaps, 62)) + 1).milliseconds
     }
 }
 

@@ -1,3 +1,5 @@
+import Essentials
+
 /// Where and how the session talks to IB Gateway. Every timing is a `Duration`, so units never
 /// travel as bare numbers; the defaults are those of the public contract (`ib.*` keys).
 public struct GatewayConfiguration: Sendable, Hashable {

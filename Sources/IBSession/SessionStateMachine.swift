@@ -1,3 +1,4 @@
+import Essentials
 import TWSProtocol
 
 /// The life of one gateway session as a value type: events in, actions out. It owns every

@@ -1,3 +1,4 @@
+import Essentials
 import MarketModel
 
 /// The pub/sub JSON of a record, written as UTF-8 bytes straight into a reusable buffer.
@@ -15,50 +16,20 @@ public enum PayloadEncoder {
         for field in record.fields {
             if !first { out.append(UInt8(ascii: ",")) }
             first = false
-            quoted(field.name, into: &out)
+            JSONString.appendQuoted(field.name, to: &out)
             out.append(UInt8(ascii: ":"))
             if field.isNumber {
                 var value = field.value
                 value.withUTF8 { out.append(contentsOf: $0) }
             } else {
-                quoted(field.value, into: &out)
+                JSONString.appendQuoted(field.value, to: &out)
             }
         }
         if !first { out.append(UInt8(ascii: ",")) }
         out.append(contentsOf: #""key":"#.utf8)
-        quoted(prefixedKey, into: &out)
+        JSONString.appendQuoted(prefixedKey, to: &out)
         out.append(contentsOf: #","type":"#.utf8)
-        quoted(record.kind.rawValue, into: &out)
+        JSONString.appendQuoted(record.kind.rawValue, to: &out)
         out.append(UInt8(ascii: "}"))
-    }
-
-    /// `"text"` with the escapes of `JSONText.quoted`: `"` `\` and control characters;
-    /// everything else, multi-byte UTF-8 included, is copied as is.
-    static func quoted(_ s: String, into out: inout [UInt8]) {
-        var s = s
-        s.withUTF8 { utf8 in
-            out.append(UInt8(ascii: "\""))
-            if !utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-                out.append(contentsOf: utf8)
-            } else {
-                for byte in utf8 { escape(byte, into: &out) }
-            }
-            out.append(UInt8(ascii: "\""))
-        }
-    }
-
-    private static func escape(_ byte: UInt8, into out: inout [UInt8]) {
-        let backslash = UInt8(ascii: "\\")
-        switch byte {
-        case UInt8(ascii: "\""): out.append(contentsOf: [backslash, UInt8(ascii: "\"")])
-        case backslash: out.append(contentsOf: [backslash, backslash])
-        case 0x0A: out.append(contentsOf: [backslash, UInt8(ascii: "n")])
-        case 0x0D: out.append(contentsOf: [backslash, UInt8(ascii: "r")])
-        case 0x09: out.append(contentsOf: [backslash, UInt8(ascii: "t")])
-        case ..<0x20:
-            let hex = Array("0123456789abcdef".utf8)
-            out.append(contentsOf: [backslash, UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
-        default: out.append(byte)
-        }
     }
 }

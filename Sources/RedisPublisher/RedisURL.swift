@@ -1,3 +1,5 @@
+import Essentials
+
 /// Where and how to reach Redis: `redis://[user:password@]host:port/db`, or `rediss://...`
 /// for TLS.
 ///
@@ -101,7 +103,7 @@ public struct RedisURL: Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         var credentials = ""
         if user != nil || password != nil {
-            credentials = (user ?? "") + (password != nil ? ":***" : "") + "@"
+            credentials = (user ?? "") + (password != nil ? ":" + Redaction.mask : "") + "@"
         }
         let hostText = host.contains(":") ? "[\(host)]" : host
         return "\(tls == nil ? "redis" : "rediss")://\(credentials)\(hostText):\(port)/\(database)"

@@ -1,3 +1,4 @@
+import Essentials
 import Logging
 import MarketModel
 
@@ -25,7 +26,7 @@ final class Writer {
     let scripts: LuaScripts
     let logger: Logger
     let shared: PublisherShared
-    let backoff: ReconnectBackoff
+    let backoff: BackoffPolicy
 
     var connection: RedisConnection?
     var digests: LuaScripts.Loaded?
@@ -67,7 +68,7 @@ final class Writer {
         self.scripts = scripts
         self.logger = logger
         self.shared = shared
-        self.backoff = ReconnectBackoff(initial: configuration.reconnectInitialDelay, maximum: configuration.reconnectMaxDelay)
+        self.backoff = BackoffPolicy(initial: configuration.reconnectInitialDelay, max: configuration.reconnectMaxDelay)
         updatedKey = configuration.prefixed(Keys.updated)
         streamKey = configuration.prefixed(Keys.stream)
         staleKey = configuration.prefixed(PublisherKeys.stale)
@@ -89,7 +90,7 @@ final class Writer {
                 guard connect() else {
                     failedAttempts += 1
                     failStalenessRequests(RedisError(.notConnected, "Redis is not connected"))
-                    let delay = backoff.delay(attempt: failedAttempts, random: Double.random(in: 0..<1))
+                    let delay = backoff.delay(forAttempt: failedAttempts, unit: Double.random(in: 0..<1))
                     let nanos = UInt64(max(0, delay.milliseconds)) * 1_000_000
                     guard shared.locked({ $0.sleep(nanos: nanos) }) else { break }
                     continue
@@ -148,8 +149,8 @@ final class Writer {
                     // Redis refuses writes: read what is on the wire, then wait before the next
                     // try (50 ms doubling to 2 s); the refused values wait in the backlog.
                     if let next = sent { _ = receive(next); sent = nil }
-                    let exponent = min(refusalStreak - 1, 6)
-                    let nanos = min(UInt64(50_000_000) << UInt64(exponent), 2_000_000_000)
+                    let pause = BackoffPolicy(initial: .milliseconds(50), max: .seconds(2)).cap(forAttempt: refusalStreak)
+                    let nanos = UInt64(max(0, pause.milliseconds)) * 1_000_000
                     guard shared.locked({ $0.sleep(nanos: nanos) }) else { inFlight = nil; break }
                 }
                 if let next = sent, connection == nil || needsReload {

@@ -69,19 +69,8 @@ import Testing
     }
 }
 
-@Suite struct RedactionTests {
-    @Test func urlKeyIsMasked() {
-        #expect(Redaction.url("https://www.alphavantage.co/query?function=GLOBAL_QUOTE&symbol=IBM&apikey=SECRET123")
-            == "https://www.alphavantage.co/query?function=GLOBAL_QUOTE&symbol=IBM&apikey=***")
-        #expect(Redaction.url("http://h/query?APIKEY=abc&x=1#frag") == "http://h/query?APIKEY=***&x=1#frag")
-        #expect(Redaction.url("http://h/query") == "http://h/query")
-    }
-
-    @Test func textKeyIsMasked() {
-        #expect(Redaction.text(ErrorShapeTests.daily, removing: "SECRET123").contains("API key as *** and"))
-        #expect(Redaction.text("nothing here", removing: "") == "nothing here")
-    }
-
+/// The client's use of `Redaction` (Essentials, where the URL and text rules are tested).
+@Suite struct ClientRedactionTests {
     @Test func clientRedactsEveryErrorText() {
         let client = AlphaVantageClient(configuration: .init(apiKey: APIKey("SECRET123")))
         let errors: [AlphaVantageError] = [

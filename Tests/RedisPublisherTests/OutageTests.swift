@@ -14,9 +14,7 @@ import Glibc
 struct OutageTests {
     @Test func aRestartInTheMiddleOfAStreamLosesNoFinalValue() async throws {
         let server = try RedisServerProcess()
-        let prefix = TestRedis.uniquePrefix("restart")
-        let publisher = try TestRedis.publisher(try TestRedis.configuration(prefix: prefix, url: server.url))
-        publisher.start()
+        let (publisher, prefix, _) = try TestRedis.startedPublisher("restart", url: server.url)
         defer { publisher.stop() }
         let symbols = (0..<200).map { "SYM\($0)" }
         var round = 0
@@ -57,11 +55,7 @@ struct OutageTests {
     /// is freed, and the refusal is reported while it lasts.
     @Test func outOfMemoryStillWritesTheStatusAndTheStaleFlag() async throws {
         let server = try RedisServerProcess()
-        let prefix = TestRedis.uniquePrefix("oom")
-        var configuration = try TestRedis.configuration(prefix: prefix, url: server.url)
-        configuration.wallClockMs = { 100_000 }
-        let publisher = try TestRedis.publisher(configuration)
-        publisher.start()
+        let (publisher, prefix, configuration) = try TestRedis.startedPublisher("oom", url: server.url) { $0.wallClockMs = { 100_000 } }
         defer { publisher.stop() }
         // Confirmed by its source 10 s before the worker's "now": stale at a 5 s threshold.
         publisher.publish(Fixtures.quote("OLD", bid: 7, updatedMs: 90_000))
@@ -103,11 +97,7 @@ struct OutageTests {
     /// with its original `updated_ms`; a newer pending value wins over the remembered one.
     @Test func aRestartedServerGetsEveryLiveKeyBackWithoutNewData() async throws {
         let server = try RedisServerProcess()
-        let prefix = TestRedis.uniquePrefix("quietrestart")
-        var configuration = try TestRedis.configuration(prefix: prefix, url: server.url)
-        configuration.wallClockMs = { 5_000 }
-        let publisher = try TestRedis.publisher(configuration)
-        publisher.start()
+        let (publisher, prefix, _) = try TestRedis.startedPublisher("quietrestart", url: server.url) { $0.wallClockMs = { 5_000 } }
         defer { publisher.stop() }
         publisher.publish(Fixtures.quote("QUIET", bid: 10, updatedMs: 1_000))
         publisher.publish(Fixtures.quote("BUSY", bid: 1, updatedMs: 2_000))
@@ -163,11 +153,7 @@ struct OutageTests {
 
     @Test func aHungServerIsDetectedByTheIOTimeoutAndWrittenToOnceItAnswers() async throws {
         let server = try RedisServerProcess()
-        let prefix = TestRedis.uniquePrefix("hung")
-        var configuration = try TestRedis.configuration(prefix: prefix, url: server.url)
-        configuration.ioTimeout = .milliseconds(300)
-        let publisher = try TestRedis.publisher(configuration)
-        publisher.start()
+        let (publisher, prefix, _) = try TestRedis.startedPublisher("hung", url: server.url) { $0.ioTimeout = .milliseconds(300) }
         defer { publisher.stop() }
         publisher.publish(Fixtures.quote("AAPL", bid: 1))
         #expect(await publisher.flush(timeout: .seconds(10)))

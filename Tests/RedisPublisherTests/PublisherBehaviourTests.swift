@@ -31,9 +31,7 @@ struct PublisherBehaviourTests {
     }
 
     @Test func manyKeysArePipelinedAndAllArrive() async throws {
-        let prefix = TestRedis.uniquePrefix("many")
-        let publisher = try TestRedis.publisher(try TestRedis.configuration(prefix: prefix))
-        publisher.start()
+        let (publisher, prefix, _) = try TestRedis.startedPublisher("many")
         defer { publisher.stop() }
         for round in 1...3 {
             for i in 0..<2000 { publisher.publish(Fixtures.quote("S\(i)", bid: Double(round))) }
@@ -78,9 +76,7 @@ struct PublisherBehaviourTests {
     }
 
     @Test func statusHashIsReplacedWholeWithItsTTL() async throws {
-        let prefix = TestRedis.uniquePrefix("status")
-        let publisher = try TestRedis.publisher(try TestRedis.configuration(prefix: prefix))
-        publisher.start()
+        let (publisher, prefix, _) = try TestRedis.startedPublisher("status")
         defer { publisher.stop() }
         let redis = try TestRedis.connection()
         let key = "\(prefix):worker:w1"
@@ -100,9 +96,7 @@ struct PublisherBehaviourTests {
 
     @Test func noScriptAfterScriptFlushIsReloadedAndRetried() async throws {
         let server = try RedisServerProcess()
-        let prefix = TestRedis.uniquePrefix("noscript")
-        let publisher = try TestRedis.publisher(try TestRedis.configuration(prefix: prefix, url: server.url))
-        publisher.start()
+        let (publisher, prefix, _) = try TestRedis.startedPublisher("noscript", url: server.url)
         defer { publisher.stop() }
         publisher.publish(Fixtures.quote("AAPL", bid: 1))
         #expect(await publisher.flush(timeout: .seconds(10)))

@@ -9,9 +9,7 @@ import QRTestSupport
 @Suite("staleness.lua (real redis-server)")
 struct StalenessTests {
     @Test func flagsOldKeysOnceAndUnflagsThemWhenFreshDataArrives() async throws {
-        let prefix = TestRedis.uniquePrefix("stale")
-        let publisher = try TestRedis.publisher(try TestRedis.configuration(prefix: prefix))
-        publisher.start()
+        let (publisher, prefix, _) = try TestRedis.startedPublisher("stale")
         defer { publisher.stop() }
         let redis = try TestRedis.connection()
         let now = Fixtures.nowMs
@@ -59,9 +57,7 @@ struct StalenessTests {
     }
 
     @Test func aFlagChangeIsAWriteThatSubscribersSee() async throws {
-        let prefix = TestRedis.uniquePrefix("staleps")
-        let publisher = try TestRedis.publisher(try TestRedis.configuration(prefix: prefix))
-        publisher.start()
+        let (publisher, prefix, _) = try TestRedis.startedPublisher("staleps")
         defer { publisher.stop() }
         let redis = try TestRedis.connection()
         let channel = "\(prefix):quote:OLD"
@@ -117,9 +113,7 @@ struct StalenessTests {
     }
 
     @Test func expiredKeysLeaveTheIndex() async throws {
-        let prefix = TestRedis.uniquePrefix("expired")
-        let publisher = try TestRedis.publisher(try TestRedis.configuration(prefix: prefix))
-        publisher.start()
+        let (publisher, prefix, _) = try TestRedis.startedPublisher("expired")
         defer { publisher.stop() }
         let redis = try TestRedis.connection()
         let now = Fixtures.nowMs

@@ -1,3 +1,4 @@
+import Essentials
 import RedisPublisher
 import Testing
 @testable import Relay
@@ -206,8 +207,8 @@ struct ConfigValidationTests {
     }
 
     @Test func redisURLRedaction() {
-        #expect(Redaction.redactURL("redis://bare@h:1") == "redis://***@h:1")
-        #expect(Redaction.redactURL("https://x/query?function=GLOBAL_QUOTE&apikey=K123") == "https://x/query?function=GLOBAL_QUOTE&apikey=***")
+        #expect(Redaction.url("redis://bare@h:1") == "redis://***@h:1")
+        #expect(Redaction.url("https://x/query?function=GLOBAL_QUOTE&apikey=K123") == "https://x/query?function=GLOBAL_QUOTE&apikey=***")
     }
 
     @Test func workerGroupAndLeaseTiming() throws {

@@ -16,11 +16,8 @@ struct FXFailoverIntegrationTests {
     static func options(fx: Bool) -> WorkerHarness.Options {
         var o = WorkerHarness.Options()
         o.symbols = [eurUsd, SymbolSpec(symbol: "AAPL")]
-        o.withAlphaVantage = true
+        o.quickFailover()
         o.alphaVantageFX = fx
-        o.staleness = .seconds(2)
-        o.checkInterval = .milliseconds(500)
-        o.failbackStable = .seconds(2)
         return o
     }
 

@@ -136,10 +136,7 @@ struct LeaseIntegrationTests {
 
     @Test func aRequestedInstrumentFailsOverAndBackLikeAPinnedOne() async throws {
         var o = Self.options()
-        o.withAlphaVantage = true
-        o.staleness = .seconds(2)
-        o.checkInterval = .milliseconds(500)
-        o.failbackStable = .seconds(2)
+        o.quickFailover()
         let h = try await WorkerHarness.start(o)
         try Self.lease(h, "app1", "MSFT", ttlMs: 120_000)
         #expect(await h.wait(.seconds(15)) { h.hash("quote:MSFT")["source"] == "ib" && Self.status(h, "app1", "MSFT")["state"] == "active" })

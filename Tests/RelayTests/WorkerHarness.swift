@@ -1,3 +1,4 @@
+import Essentials
 import AlphaVantage
 import Failover
 import Foundation
@@ -73,6 +74,15 @@ final class WorkerHarness: @unchecked Sendable {
         var readiness = ReadinessState()
         /// Subscriptions at runtime (nil: leases are not read).
         var leases: LeaseSettings?
+
+        /// Alpha Vantage on, and a failover quick to see: stale after 2 s, checked every
+        /// 0.5 s, back to IB after 2 s stable (the setup of every failover-and-back test).
+        mutating func quickFailover() {
+            withAlphaVantage = true
+            staleness = .seconds(2)
+            checkInterval = .milliseconds(500)
+            failbackStable = .seconds(2)
+        }
     }
 
     static func start(_ o: Options = Options(), name: String = #function) async throws -> WorkerHarness {

@@ -160,10 +160,7 @@ struct WorkerIntegrationTests {
 
     @Test func stalledGatewayFailsOverToAlphaVantageAndBack() async throws {
         var o = WorkerHarness.Options()
-        o.withAlphaVantage = true
-        o.staleness = .seconds(2)
-        o.checkInterval = .milliseconds(500)
-        o.failbackStable = .seconds(2)
+        o.quickFailover()
         let h = try await WorkerHarness.start(o)
         #expect(await h.wait(.seconds(10)) { h.hash("quote:AAPL")["bid"] != nil })
         let stalledAt = ContinuousClock.now

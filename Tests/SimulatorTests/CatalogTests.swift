@@ -1,3 +1,4 @@
+import Essentials
 import Testing
 import TWSProtocol
 @testable import Simulators
@@ -120,9 +121,9 @@ import TWSProtocol
     }
 
     @Test func seededRandomIsReproducible() {
-        var a = SeededRandom(seed: 42, salt: 265_598)
-        var b = SeededRandom(seed: 42, salt: 265_598)
-        var c = SeededRandom(seed: 43, salt: 265_598)
+        var a = SplitMix64(seed: 42, salt: 265_598)
+        var b = SplitMix64(seed: 42, salt: 265_598)
+        var c = SplitMix64(seed: 43, salt: 265_598)
         let first = (0..<5).map { _ in a.next() }
         #expect(first == (0..<5).map { _ in b.next() })
         #expect(first != (0..<5).map { _ in c.next() })

@@ -9,16 +9,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/lib.sh
+source benchmarks/redis/lib.sh
 
 rounds=5
 keys=50000
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --rounds) rounds=$2; shift 2 ;;
-    --keys) keys=$2; shift 2 ;;
-    *) echo "usage: $0 [--rounds N] [--keys N]"; exit 2 ;;
-  esac
-done
+bench_options "$0 [--rounds N] [--keys N]" "rounds keys" "$@"
 
 work=$(mktemp -d /tmp/quote-relay-bench-tls.XXXXXX)
 port=$(free_port)
@@ -38,24 +33,11 @@ redis-server --port "$port" --tls-port "$tls_port" --bind 127.0.0.1 --save "" --
   --tls-auth-clients no --dir "$work" --daemonize yes --pidfile "$work/redis.pid" --logfile "$work/redis.log"
 for _ in $(seq 1 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
 
-echo "==> swift build -c release --product bench-publisher"
-swift build -c release --product bench-publisher 2>&1 | grep -v 'prohibited flag' | tail -n 1
-bin="$(swift build -c release --show-bin-path)/bench-publisher"
-
-distinct() {  # distinct URL [ARGS...]: writes/s of the distinct-keys scenario
-  "$bin" --redis-url "$@" --scripts-dir lua --scenario distinct --keys "$keys" --passes 1 \
-    | sed -nE 's/^RESULT distinct_writes_per_s=([0-9]+).*/\1/p'
-}
-
+bench_build
+run_plaintext() { distinct "$bin" "redis://127.0.0.1:$port/0"; }
+run_tls() { distinct "$bin" "rediss://127.0.0.1:$tls_port/0" --tls-ca-file "$work/ca.pem"; }
 echo "==> $rounds rounds: publisher distinct keys over redis:// | over rediss://"
-: > "$work/rounds"
-for r in $(seq 1 "$rounds"); do
-  p=$(distinct "redis://127.0.0.1:$port/0")
-  t=$(distinct "rediss://127.0.0.1:$tls_port/0" --tls-ca-file "$work/ca.pem")
-  echo "round $r: plaintext $p/s, TLS $t/s"
-  echo "$p $t" >> "$work/rounds"
-  redis-cli -p "$port" FLUSHALL >/dev/null
-done
+interleave "$rounds" "$work/rounds" flush_redis "plaintext=run_plaintext" "TLS=run_tls"
 
 python3 - "$work/rounds" <<'PY'
 import statistics, sys
@@ -66,4 +48,4 @@ ratios = [r[1] / r[0] for r in rows]
 print(f"MEDIAN publisher distinct keys: plaintext {plain:.0f}/s, TLS {tls:.0f}/s")
 print(f"RATIO TLS / plaintext: median of rounds {statistics.median(ratios):.2f} (per round: {', '.join(f'{x:.2f}' for x in ratios)})")
 PY
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load $(cut -d' ' -f1-3 /proc/loadavg); redis $(redis-server --version | cut -d' ' -f3)"
+machine_line

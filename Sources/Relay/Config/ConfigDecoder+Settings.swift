@@ -1,3 +1,4 @@
+import Essentials
 import RedisPublisher
 
 #if canImport(Glibc)
@@ -110,7 +111,7 @@ extension ConfigDecoder {
 
     private mutating func redactLastSetting(hasValue: Bool) {
         guard var last = settings.popLast() else { return }
-        last.value = hasValue ? "***" : "(not set)"
+        last.value = hasValue ? Redaction.mask : "(not set)"
         settings.append(last)
     }
 
@@ -144,8 +145,8 @@ extension ConfigDecoder {
             // RedisPublisher's messages never include the URL itself (it may hold a password).
             let prefix = "invalid Redis URL: "
             let reason = error.message.hasPrefix(prefix) ? String(error.message.dropFirst(prefix.count)) : error.message
-            record(path, Redaction.redactURL(text), source)
-            problem(path, Redaction.redactURL(text), source, reason)
+            record(path, Redaction.url(text), source)
+            problem(path, Redaction.url(text), source, reason)
         }
     }
 

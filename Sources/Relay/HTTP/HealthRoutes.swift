@@ -1,3 +1,4 @@
+import Essentials
 import NIOHTTP1
 
 /// Whether the worker should receive traffic: Redis reachable and data flowing from some
@@ -64,7 +65,7 @@ public struct HealthRoutes: Sendable {
             case .ready:
                 return .json(.ok, "{\"ready\":true}")
             case .notReady(let reason):
-                return .json(.serviceUnavailable, "{\"ready\":false,\"reason\":\(LogLineFormatter.jsonString(reason))}")
+                return .json(.serviceUnavailable, "{\"ready\":false,\"reason\":\(JSONString.quoted(reason))}")
             }
         default:
             return HTTPAnswer(status: .ok, contentType: Self.prometheusContentType, body: metrics())

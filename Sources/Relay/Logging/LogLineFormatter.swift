@@ -1,3 +1,4 @@
+import Essentials
 import MarketModel
 #if canImport(Glibc)
 import Glibc
@@ -29,7 +30,7 @@ public enum LogLineFormatter {
             }
             return line
         case .json:
-            var line = "{\"ts\":\(jsonString(ts)),\"level\":\(jsonString(level.rawValue)),\"label\":\(jsonString(label)),\"msg\":\(jsonString(message))"
+            var line = "{\"ts\":\(JSONString.quoted(ts)),\"level\":\(JSONString.quoted(level.rawValue)),\"label\":\(JSONString.quoted(label)),\"msg\":\(JSONString.quoted(message))"
             if !redacted.isEmpty {
                 line += ",\"metadata\":" + jsonValue(.dictionary(redacted))
             }
@@ -48,9 +49,9 @@ public enum LogLineFormatter {
 
     private static func redact(_ value: Logger.MetadataValue) -> Logger.MetadataValue {
         switch value {
-        case .string(let text): text.contains("://") ? .string(Redaction.redactURL(text)) : value
+        case .string(let text): text.contains("://") ? .string(Redaction.url(text)) : value
         case .stringConvertible(let convertible):
-            convertible.description.contains("://") ? .string(Redaction.redactURL(convertible.description)) : value
+            convertible.description.contains("://") ? .string(Redaction.url(convertible.description)) : value
         case .dictionary(let nested): .dictionary(redact(nested))
         case .array(let items): .array(items.map(redact))
         }
@@ -69,22 +70,20 @@ public enum LogLineFormatter {
     private static func quoteIfNeeded(_ text: String) -> String {
         if text.isEmpty { return "\"\"" }
         if text.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" || $0.isNewline }) {
-            return jsonString(text)
+            return JSONString.quoted(text)
         }
         return text
     }
 
     static func jsonValue(_ value: Logger.MetadataValue) -> String {
         switch value {
-        case .string(let text): jsonString(text)
-        case .stringConvertible(let convertible): jsonString(convertible.description)
+        case .string(let text): JSONString.quoted(text)
+        case .stringConvertible(let convertible): JSONString.quoted(convertible.description)
         case .array(let items): "[" + items.map(jsonValue).joined(separator: ",") + "]"
         case .dictionary(let nested):
-            "{" + nested.keys.sorted().map { "\(jsonString($0)):\(jsonValue(nested[$0]!))" }.joined(separator: ",") + "}"
+            "{" + nested.keys.sorted().map { "\(JSONString.quoted($0)):\(jsonValue(nested[$0]!))" }.joined(separator: ",") + "}"
         }
     }
-
-    static func jsonString(_ text: String) -> String { JSONText.quoted(text) }
 
     /// UTC with milliseconds; gmtime_r instead of a Foundation formatter keeps logging cheap.
     static func iso8601(milliseconds: Int64) -> String {

@@ -1,3 +1,4 @@
+import Essentials
 import Logging
 import NIOConcurrencyHelpers
 
@@ -28,7 +29,9 @@ public struct RepeatFilter: Sendable {
     struct Entry {
         var lastPrinted: ContinuousClock.Instant
         var lastSeen: ContinuousClock.Instant
-        var window: Duration
+        /// Which window the key is in: 1 for the first, one more after each print that ended a
+        /// window (its length is ``RepeatFilter/window(_:)``).
+        var step: Int
         var suppressed: Int
     }
 
@@ -52,27 +55,33 @@ public struct RepeatFilter: Sendable {
             if entries.count >= capacity, let oldest = entries.min(by: { $0.value.lastSeen < $1.value.lastSeen })?.key {
                 entries[oldest] = nil
             }
-            entries[key] = Entry(lastPrinted: now, lastSeen: now, window: initialWindow, suppressed: 0)
+            entries[key] = Entry(lastPrinted: now, lastSeen: now, step: 1, suppressed: 0)
             return .print(repeated: 0)
         }
         defer { entries[key] = entry }
         let quietFor = now - entry.lastSeen
         entry.lastSeen = now
-        if quietFor > entry.window {
+        if quietFor > window(entry.step) {
             // The condition ended and came back: a new episode, told at once.
             let left = entry.suppressed
-            entry = Entry(lastPrinted: now, lastSeen: now, window: initialWindow, suppressed: 0)
+            entry = Entry(lastPrinted: now, lastSeen: now, step: 1, suppressed: 0)
             return .print(repeated: left)
         }
-        guard now - entry.lastPrinted >= entry.window else {
+        guard now - entry.lastPrinted >= window(entry.step) else {
             entry.suppressed += 1
             return .suppress
         }
         let left = entry.suppressed
         entry.suppressed = 0
         entry.lastPrinted = now
-        entry.window = min(entry.window * 2, maximumWindow)
+        entry.step += 1
         return .print(repeated: left)
+    }
+
+    /// The length of window number `step`: ``initialWindow`` doubled per step, at most
+    /// ``maximumWindow`` (`BackoffPolicy`, no jitter).
+    func window(_ step: Int) -> Duration {
+        BackoffPolicy(initial: initialWindow, max: maximumWindow, multiplier: 2).cap(forAttempt: step)
     }
 
     /// Metadata that changes from one occurrence of the same condition to the next (attempt

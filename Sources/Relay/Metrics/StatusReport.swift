@@ -1,3 +1,5 @@
+import Essentials
+
 /// What `quote-relay status` read from Redis, as plain values: the worker hashes, the
 /// freshness index and each data key's `source`/`stale`. Rendering is a pure function of this,
 /// so the table and the JSON are tested without a server.
@@ -136,7 +138,7 @@ public enum StatusRenderer {
     }
 
     public static func json(_ snapshot: StatusSnapshot) -> String {
-        let str = LogLineFormatter.jsonString
+        let str = JSONString.quoted
         let workers = snapshot.workers.keys.sorted().map { id -> String in
             let hash = snapshot.workers[id]!
             var fields = ["\"id\":\(str(id))"]

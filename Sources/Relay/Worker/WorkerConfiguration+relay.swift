@@ -1,3 +1,4 @@
+import Essentials
 import AlphaVantage
 import Failover
 import IBSession

@@ -1,3 +1,4 @@
+import Essentials
 import MarketModel
 
 /// The JSON messages on `P:events` (CONTRACT §3): every one has `type`, `worker`, `ts_ms`.
@@ -46,7 +47,7 @@ enum WorkerEvents {
         guard !arrays.isEmpty else { return json }
         json.removeLast()
         for (name, values) in arrays.sorted(by: { $0.key < $1.key }) {
-            json += "," + JSONText.quoted(name) + ":[" + values.map(JSONText.quoted).joined(separator: ",") + "]"
+            json += "," + JSONString.quoted(name) + ":[" + values.map(JSONString.quoted).joined(separator: ",") + "]"
         }
         return json + "}"
     }

@@ -1,3 +1,4 @@
+import Essentials
 import Foundation
 
 /// CURRENCY_EXCHANGE_RATE in Alpha Vantage's documented shape:
@@ -27,7 +28,7 @@ extension AlphaVantagePayloads {
     static func exchangeRate(seed: UInt64, from: String, to: String, tick: UInt64) -> (rate: Double, bid: Double, ask: Double)? {
         guard from != to, let f = currencies[from], let t = currencies[to] else { return nil }
         let level = f.usd / t.usd
-        var walk = AlphaVantageRandom(seed: seed ^ fnv1a(from + "/" + to) &+ tick &* 0x9E37_79B9_7F4A_7C15)
+        var walk = SplitMix64(seed: seed ^ StableHash.fnv1a(from + "/" + to) &+ tick &* SplitMix64.golden)
         let rate = level * (1 + (walk.unit() - 0.5) * 0.002)
         let half = rate * 0.00002
         let places = 5
@@ -40,8 +41,8 @@ extension AlphaVantagePayloads {
         let fromName = currencies[from]?.name ?? from
         let toName = currencies[to]?.name ?? to
         return "{\"Realtime Currency Exchange Rate\": {"
-            + "\"1. From_Currency Code\": \(json(from)), \"2. From_Currency Name\": \(json(fromName)), "
-            + "\"3. To_Currency Code\": \(json(to)), \"4. To_Currency Name\": \(json(toName)), "
+            + "\"1. From_Currency Code\": \(JSONString.quoted(from)), \"2. From_Currency Name\": \(JSONString.quoted(fromName)), "
+            + "\"3. To_Currency Code\": \(JSONString.quoted(to)), \"4. To_Currency Name\": \(JSONString.quoted(toName)), "
             + "\"5. Exchange Rate\": \"\(f8(rate))\", \"6. Last Refreshed\": \"\(refreshed)\", \"7. Time Zone\": \"UTC\", "
             + "\"8. Bid Price\": \"\(f8(bid))\", \"9. Ask Price\": \"\(f8(ask))\"}}"
     }

@@ -1,3 +1,4 @@
+import Essentials
 import Foundation
 
 extension AlphaVantagePayloads {
@@ -8,7 +9,7 @@ extension AlphaVantagePayloads {
         let step: Double = underlying < 50 ? 1 : underlying < 200 ? 2.5 : 5
         let atm = (underlying / step).rounded() * step
         let strikes = (-10...10).map { atm + Double($0) * step }.filter { $0 > 0 }
-        var random = AlphaVantageRandom(seed: seed ^ fnv1a(symbol) ^ 0x0517)
+        var random = SplitMix64(seed: seed ^ StableHash.fnv1a(symbol) ^ 0x0517)
         let baseVol = 0.18 + random.unit() * 0.15
         let today = day(now)
         var rows: [String] = []
@@ -25,7 +26,7 @@ extension AlphaVantagePayloads {
                     let half = max(0.01, (mark * 0.01).avRounded(places: 2))
                     let oi = 100 + Int(random.unit() * 20_000)
                     var row = "{\"contractID\": \"\(symbol)\(compact)\(isCall ? "C" : "P")\(String(format: "%08d", Int((strike * 1000).rounded())))\", "
-                        + "\"symbol\": \(json(symbol)), \"expiration\": \"\(expiryText)\", \"strike\": \"\(String(format: "%.2f", strike))\", "
+                        + "\"symbol\": \(JSONString.quoted(symbol)), \"expiration\": \"\(expiryText)\", \"strike\": \"\(String(format: "%.2f", strike))\", "
                         + "\"type\": \"\(isCall ? "call" : "put")\", \"last\": \"\(String(format: "%.2f", mark))\", \"mark\": \"\(String(format: "%.2f", mark))\", "
                         + "\"bid\": \"\(String(format: "%.2f", max(0, mark - half)))\", \"bid_size\": \"\(1 + Int(random.unit() * 200))\", "
                         + "\"ask\": \"\(String(format: "%.2f", mark + half))\", \"ask_size\": \"\(1 + Int(random.unit() * 200))\", "

@@ -1,3 +1,4 @@
+import Essentials
 import Foundation
 
 /// Alpha Vantage's JSON bodies, byte-for-byte in the documented shapes, with deterministic
@@ -11,15 +12,15 @@ enum AlphaVantagePayloads {
     static let missingKey = #"{"Error Message": "the parameter apikey is invalid or missing. Please claim your free API key on (https://www.alphavantage.co/support/#api-key). It should take less than 20 seconds."}"#
 
     static func dailyLimit(key: String) -> String {
-        #"{"Information": "We have detected your API key as "# + escape(key) + #" and our standard API rate limit is 25 requests per day. Please subscribe to any of the premium plans at https://www.alphavantage.co/premium/ to instantly remove all daily rate limits."}"#
+        #"{"Information": "# + JSONString.quoted("We have detected your API key as " + key + " and our standard API rate limit is 25 requests per day. Please subscribe to any of the premium plans at https://www.alphavantage.co/premium/ to instantly remove all daily rate limits.") + "}"
     }
 
     static func invalidCall(function: String) -> String {
-        #"{"Error Message": "Invalid API call. Please retry or visit the documentation (https://www.alphavantage.co/documentation/) for "# + escape(function) + #"."}"#
+        #"{"Error Message": "# + JSONString.quoted("Invalid API call. Please retry or visit the documentation (https://www.alphavantage.co/documentation/) for " + function + ".") + "}"
     }
 
     static func unknownFunction(_ function: String) -> String {
-        #"{"Error Message": "This API function ("# + escape(function) + #") does not exist."}"#
+        #"{"Error Message": "# + JSONString.quoted("This API function (" + function + ") does not exist.") + "}"
     }
 
     /// REALTIME_OPTIONS without the plan: a premium message and artificial sample rows.
@@ -38,12 +39,12 @@ enum AlphaVantagePayloads {
     }
 
     static func quote(seed: UInt64, symbol: String, tick: UInt64) -> Quote {
-        var base = AlphaVantageRandom(seed: seed ^ fnv1a(symbol))
+        var base = SplitMix64(seed: seed ^ StableHash.fnv1a(symbol))
         // The IB Gateway simulator's level for the same seed, within a percent.
         let level = InstrumentCatalog.basePrice(symbol: symbol, seed: seed)
         let previousClose = (level * (1 + (base.unit() - 0.5) * 0.02)).avRounded(places: 2)
         let open = (previousClose * (1 + (base.unit() - 0.5) * 0.02)).avRounded(places: 2)
-        var walk = AlphaVantageRandom(seed: seed ^ fnv1a(symbol) &+ tick &* 0x9E37_79B9_7F4A_7C15)
+        var walk = SplitMix64(seed: seed ^ StableHash.fnv1a(symbol) &+ tick &* SplitMix64.golden)
         let price = (open * (1 + (walk.unit() - 0.5) * 0.03)).avRounded(places: 2)
         let high = (max(open, price) * (1 + walk.unit() * 0.005)).avRounded(places: 2)
         let low = (min(open, price) * (1 - walk.unit() * 0.005)).avRounded(places: 2)
@@ -54,7 +55,7 @@ enum AlphaVantagePayloads {
     static func globalQuote(symbol: String, quote q: Quote, delayed: Bool, now: Date) -> String {
         let key = delayed ? "Global Quote - DATA DELAYED BY 15 MINUTES" : "Global Quote"
         return "{\"\(key)\": {"
-            + "\"01. symbol\": \(json(symbol)), \"02. open\": \"\(f4(q.open))\", \"03. high\": \"\(f4(q.high))\", "
+            + "\"01. symbol\": \(JSONString.quoted(symbol)), \"02. open\": \"\(f4(q.open))\", \"03. high\": \"\(f4(q.high))\", "
             + "\"04. low\": \"\(f4(q.low))\", \"05. price\": \"\(f4(q.price))\", \"06. volume\": \"\(q.volume)\", "
             + "\"07. latest trading day\": \"\(day(now))\", \"08. previous close\": \"\(f4(q.previousClose))\", "
             + "\"09. change\": \"\(f4(q.change))\", \"10. change percent\": \"\(f4(q.changePercent))%\"}}"
@@ -63,7 +64,7 @@ enum AlphaVantagePayloads {
     static func bulkQuotes(_ quotes: [(String, Quote)], now: Date) -> String {
         let stamp = eastern(now)
         let rows = quotes.map { symbol, q in
-            "{\"symbol\": \(json(symbol)), \"timestamp\": \"\(stamp)\", \"open\": \"\(f4(q.open))\", "
+            "{\"symbol\": \(JSONString.quoted(symbol)), \"timestamp\": \"\(stamp)\", \"open\": \"\(f4(q.open))\", "
                 + "\"high\": \"\(f4(q.high))\", \"low\": \"\(f4(q.low))\", \"close\": \"\(f4(q.price))\", "
                 + "\"volume\": \"\(q.volume)\", \"previous_close\": \"\(f4(q.previousClose))\", "
                 + "\"change\": \"\(f4(q.change))\", \"change_percent\": \"\(f4(q.changePercent))\", "
@@ -88,44 +89,6 @@ enum AlphaVantagePayloads {
         let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second, .nanosecond], from: date)
         return String(format: "%04d-%02d-%02d %02d:%02d:%02d.%03d", c.year!, c.month!, c.day!, c.hour!, c.minute!, c.second!, c.nanosecond! / 1_000_000)
     }
-
-    static func json(_ s: String) -> String { "\"" + escape(s) + "\"" }
-
-    static func escape(_ s: String) -> String {
-        var out = ""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
-    }
-
-    static func fnv1a(_ s: String) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        return h
-    }
-}
-
-/// A small, fast, seedable generator: same seed, same sequence, on every platform.
-struct AlphaVantageRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }
 
 extension Double {

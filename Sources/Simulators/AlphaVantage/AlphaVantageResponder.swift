@@ -1,3 +1,4 @@
+import Essentials
 import Foundation
 
 /// One answer of the simulator, before it goes on the wire.
@@ -121,16 +122,16 @@ struct AlphaVantageResponder: Sendable {
         if query["reset_stats"] == "1" || query["reset_stats"] == "true" { state.resetStats() }
         let s = state.settings
         guard problems.isEmpty else {
-            return .json("{\"error\": \(AlphaVantagePayloads.json(problems.joined(separator: "; ")))}", status: 400)
+            return .json("{\"error\": \(JSONString.quoted(problems.joined(separator: "; ")))}", status: 400)
         }
-        let unknown = s.unknownSymbols.sorted().map(AlphaVantagePayloads.json).joined(separator: ", ")
+        let unknown = s.unknownSymbols.sorted().map(JSONString.quoted).joined(separator: ", ")
         let limit = s.requestsPerMinute.map(String.init) ?? "null"
         return .json("{\"mode\": \"\(s.mode.rawValue)\", \"delay_ms\": \(s.delayMilliseconds), \"unknown\": [\(unknown)], \"requests_per_minute\": \(limit)}")
     }
 
     private func statsJSON() -> String {
         let st = state.stats
-        let functions = st.byFunction.sorted { $0.key < $1.key }.map { "\(AlphaVantagePayloads.json($0.key)): \($0.value)" }.joined(separator: ", ")
+        let functions = st.byFunction.sorted { $0.key < $1.key }.map { "\(JSONString.quoted($0.key)): \($0.value)" }.joined(separator: ", ")
         let minutes = st.byMinute.sorted { $0.key < $1.key }.map { "\"\($0.key)\": \($0.value)" }.joined(separator: ", ")
         return "{\"total\": \(st.total), \"throttled\": \(st.throttled), \"mode\": \"\(state.settings.mode.rawValue)\", "
             + "\"max_per_minute\": \(st.maxRequests(inAnyWindowOf: 60)), \"by_function\": {\(functions)}, \"by_minute\": {\(minutes)}}"

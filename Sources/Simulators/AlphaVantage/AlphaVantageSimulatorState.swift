@@ -1,3 +1,4 @@
+import Essentials
 import Foundation
 import NIOConcurrencyHelpers
 
@@ -99,7 +100,7 @@ final class AlphaVantageSimulatorState: Sendable {
             s.stats.arrivals.append(now)
             if s.stats.arrivals.count > 10_000 { s.stats.arrivals.removeFirst(s.stats.arrivals.count - 10_000) }
             var shown = query
-            if shown["apikey"] != nil { shown["apikey"] = "***" }
+            if shown["apikey"] != nil { shown["apikey"] = Redaction.mask }
             s.stats.lastQuery = shown
             s.stats.lastAcceptEncoding = acceptEncoding
             var over = false

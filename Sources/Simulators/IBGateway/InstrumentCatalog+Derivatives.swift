@@ -1,3 +1,5 @@
+import Essentials
+
 /// Indexes, futures, FX pairs and their option classes, as IB lists them.
 ///
 /// Shapes follow IB's contract details and reqSecDefOptParams answers for these products:
@@ -61,7 +63,7 @@ extension InstrumentCatalog {
 
     mutating func addDerivatives(seed: UInt64, strikesEachSide n: Int) {
         for spec in Self.indexSpecs {
-            var random = SeededRandom(seed: seed, salt: stableHash("base:" + spec.symbol))
+            var random = SplitMix64(seed: seed, salt: StableHash.fnv1a("base:" + spec.symbol))
             let price = ((spec.price * (0.97 + 0.06 * random.unit())) / 0.01).rounded() * 0.01
             let index = StockListing(
                 symbol: spec.symbol, conId: spec.conId, basePrice: price, primaryExchange: spec.exchange, longName: spec.name,
@@ -81,7 +83,7 @@ extension InstrumentCatalog {
             }
         }
         for spec in Self.futureSpecs {
-            var random = SeededRandom(seed: seed, salt: stableHash("base:" + spec.symbol))
+            var random = SplitMix64(seed: seed, salt: StableHash.fnv1a("base:" + spec.symbol))
             let level = spec.price * (0.97 + 0.06 * random.unit())
             var previousLastTrade = today.adding(days: -1)
             for (i, lastTrade) in Self.quarterlies(from: today, count: 4).enumerated() {

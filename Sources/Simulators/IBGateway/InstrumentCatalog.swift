@@ -1,3 +1,4 @@
+import Essentials
 import TWSProtocol
 
 /// One stock the simulator trades.
@@ -177,7 +178,7 @@ struct InstrumentCatalog: Sendable {
                         conId: 0, symbol: chain.symbol, underConId: chain.underConId, expiry: expiry, strike: strike, right: right,
                         tradingClass: chain.tradingClass, multiplier: chain.multiplier, secType: chain.secType,
                         futureLocalSymbol: chain.futureLocalSymbol)
-                    var id = 1_000_000_000 + Int64(stableHash(option.localSymbol) % 1_000_000_000)
+                    var id = 1_000_000_000 + Int64(StableHash.fnv1a(option.localSymbol) % 1_000_000_000)
                     while byConId[id] != nil { id += 1 }
                     option.conId = id
                     byConId[id] = .option(option)
@@ -221,7 +222,7 @@ struct InstrumentCatalog: Sendable {
     // MARK: Building
 
     private static func listing(symbol: String, seed: UInt64) -> StockListing {
-        var random = SeededRandom(seed: seed, salt: stableHash("base:" + symbol))
+        var random = SplitMix64(seed: seed, salt: StableHash.fnv1a("base:" + symbol))
         _ = random.unit()  // the factor of `basePrice`
         let base = basePrice(symbol: symbol, seed: seed)
         if let known = KnownStocks.table[symbol] {
@@ -230,7 +231,7 @@ struct InstrumentCatalog: Sendable {
                 primaryExchange: known.primary, longName: known.name, industry: known.industry,
                 category: known.category, stockType: known.stockType, volatility: known.volatility)
         }
-        let hash = stableHash(symbol)
+        let hash = StableHash.fnv1a(symbol)
         return StockListing(
             symbol: symbol, conId: 100_000_000 + Int64(hash % 800_000_000),
             basePrice: base, primaryExchange: "NYSE",
@@ -243,9 +244,9 @@ struct InstrumentCatalog: Sendable {
     /// same market: a failover then changes the source, not the price level, and the option
     /// keys IB served exist in Alpha Vantage's chain.
     static func basePrice(symbol: String, seed: UInt64) -> Double {
-        var random = SeededRandom(seed: seed, salt: stableHash("base:" + symbol))
+        var random = SplitMix64(seed: seed, salt: StableHash.fnv1a("base:" + symbol))
         let factor = 0.9 + 0.2 * random.unit()
-        let level = KnownStocks.table[symbol]?.price ?? 20 + Double(stableHash(symbol) % 480)
+        let level = KnownStocks.table[symbol]?.price ?? 20 + Double(StableHash.fnv1a(symbol) % 480)
         return ((level * factor) * 100).rounded() / 100
     }
 

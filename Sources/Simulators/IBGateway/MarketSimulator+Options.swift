@@ -1,3 +1,4 @@
+import Essentials
 import Foundation
 import TWSProtocol
 
@@ -27,7 +28,7 @@ extension MarketSimulator {
         _ = stockState(stock, nowMs: nowMs)
         let underlying = midPrice(of: stock.conId) ?? stock.basePrice
         var state = OptionState(
-            random: SeededRandom(seed: seed, salt: UInt64(bitPattern: option.conId)),
+            random: SplitMix64(seed: seed, salt: UInt64(bitPattern: option.conId)),
             volatility: smile(option, underlying: underlying), bidSize: 0, askSize: 0, lastSize: 0, volume: 0,
             underlyingPrice: underlying)
         state.volume = Double(state.random.int(in: 0...5_000))

@@ -1,3 +1,4 @@
+import Essentials
 import TWSProtocol
 
 /// A value the simulator has for one tick type of one instrument. Prices are nil when a
@@ -21,7 +22,7 @@ public enum TickValue: Sendable, Hashable {
 /// function of the seed and of how many times it stepped, nothing else.
 struct MarketSimulator: Sendable {
     struct StockState: Sendable {
-        var random: SeededRandom
+        var random: SplitMix64
         var midCents: Int
         var bidCents: Int, askCents: Int
         var bidSize: Double, askSize: Double
@@ -36,7 +37,7 @@ struct MarketSimulator: Sendable {
     }
 
     struct OptionState: Sendable {
-        var random: SeededRandom
+        var random: SplitMix64
         /// Model volatility; jitters a little on every step.
         var volatility: Double
         var bidCents: Int? = nil, askCents: Int? = nil
@@ -66,7 +67,7 @@ struct MarketSimulator: Sendable {
 
     mutating func stockState(_ stock: StockListing, nowMs: Int64) -> StockState {
         if let state = stocks[stock.conId] { return state }
-        var random = SeededRandom(seed: seed, salt: UInt64(bitPattern: stock.conId))
+        var random = SplitMix64(seed: seed, salt: UInt64(bitPattern: stock.conId))
         let mid = Int((stock.basePrice / stock.tick).rounded())
         let spread = max(1, mid / 10_000)
         let close = mid - mid * random.int(in: -150...150) / 10_000
@@ -78,7 +79,7 @@ struct MarketSimulator: Sendable {
             openCents: open, highCents: max(open, mid, close) + mid / 500, lowCents: min(open, mid, close) - mid / 500,
             closeCents: close, lastTradeSeconds: nowMs / 1000)
         // A generator of its own, so the price walk stays what it was for a seed.
-        var statistics = SeededRandom(seed: seed, salt: UInt64(bitPattern: stock.conId) ^ 0x5151_0101)
+        var statistics = SplitMix64(seed: seed, salt: UInt64(bitPattern: stock.conId) ^ 0x5151_0101)
         var withOptions = state
         withOptions.callOpenInterest = Double(statistics.int(in: 100_000...2_000_000))
         withOptions.putOpenInterest = Double(statistics.int(in: 100_000...2_000_000))

@@ -73,6 +73,20 @@ enum TestRedis {
         logger.logLevel = .error
         return try Publisher(configuration: configuration, logger: logger)
     }
+
+    /// The usual setup of a test: a publisher writing under a fresh prefix named after `name`
+    /// to `url` (default: the shared server), its configuration adjusted by `configure`, already
+    /// started. The caller stops it: `defer { publisher.stop() }`.
+    static func startedPublisher(
+        _ name: String, url: RedisURL? = nil, configure: (inout PublisherConfiguration) -> Void = { _ in }
+    ) throws -> (publisher: Publisher, prefix: String, configuration: PublisherConfiguration) {
+        let prefix = uniquePrefix(name)
+        var configuration = try self.configuration(prefix: prefix, url: url)
+        configure(&configuration)
+        let publisher = try self.publisher(configuration)
+        publisher.start()
+        return (publisher, prefix, configuration)
+    }
 }
 
 /// Polls `condition` every 10 ms for at most `timeout`: every wait in these tests is bounded.
