@@ -22,7 +22,6 @@ public actor Worker: Service {
         /// The qualified contract (conId, primary exchange) once IB resolved it.
         var contract: Contract?
         var hours: TradingHours = .unknown
-        var marketOpen: Bool?
         /// One option window per trading class (SPX and SPXW each centre on the index).
         var windows: [String: MarketData.OptionWindow] = [:]
         /// Every trading class of the chain IB listed, by class (exchange, multiplier, key root).
@@ -65,7 +64,14 @@ public actor Worker: Service {
     let clock = EventLoopClock()
 
     var book = MarketBook()
-    var engine: FailoverEngine
+    /// The worker's decisions (state, failover, staleness, keep-alive, readiness) as a value:
+    /// this actor feeds it events (`feed`) and performs its actions (`perform`).
+    var core: WorkerCore
+    /// Work the core's actions start that outlives the actor turn (probes, keep-alive
+    /// snapshots, poller updates), run by `jobLoop` inside `run()`'s task group, so shutdown
+    /// cancels it.
+    let jobs: AsyncStream<Job>
+    let jobContinuation: AsyncStream<Job>.Continuation
     var symbols: [String: SymbolState] = [:]
     /// Configuration order: underlyings first in this order when lines are short.
     let pinnedOrder: [String]
@@ -78,30 +84,16 @@ public actor Worker: Service {
     var arbiter: LeaseArbiter?
     /// The lease expiry each request's status hash was last written for (its TTL follows).
     var leaseStatusExpiry: [LeaseArbiter.RequestRef: Int64] = [:]
-    /// Symbols served by Alpha Vantage: IB's ticks are merged but not written for them.
-    var failedOver: Set<String> = []
-    /// When each symbol in `failedOver` failed over (monotonic ms).
-    var failoverSinceMs: [String: Int64] = [:]
-    /// Symbols IB cannot serve while no Alpha Vantage key is configured (state `degraded`).
-    var unservable: Set<String> = []
-    var state = "starting"
-    var everConnected = false
-    var stopping = false
     /// Wall clock of the last IB tick that carried a value (`last_tick_ms`).
     var lastTickMs: Int64?
-    /// Monotonic ms of the last data write from any source (readiness).
-    var lastPublishMs: Int64?
-    /// Why a symbol that failed over cannot be served by Alpha Vantage (no same instrument
-    /// there): flagged stale, and the status says why.
-    var noFallback: [String: String] = [:]
     var leftOut: String?
     var lastPublisherStats = PublisherStats()
-    /// The publisher's refusal state as last seen (READONLY, OOM, ...): state `degraded`.
-    var writeRefusal: WriteRefusal?
     var lastSessionStatus = SessionStatus()
-    var stalenessFailures = 0
-    /// Lines with a keep-alive snapshot in flight.
-    var refreshing: Set<SubscriptionID> = []
+
+    /// Symbols served by Alpha Vantage (the core decides).
+    var failedOver: Set<String> { core.failedOver }
+    /// Graceful shutdown began.
+    var stopping: Bool { core.stopping }
 
     // worker.group (Worker+lease.swift)
     /// Active: subscribes and writes. Without a group always active; in a group, standby
@@ -155,7 +147,15 @@ public actor Worker: Service {
             symbols[spec.keySymbol] = SymbolState(spec: spec)
         }
         self.pinnedOrder = order
-        self.engine = FailoverEngine(symbols: order, policy: configuration.failover, nowMs: self.monoMs())
+        let settings = WorkerCore.Settings(
+            workerID: configuration.workerID, policy: configuration.failover, stalenessMs: configuration.failover.stalenessMs,
+            hasAlphaVantage: configuration.alphaVantage != nil)
+        var problems: [String: String] = [:]
+        for spec in configuration.symbols where problems[spec.keySymbol] == nil {
+            if let problem = Self.fallbackProblem(spec, fxEnabled: configuration.alphaVantageFX) { problems[spec.keySymbol] = problem }
+        }
+        self.core = WorkerCore(settings: settings, served: order, fallbackProblems: problems, active: configuration.group == nil, monoMs: self.monoMs())
+        (self.jobs, self.jobContinuation) = AsyncStream.makeStream(of: Job.self)
         self.role = configuration.group == nil ? .active : .standby
         self.lease = LeaseStateMachine(timing: configuration.leaseTiming)
         self.leaseToken = LeaseStateMachine.makeToken(workerID: configuration.workerID)
@@ -166,7 +166,7 @@ public actor Worker: Service {
     /// then cancels market data, writes `stopped` and flushes Redis.
     public func run() async throws {
         publisher.start()
-        transition(to: "connecting", reason: "connecting to IB Gateway at \(configuration.gateway.host):\(configuration.gateway.port)")
+        feed(.started(gateway: "\(configuration.gateway.host):\(configuration.gateway.port)"))
         if let group = configuration.group {
             metrics.leaseRole(active: false)
             readiness.setStandby(standbyReason)
@@ -182,6 +182,7 @@ public actor Worker: Service {
             group.addTask { await self.consumeSessionEvents() }
             group.addTask { await self.dutiesLoop() }
             group.addTask { await self.statusLoop() }
+            group.addTask { await self.jobLoop() }
             if configuration.group != nil {
                 group.addTask { await self.leaseLoop() }
                 group.addTask { await self.leaseWatchdog() }
@@ -196,19 +197,19 @@ public actor Worker: Service {
             try? await gracefulShutdown()
             self.beginStopping()
             self.roleContinuation.finish()
+            self.jobContinuation.finish()
             group.cancelAll()
         }
         await finishStopping()
     }
 
     func beginStopping() {
-        stopping = true
         readiness.setStopping()
-        transition(to: "stopping", reason: "shutdown requested")
+        feed(.stopRequested)
     }
 
     func finishStopping() async {
-        transition(to: "stopped", reason: "shut down cleanly")
+        feed(.stopped)
         if !(await publisher.flush(timeout: .seconds(3))) {
             logger.warning("Redis did not take every pending write before shutdown")
         }
