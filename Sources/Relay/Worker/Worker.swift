@@ -95,7 +95,7 @@ public actor Worker: Service {
     /// Graceful shutdown began.
     var stopping: Bool { core.stopping }
 
-    // worker.group (Worker+lease.swift)
+    // worker.group (Worker+groupLease.swift)
     /// Active: subscribes and writes. Without a group always active; in a group, standby
     /// until this worker holds the lease.
     var role: LeaseStateMachine.Role
