@@ -330,6 +330,47 @@ struct WorkerCoreSignalsTests {
         #expect(h.core.engine.session.farmsDown.isEmpty)
     }
 
+    @Test func aCompetingSessionOnOneLineFailsOverThatSymbolOnly() {
+        // Was a 3 s sleep in DataTruthTests: 10197 on MSFT's line refuses MSFT only.
+        var h = CoreHarness(symbols: ["AAPL", "MSFT"])
+        h.connect()
+        let refused = h.send(.ibError(code: 10197, message: "No market data during competing live session", reqId: 3, symbol: "MSFT"))
+        #expect(refused.events(ofType: "failover").first?.contains("\"symbols\":[\"MSFT\"]") == true)
+        for _ in 0..<30 { h.secondLater { $0.send(.dataConfirmed(symbols: ["AAPL"])) } }
+        #expect(h.core.failedOver == ["MSFT"])
+        #expect(h.log.events(ofType: "failover").count == 1)
+    }
+
+    @Test func aCompetingSessionWithoutARequestRefusesEverySymbol() {
+        var h = CoreHarness(symbols: ["AAPL", "MSFT"])
+        h.connect()
+        h.send(.ibError(code: 10197, message: "No market data during competing live session", reqId: -1, symbol: nil))
+        #expect(h.core.failedOver == ["AAPL", "MSFT"])
+    }
+
+    @Test func aCompetingSessionOnALineOfNoServedSymbolRefusesNothing() {
+        // A 10197 on a probe's snapshot (no line of ours) is the probe's failure, not a refusal.
+        var h = CoreHarness(symbols: ["AAPL", "MSFT"])
+        h.connect()
+        h.send(.ibError(code: 10197, message: "No market data during competing live session", reqId: 99, symbol: nil))
+        #expect(h.core.failedOver.isEmpty)
+    }
+
+    @Test func anInstrumentIBDoesNotKnowTakesNoPartInFailover() {
+        // Was a 5 s sleep in DataTruthTests: once ZZZZ is left out of the served set, nothing
+        // about it is decided, however long it stays silent.
+        var h = CoreHarness(symbols: ["AAPL", "ZZZZ"])
+        h.connect()
+        h.send(.servedChanged(served: ["AAPL"], fallbackProblems: [:]))
+        for _ in 0..<30 {
+            let actions = h.secondLater { $0.send(.dataConfirmed(symbols: ["AAPL"])) }
+            #expect(actions.probes.isEmpty)
+        }
+        #expect(h.core.failedOver.isEmpty)
+        #expect(h.core.state == .connected)
+        #expect(h.core.engine.symbols == ["AAPL"])
+    }
+
     @Test func stalenessAnswersBecomeEventsAndOnlyQuotesMakeASymbolSuspect() {
         var h = CoreHarness()
         h.connect()
