@@ -1,6 +1,8 @@
+import AlphaVantage
 @testable import Failover
 import IBSession
 import MarketData
+import MarketModel
 import RedisPublisher
 import Testing
 
@@ -361,7 +363,7 @@ struct WorkerCoreSignalsTests {
         // about it is decided, however long it stays silent.
         var h = CoreHarness(symbols: ["AAPL", "ZZZZ"])
         h.connect()
-        h.send(.servedChanged(served: ["AAPL"], fallbackProblems: [:]))
+        h.send(.servedChanged(served: ["AAPL"], fallbackProblems: [:], fallbacks: [.init(symbol: "AAPL", name: "AAPL")]))
         for _ in 0..<30 {
             let actions = h.secondLater { $0.send(.dataConfirmed(symbols: ["AAPL"])) }
             #expect(actions.probes.isEmpty)
@@ -523,5 +525,69 @@ struct WorkerCoreLineStatusTests {
         #expect(WorkerCore.lineStatus(isQuote: false, .failed(code: 322, message: "x")).effect == .dropOption(remember: false))
         #expect(WorkerCore.lineStatus(isQuote: false, .warning(code: 10090, message: "part")).effect == .keep)
         #expect(WorkerCore.lineStatus(isQuote: false, .requested).effect == .keep)
+    }
+}
+
+@Suite("Worker core: Alpha Vantage answers")
+struct WorkerCoreAlphaVantageTests {
+    static let fallbacks: [WorkerCore.Fallback] = [
+        .init(symbol: "BRK.B", name: "BRK B", optionsSymbol: "BRK B"),
+        .init(symbol: "AAPL", name: "AAPL", optionsSymbol: "AAPL"),
+        .init(symbol: "EUR.USD", name: "EUR/USD", pair: CurrencyPair(from: "EUR", to: "USD")),
+    ]
+
+    static func harness(active: Bool = true) -> CoreHarness {
+        var h = CoreHarness(symbols: ["BRK.B", "AAPL", "EUR.USD", "ES.202612"], active: active)
+        h.send(.servedChanged(
+            served: ["BRK.B", "AAPL", "EUR.USD", "ES.202612"], fallbackProblems: ["ES.202612": "a future has no GLOBAL_QUOTE"],
+            fallbacks: fallbacks))
+        return h
+    }
+
+    @Test func thePollerPollsOnlyWhatIsInFailoverUnderAlphaVantagesNames() {
+        var h = Self.harness()
+        h.connect()
+        #expect(h.core.pollerSymbols(optionWindows: ["AAPL"]) == ([], [], []))
+        h.failEverythingOver()
+        #expect(h.core.failedOver == ["BRK.B", "AAPL", "EUR.USD"])
+        let polled = h.core.pollerSymbols(optionWindows: ["AAPL"])
+        #expect(polled.quotes == ["BRK B", "AAPL"])
+        #expect(polled.options == ["AAPL"], "options only where a window is known")
+        #expect(polled.pairs == [CurrencyPair(from: "EUR", to: "USD")])
+    }
+
+    @Test func answersAreWrittenUnderTheKeysTheyStandInFor() {
+        var h = Self.harness()
+        h.connect()
+        let quotes = [QuoteSnapshot(symbol: "BRK B"), QuoteSnapshot(symbol: "AAPL")]
+        let before = h.send(.alphaVantageAnswered(.quotes(quotes)))
+        #expect(before == [.metric(.alphaVantageRequest(function: "REALTIME_BULK_QUOTES"))], "nothing is in failover: nothing written")
+        h.failEverythingOver()
+        let after = h.send(.alphaVantageAnswered(.quotes(quotes)))
+        #expect(after.dropFirst() == [
+            .writeAlphaVantageQuote(QuoteSnapshot(symbol: "BRK B"), key: "BRK.B"),
+            .writeAlphaVantageQuote(QuoteSnapshot(symbol: "AAPL"), key: "AAPL"),
+        ])
+        let rate = h.send(.alphaVantageAnswered(.exchangeRate(QuoteSnapshot(symbol: "EUR/USD"))))
+        #expect(rate == [
+            .metric(.alphaVantageRequest(function: "CURRENCY_EXCHANGE_RATE")),
+            .writeAlphaVantageRate(QuoteSnapshot(symbol: "EUR/USD"), key: "EUR.USD"),
+        ])
+        let options = h.send(.alphaVantageAnswered(.options(symbol: "AAPL", [])))
+        #expect(options.last == .writeAlphaVantageOptions([], key: "AAPL"))
+        // An answer for a name nothing stands in for is written nowhere.
+        #expect(h.send(.alphaVantageAnswered(.quotes([QuoteSnapshot(symbol: "ES")]))) == [.metric(.alphaVantageRequest(function: "GLOBAL_QUOTE"))])
+    }
+
+    @Test func aStandbyWritesNoAnswerAndAReleasedSymbolIsNoLongerPolled() {
+        var standby = Self.harness(active: false)
+        standby.connect()
+        #expect(standby.send(.alphaVantageAnswered(.quotes([QuoteSnapshot(symbol: "AAPL")]))).isEmpty)
+        var h = Self.harness()
+        h.connect()
+        h.failEverythingOver()
+        h.send(.released(symbol: "AAPL", served: ["BRK.B", "EUR.USD", "ES.202612"]))
+        #expect(h.core.pollerSymbols(optionWindows: ["AAPL"]).quotes == ["BRK B"])
+        #expect(h.core.keySymbols(forAlphaVantage: "AAPL").isEmpty)
     }
 }

@@ -1,3 +1,4 @@
+import AlphaVantage
 import IBSession
 import Logging
 import MarketModel
@@ -33,7 +34,8 @@ extension Worker {
                     group.addTask { await self.keepAlive(id, contract) }
                 case .updatePoller:
                     guard let poller else { continue }
-                    let (quotes, options, pairs) = pollerSymbols()
+                    let withWindows = Set(order.filter { symbols[$0]?.window != nil })
+                    let (quotes, options, pairs) = core.pollerSymbols(optionWindows: withWindows)
                     await poller.setSymbols(quotes: quotes, options: options, exchangeRates: pairs)
                 }
             }
@@ -79,6 +81,8 @@ extension Worker {
                         book.lastConfirmedMs[id] = Int64.min / 2
                     }
                 }
+            case .writeAlphaVantageQuote, .writeAlphaVantageRate, .writeAlphaVantageOptions:
+                writeAlphaVantage(action, nowMs: now.wallMs)
             case .publishEvent(let json):
                 publisher.publishEvent(json)
             case .updatePoller:
@@ -102,6 +106,8 @@ extension Worker {
         case .failbacks(let count): metrics.failbacks.increment(by: Int64(count))
         case let .symbolStaleness(symbol, seconds): metrics.symbolStaleness(symbol: symbol, seconds: seconds)
         case .staleKeys(let count): metrics.staleKeys.record(count)
+        case .alphaVantageRequest(let function): metrics.alphaVantageRequest(function: function)
+        case .alphaVantageError(let kind): metrics.alphaVantageError(kind: kind)
         }
     }
 
@@ -119,9 +125,19 @@ extension Worker {
         return problems
     }
 
+    /// How Alpha Vantage stands in for each served symbol that it can, in order.
+    func fallbacks() -> [WorkerCore.Fallback] {
+        order.compactMap { symbols[$0].flatMap { Self.fallback($0.spec, configuration: configuration) } }
+    }
+
     /// Tells the core the served set changed (a request added, an instrument IB does not know).
     func servedChanged() {
-        feed(.servedChanged(served: servedSymbols(), fallbackProblems: fallbackProblems()))
+        feed(.servedChanged(served: servedSymbols(), fallbackProblems: fallbackProblems(), fallbacks: fallbacks()))
+    }
+
+    /// The Alpha Vantage poller's answers go to the core, which decides what is written where.
+    func handleAlphaVantage(_ event: AlphaVantagePollEvent) {
+        feed(.alphaVantageAnswered(event))
     }
 
     /// The lines the keep-alive could confirm: each with its contract, when it was last

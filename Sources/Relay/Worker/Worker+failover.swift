@@ -54,20 +54,21 @@ extension Worker {
         spec.alphaVantageFallback(fxEnabled: fxEnabled).unavailableReason
     }
 
-    /// The name the poller uses for `symbol`'s Alpha Vantage instrument: the GLOBAL_QUOTE
-    /// symbol, or the FX pair's `EUR/USD` (`CurrencyPair.symbol`); nil when there is none.
-    func alphaVantageSymbol(_ symbol: String) -> String? {
-        switch symbols[symbol]?.spec.alphaVantageFallback(fxEnabled: configuration.alphaVantageFX) {
-        case .globalQuote(let mapped)?: mapped
-        case let .exchangeRate(from, to)?: CurrencyPair(from: from, to: to).symbol
-        case .unavailable?, nil: nil
+    /// How Alpha Vantage stands in for `spec`'s instrument (nil: it cannot): the name the
+    /// poller uses (the GLOBAL_QUOTE symbol, or the FX pair's `EUR/USD`), the pair, and the
+    /// REALTIME_OPTIONS symbol when `alphavantage.options` is on.
+    static func fallback(_ spec: SymbolSpec, configuration: WorkerConfiguration) -> WorkerCore.Fallback? {
+        let fx = configuration.alphaVantageFX
+        let options = configuration.alphaVantageOptions ? spec.alphaVantageOptionsSymbol(fxEnabled: fx) : nil
+        switch spec.alphaVantageFallback(fxEnabled: fx) {
+        case .globalQuote(let mapped):
+            return WorkerCore.Fallback(symbol: spec.keySymbol, name: mapped, optionsSymbol: options)
+        case let .exchangeRate(from, to):
+            let pair = CurrencyPair(from: from, to: to)
+            return WorkerCore.Fallback(symbol: spec.keySymbol, name: pair.symbol, pair: pair, optionsSymbol: options)
+        case .unavailable:
+            return nil
         }
-    }
-
-    /// The FX pair CURRENCY_EXCHANGE_RATE is asked for on `symbol`'s behalf, if any.
-    func alphaVantagePair(_ symbol: String) -> CurrencyPair? {
-        guard case let .exchangeRate(from, to)? = symbols[symbol]?.spec.alphaVantageFallback(fxEnabled: configuration.alphaVantageFX) else { return nil }
-        return CurrencyPair(from: from, to: to)
     }
 
     /// A snapshot request (plus the session's own heartbeat) tells a quiet symbol from a dead
@@ -98,70 +99,38 @@ extension Worker {
         }
     }
 
-    /// The Alpha Vantage symbols to poll: those of the key symbols in failover (FX pairs
-    /// separately: they take CURRENCY_EXCHANGE_RATE, in the same round and budget).
-    func pollerSymbols() -> (quotes: [String], options: [String], pairs: [CurrencyPair]) {
-        let keys = order.filter { failedOver.contains($0) }
-        let pairs = keys.compactMap(alphaVantagePair)
-        let quotes = keys.filter { alphaVantagePair($0) == nil }.compactMap(alphaVantageSymbol)
-        let options = configuration.alphaVantageOptions
-            ? keys.filter { symbols[$0]?.window != nil }.compactMap { symbols[$0]?.spec.alphaVantageOptionsSymbol(fxEnabled: configuration.alphaVantageFX) }
-            : []
-        return (quotes, options, pairs)
-    }
-
-    /// Key symbols in failover whose Alpha Vantage symbol is `avSymbol`.
-    func keySymbols(forAlphaVantage avSymbol: String) -> [String] {
-        order.filter { failedOver.contains($0) && alphaVantageSymbol($0) == avSymbol }
-    }
-
-    /// Alpha Vantage data is written only for symbols in failover, and only to the keys IB
-    /// served (the same option window), so readers find the same keys with `source=alphavantage`.
-    func handleAlphaVantage(_ event: AlphaVantagePollEvent) {
-        guard role == .active else { return }  // a poll that ended after this term did
-        let now = nowMs()
-        switch event {
-        case .quotes(let quotes):
-            metrics.alphaVantageRequest(function: quotes.count > 1 ? "REALTIME_BULK_QUOTES" : "GLOBAL_QUOTE")
-            for quote in quotes {
-                // Written under the key of the instrument it is (`BRK B` is Alpha Vantage's BRK.B).
-                for key in keySymbols(forAlphaVantage: quote.symbol) {
-                    var record = quote
-                    record.symbol = key
-                    publisher.publish(record.record(source: .alphavantage, updatedMs: now))
-                    core.noteDataWritten(monoMs: monoMs())
-                }
-            }
-        case .exchangeRate(let quote):
-            metrics.alphaVantageRequest(function: "CURRENCY_EXCHANGE_RATE")
+    /// Carries out an Alpha Vantage write the core decided on.
+    func writeAlphaVantage(_ action: WorkerCore.Action, nowMs now: Int64) {
+        switch action {
+        case let .writeAlphaVantageQuote(quote, key):
+            // Written under the key of the instrument it is (`BRK B` is Alpha Vantage's BRK.B).
+            var record = quote
+            record.symbol = key
+            publisher.publish(record.record(source: .alphavantage, updatedMs: now))
+            core.noteDataWritten(monoMs: monoMs())
+        case let .writeAlphaVantageRate(quote, key):
             // The pair's own key, with the identity fields IB's record of it has (sec_type,
             // currency, local_symbol, con_id), so the record keeps its shape across the switch.
-            for key in keySymbols(forAlphaVantage: quote.symbol) {
-                guard let state = symbols[key] else { continue }
-                var record = quote
-                record.symbol = key
-                record.secType = state.spec.secType.rawValue
-                record.currency = state.spec.currency
-                record.localSymbol = state.contract.flatMap { $0.localSymbol.isEmpty ? nil : $0.localSymbol } ?? key
-                record.conId = state.contract?.conId
-                publisher.publish(record.record(source: .alphavantage, updatedMs: now))
-                core.noteDataWritten(monoMs: monoMs())
-            }
-        case let .options(avSymbol, options):
-            metrics.alphaVantageRequest(function: "REALTIME_OPTIONS")
-            guard let symbol = keySymbols(forAlphaVantage: avSymbol).first else { return }
-            let wanted = book.optionSubscriptions[symbol] ?? [:]
+            guard let state = symbols[key] else { return }
+            var record = quote
+            record.symbol = key
+            record.secType = state.spec.secType.rawValue
+            record.currency = state.spec.currency
+            record.localSymbol = state.contract.flatMap { $0.localSymbol.isEmpty ? nil : $0.localSymbol } ?? key
+            record.conId = state.contract?.conId
+            publisher.publish(record.record(source: .alphavantage, updatedMs: now))
+            core.noteDataWritten(monoMs: monoMs())
+        case let .writeAlphaVantageOptions(options, key):
+            // Only the options of the window IB served, so readers find the same keys.
+            let wanted = book.optionSubscriptions[key] ?? [:]
             for option in options {
-                let key = OptionKey(expiry: option.expiry, strike: option.strike, right: option.right)
-                guard wanted[key] != nil else { continue }
+                guard wanted[OptionKey(expiry: option.expiry, strike: option.strike, right: option.right)] != nil else { continue }
                 var record = option
-                record.symbol = symbol
+                record.symbol = key
                 publisher.publish(record.record(source: .alphavantage, updatedMs: now))
             }
-        case let .failure(request, error):
-            metrics.alphaVantageRequest(function: request.function)
-            metrics.alphaVantageError(kind: error.code)
-            logger.debug("Alpha Vantage request failed", metadata: ["request": "\(request)", "error": "\(error)"])
+        default:
+            break
         }
     }
 }

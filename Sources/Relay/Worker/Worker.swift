@@ -151,10 +151,14 @@ public actor Worker: Service {
             workerID: configuration.workerID, policy: configuration.failover, stalenessMs: configuration.failover.stalenessMs,
             hasAlphaVantage: configuration.alphaVantage != nil)
         var problems: [String: String] = [:]
-        for spec in configuration.symbols where problems[spec.keySymbol] == nil {
+        var fallbacks: [WorkerCore.Fallback] = []
+        for spec in configuration.symbols where problems[spec.keySymbol] == nil && !fallbacks.contains(where: { $0.symbol == spec.keySymbol }) {
             if let problem = Self.fallbackProblem(spec, fxEnabled: configuration.alphaVantageFX) { problems[spec.keySymbol] = problem }
+            if let fallback = Self.fallback(spec, configuration: configuration) { fallbacks.append(fallback) }
         }
-        self.core = WorkerCore(settings: settings, served: order, fallbackProblems: problems, active: configuration.group == nil, monoMs: self.monoMs())
+        self.core = WorkerCore(
+            settings: settings, served: order, fallbackProblems: problems, fallbacks: fallbacks, active: configuration.group == nil,
+            monoMs: self.monoMs())
         (self.jobs, self.jobContinuation) = AsyncStream.makeStream(of: Job.self)
         self.role = configuration.group == nil ? .active : .standby
         self.lease = LeaseStateMachine(timing: configuration.leaseTiming)

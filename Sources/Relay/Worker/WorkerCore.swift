@@ -1,7 +1,9 @@
+import AlphaVantage
 import Failover
 import IBSession
 import Logging
 import MarketData
+import MarketModel
 import RedisPublisher
 
 /// The worker's state, as the status hash's `state` field, the `state` event's `from`/`to`
@@ -102,9 +104,11 @@ struct WorkerCore: Sendable {
         /// The publisher's refusal state (READONLY, OOM, ...) as now seen; nil: writes accepted.
         case publisherRefusal(WriteRefusal?)
         /// The set of served instruments changed (a request added, an instrument IB does not
-        /// know): `served` in order, and why Alpha Vantage cannot stand in for each that it
-        /// cannot (absent: it can).
-        case servedChanged(served: [String], fallbackProblems: [String: String])
+        /// know): `served` in order, why Alpha Vantage cannot stand in for each that it
+        /// cannot (absent: it can), and how it stands in for the others (in order).
+        case servedChanged(served: [String], fallbackProblems: [String: String], fallbacks: [Fallback])
+        /// The Alpha Vantage poller's answer (quotes, an FX rate, options, a failure).
+        case alphaVantageAnswered(AlphaVantagePollEvent)
         /// A requested instrument was released; `served` is what remains.
         case released(symbol: String, served: [String])
         /// The group lease was won (`active`) or lost: a term starts from a clean slate.
@@ -129,6 +133,10 @@ struct WorkerCore: Sendable {
         case symbolStaleness(symbol: String, seconds: Double)
         /// `quote_relay_stale_keys`.
         case staleKeys(Int)
+        /// `quote_relay_alphavantage_requests_total{function}` += 1.
+        case alphaVantageRequest(function: String)
+        /// `quote_relay_alphavantage_errors_total{kind}` += 1.
+        case alphaVantageError(kind: String)
     }
 
     /// A log line as a value: level, message, metadata (rendered as strings).
@@ -148,6 +156,13 @@ struct WorkerCore: Sendable {
         /// `symbol` is IB's again: write its lines IB delivered since `sinceMs` (monotonic, the
         /// failover's start); confirm the others with a keep-alive at the next check.
         case writeIBLines(symbol: String, sinceMs: Int64)
+        /// Write Alpha Vantage's quote under `key` (`source=alphavantage`).
+        case writeAlphaVantageQuote(QuoteSnapshot, key: String)
+        /// Write Alpha Vantage's FX rate under `key`, with the identity fields IB's record of
+        /// the pair has (sec_type, currency, local_symbol, con_id).
+        case writeAlphaVantageRate(QuoteSnapshot, key: String)
+        /// Write Alpha Vantage's options of `key`'s underlying, those of its window only.
+        case writeAlphaVantageOptions([OptionSnapshot], key: String)
         /// PUBLISH a worker event (JSON) on `P:events`.
         case publishEvent(String)
         /// Hand the poller the symbols now in failover.
@@ -183,6 +198,8 @@ struct WorkerCore: Sendable {
     var noFallback: [String: String] = [:]
     /// Why Alpha Vantage cannot stand in for a served symbol (absent: it can).
     var fallbackProblems: [String: String] = [:]
+    /// How Alpha Vantage stands in for each symbol it can, in served order.
+    var fallbacks: [Fallback] = []
     /// The publisher's refusal state as last seen (state `degraded`).
     var writeRefusal: WriteRefusal?
     /// Consecutive failed staleness checks (logged at the first and every 30th).
@@ -197,10 +214,15 @@ struct WorkerCore: Sendable {
     /// - Parameters:
     ///   - served: the instruments the failover engine follows, in order.
     ///   - fallbackProblems: why Alpha Vantage cannot serve a symbol (absent: it can).
+    ///   - fallbacks: how Alpha Vantage stands in for the others, in order.
     ///   - active: false for a member of a worker group until it holds the lease.
-    init(settings: Settings, served: [String], fallbackProblems: [String: String], active: Bool, monoMs: Int64) {
+    init(
+        settings: Settings, served: [String], fallbackProblems: [String: String], fallbacks: [Fallback] = [], active: Bool,
+        monoMs: Int64
+    ) {
         self.settings = settings
         self.fallbackProblems = fallbackProblems
+        self.fallbacks = fallbacks
         self.active = active
         self.engine = FailoverEngine(symbols: served, policy: settings.policy, nowMs: monoMs)
     }
@@ -255,8 +277,9 @@ struct WorkerCore: Sendable {
             guard refusal != writeRefusal else { break }
             writeRefusal = refusal
             refresh(reason: refusal.map { "Redis refuses writes (\($0.errorClass))" } ?? "Redis accepts writes again", now: now, &out)
-        case let .servedChanged(served, problems):
+        case let .servedChanged(served, problems, fallbacks):
             fallbackProblems = problems
+            self.fallbacks = fallbacks
             engine.setSymbols(served, nowMs: now.monoMs)
         case let .released(symbol, served):
             let wasFailedOver = failedOver.remove(symbol) != nil
@@ -265,10 +288,13 @@ struct WorkerCore: Sendable {
             noFallback[symbol] = nil
             marketOpen[symbol] = nil
             fallbackProblems[symbol] = nil
+            fallbacks.removeAll { $0.symbol == symbol }
             engine.setSymbols(served, nowMs: now.monoMs)
             if wasFailedOver { out.append(.updatePoller) }
         case let .roleChanged(nowActive, served):
             roleChanged(active: nowActive, served: served, now: now, &out)
+        case .alphaVantageAnswered(let answer):
+            alphaVantageAnswered(answer, &out)
         case .refresh(let reason):
             refresh(reason: reason, now: now, &out)
         case .stopRequested:
