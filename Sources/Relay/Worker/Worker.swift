@@ -15,6 +15,10 @@ import TWSProtocol
 /// locks. The hot path (a batch of ticks per socket read) is one actor turn per batch: ticks
 /// are merged per instrument and each changed instrument becomes one record for the
 /// publisher, which coalesces further and never blocks.
+///
+/// The decisions (the worker's state, failover and failback, staleness answers, market hours,
+/// keep-alive, readiness, Alpha Vantage answers) are a value, `WorkerCore`: the actor feeds it
+/// events and performs the actions it returns (`Worker+core.swift`).
 public actor Worker: Service {
     /// What the worker knows about one configured symbol.
     struct SymbolState {
