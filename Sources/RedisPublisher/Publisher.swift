@@ -166,28 +166,34 @@ public final class Publisher: Sendable {
     }
 
     /// Waits until everything queued so far is written (true), or `timeout` passes (false),
-    /// e.g. Redis is down at shutdown.
+    /// e.g. Redis is down at shutdown. Cancelling the calling task ends the wait at once (false).
     public func flush(timeout: Duration) async -> Bool {
         let id = shared.locked { s -> UInt64 in
             s.nextWaiterID += 1
             return s.nextWaiterID
         }
-        return await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
-            let idle = shared.locked { s -> Bool in
-                if s.isIdle || s.finished { return true }
-                s.flushWaiters[id] = continuation
-                return false
+        let shared = self.shared
+        return await withTaskGroup(of: Void.self) { group in
+            let flushed = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+                let idle = shared.locked { s -> Bool in
+                    if s.isIdle || s.finished { return true }
+                    s.flushWaiters[id] = continuation
+                    return false
+                }
+                if idle {
+                    continuation.resume(returning: shared.locked { $0.isIdle })
+                    return
+                }
+                // The deadline, a child task started once the waiter is registered: it answers
+                // false unless the writer answered first; cancelled when the flush is answered.
+                group.addTask {
+                    try? await Task.sleep(for: timeout)
+                    let expired = shared.locked { $0.flushWaiters.removeValue(forKey: id) }
+                    expired?.resume(returning: false)
+                }
             }
-            if idle {
-                continuation.resume(returning: shared.locked { $0.isIdle })
-                return
-            }
-            let shared = self.shared
-            Task {
-                try? await Task.sleep(for: timeout)
-                let expired = shared.locked { $0.flushWaiters.removeValue(forKey: id) }
-                expired?.resume(returning: false)
-            }
+            group.cancelAll()
+            return flushed
         }
     }
 

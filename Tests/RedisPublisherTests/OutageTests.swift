@@ -151,6 +151,24 @@ struct OutageTests {
         #expect(publisher.stats.reconnects == 0)  // the first successful connect is not a reconnect
     }
 
+    /// The flush's deadline is a child task: cancelling the caller (a forced shutdown) ends
+    /// the wait at once with false, instead of after the timeout (an hour here: the time
+    /// limit only guards against a hang).
+    @Test(.timeLimit(.minutes(1))) func cancellingTheCallerEndsAFlushAtOnce() async throws {
+        let port = try RedisServerProcess.freePort()
+        let publisher = try TestRedis.publisher(try TestRedis.configuration(prefix: "x", url: RedisURL(host: "127.0.0.1", port: port)))
+        publisher.start()
+        defer { publisher.stop() }
+        publisher.publish(Fixtures.quote("AAPL", bid: 1))
+        let flushed = await withTaskGroup(of: Bool.self) { group in
+            group.addTask { await publisher.flush(timeout: .seconds(3600)) }
+            group.cancelAll()
+            return await group.next()
+        }
+        #expect(flushed == false)
+        #expect(publisher.stats.pendingKeys == 1, "nothing was lost: the record still waits for Redis")
+    }
+
     @Test func aHungServerIsDetectedByTheIOTimeoutAndWrittenToOnceItAnswers() async throws {
         let server = try RedisServerProcess()
         let (publisher, prefix, _) = try TestRedis.startedPublisher("hung", url: server.url) { $0.ioTimeout = .milliseconds(300) }

@@ -21,152 +21,22 @@ extension Worker {
         }
     }
 
+    /// The periodic check: market hours, the Lua staleness check when due, then the core's
+    /// tick (keep-alive, the engine's deadlines, readiness, state).
     func runChecks(withStaleness: Bool) async {
-        let now = nowMs()
-        for symbol in order {
-            guard let hours = symbols[symbol]?.hours else { continue }
-            let open = hours.isOpen(atMs: now)
-            if symbols[symbol]?.marketOpen != open {
-                symbols[symbol]?.marketOpen = open
-                logger.info("market \(open ? "open" : "closed")", metadata: ["symbol": "\(symbol)"])
-                decide(.marketHours(symbol: symbol, open: open))
-            }
-        }
+        feed(.marketHours(order.compactMap { symbol in symbols[symbol].map { (symbol: symbol, hours: $0.hours) } }))
         if withStaleness { await checkStaleness() }
-        let mono = monoMs()
-        refreshQuietLines(monoMs: mono)
-        for status in engine.status.symbols {
-            if let confirmed = status.lastConfirmedMs {
-                metrics.symbolStaleness(symbol: status.symbol, seconds: Double(max(0, mono - confirmed)) / 1000)
-            }
-        }
-        decide(.tick)
-        let flowing = lastPublishMs.map { mono - $0 < configuration.failover.stalenessMs } ?? false
-        readiness.setDataFlowing(flowing)
-        refreshState(reason: "periodic check")
+        feed(.tick(lines: keepAliveCandidates()))
     }
 
-    /// Runs `lua/staleness.lua` (Redis' own clock) and turns its answer into events.
+    /// Runs `lua/staleness.lua` (Redis' own clock) and hands the answer to the core.
     func checkStaleness() async {
         do {
             let change = try await publisher.checkStaleness(thresholdMs: configuration.failover.stalenessMs)
-            metrics.staleKeys.record(change.staleCount)
-            let now = nowMs()
-            if !change.newlyStale.isEmpty {
-                logger.warning("keys went stale", metadata: ["keys": "\(change.newlyStale.joined(separator: ","))"])
-                publisher.publishEvent(WorkerEvents.staleness(kind: "stale", worker: configuration.workerID, keys: change.newlyStale, nowMs: now))
-                // A symbol's health is its quote's: a quiet option is flagged stale in Redis
-                // (truthfully), but it does not make the symbol suspect.
-                let quotes = change.newlyStale.filter { $0.hasPrefix("quote:") }
-                if !quotes.isEmpty { decide(.stale(symbols: Self.symbols(ofKeys: quotes))) }
-            }
-            if !change.newlyFresh.isEmpty {
-                logger.info("keys fresh again", metadata: ["keys": "\(change.newlyFresh.joined(separator: ","))"])
-                publisher.publishEvent(WorkerEvents.staleness(kind: "fresh", worker: configuration.workerID, keys: change.newlyFresh, nowMs: now))
-                let quotes = change.newlyFresh.filter { $0.hasPrefix("quote:") }
-                if !quotes.isEmpty { decide(.fresh(symbols: Self.symbols(ofKeys: quotes))) }
-            }
-            if !change.expired.isEmpty {
-                // Keys whose TTL ran out (their source stopped writing them): announced so a
-                // reader that saw them go stale also learns they are gone.
-                publisher.publishEvent(WorkerEvents.staleness(kind: "expired", worker: configuration.workerID, keys: change.expired, nowMs: now))
-            }
-            stalenessFailures = 0
+            feed(.stalenessAnswered(change))
         } catch {
             // Readiness follows the publisher's connection and refusal state (status loop).
-            stalenessFailures += 1
-            // During an outage this fails every check: say it once, then every 30th time.
-            if stalenessFailures == 1 || stalenessFailures % 30 == 0 {
-                logger.warning("staleness check failed", metadata: ["error": "\(error)", "consecutive": "\(stalenessFailures)"])
-            }
-        }
-    }
-
-    /// `quote:AAPL`, `option:SPY:20261218:450:C`, `chain:SPY` -> their symbols, unique, in order.
-    static func symbols(ofKeys keys: [String]) -> [String] {
-        var seen = Set<String>()
-        var out: [String] = []
-        for key in keys {
-            let parts = key.split(separator: ":", maxSplits: 2)
-            guard parts.count >= 2 else { continue }
-            let symbol = String(parts[1])
-            if seen.insert(symbol).inserted { out.append(symbol) }
-        }
-        return out
-    }
-
-    /// Carries out the engine's decisions.
-    func perform(_ actions: [FailoverAction]) {
-        guard !actions.isEmpty else { return }
-        let mono = monoMs()
-        for action in actions {
-            switch action {
-            case let .probe(symbol, reason):
-                logger.debug("probing IB", metadata: ["symbol": "\(symbol)", "reason": "\(reason)"])
-                Task { await self.probe(symbol) }
-            case let .failover(list, reason):
-                // Alpha Vantage serves only what is the same instrument there; the rest (and
-                // everything when no key is configured) keeps IB's stale-flagged data.
-                let servable = poller == nil ? [] : list.filter { fallbackProblem($0) == nil }
-                let stranded = list.filter { !servable.contains($0) && !unservable.contains($0) }
-                if !stranded.isEmpty {
-                    unservable.formUnion(stranded)
-                    for symbol in stranded {
-                        noFallback[symbol] = poller == nil ? "no Alpha Vantage key configured" : fallbackProblem(symbol)
-                    }
-                    logger.error("IB cannot deliver and there is no fallback: data stays flagged stale until IB recovers",
-                                 metadata: ["symbols": "\(stranded.joined(separator: ","))", "reason": "\(reason)",
-                                            "why_no_fallback": "\(stranded.compactMap { noFallback[$0] }.joined(separator: "; "))"])
-                    refreshState(reason: reason)
-                }
-                let newly = servable.filter { !failedOver.contains($0) }
-                guard !newly.isEmpty else { continue }
-                failedOver.formUnion(newly)
-                for symbol in newly { failoverSinceMs[symbol] = mono }
-                metrics.failovers.increment(by: Int64(newly.count))
-                logger.warning("failover to Alpha Vantage", metadata: ["symbols": "\(newly.joined(separator: ","))", "reason": "\(reason)"])
-                publisher.publishEvent(WorkerEvents.failover(kind: "failover", worker: configuration.workerID, reason: reason, symbols: newly, nowMs: nowMs()))
-                updatePoller()
-                refreshState(reason: reason)
-            case let .failback(list, reason):
-                if !unservable.isDisjoint(with: list) {
-                    unservable.subtract(list)
-                    for symbol in list { noFallback[symbol] = nil }
-                    logger.notice("IB delivers again", metadata: ["symbols": "\(list.joined(separator: ","))", "reason": "\(reason)"])
-                    refreshState(reason: reason)
-                }
-                let back = list.filter { failedOver.contains($0) }
-                guard !back.isEmpty else { continue }
-                failedOver.subtract(back)
-                metrics.failbacks.increment(by: Int64(back.count))
-                logger.notice("failback to IB", metadata: ["symbols": "\(back.joined(separator: ","))", "reason": "\(reason)"])
-                // IB's merged state was kept up to date all along: write the lines IB has
-                // delivered since the failover, which switches their keys' source back (the
-                // publish script drops AV-only fields). A line IB has not confirmed since
-                // keeps Alpha Vantage's values until IB delivers it (a tick or a keep-alive
-                // snapshot): writing it now would claim a confirmation that did not happen.
-                let now = nowMs()
-                for symbol in back {
-                    let since = failoverSinceMs.removeValue(forKey: symbol) ?? 0
-                    for id in book.subscriptions(of: symbol) {
-                        if (book.lastIBDataMs[id] ?? -1) >= since {
-                            writeIB(id, nowMs: now)
-                        } else {
-                            // Quiet since the failover (an option between trades): confirm it
-                            // with a keep-alive snapshot at the next check, so its key is IB's
-                            // again within the stable period rather than at its TTL.
-                            book.lastConfirmedMs[id] = Int64.min / 2
-                        }
-                    }
-                }
-                publisher.publishEvent(WorkerEvents.failover(kind: "failback", worker: configuration.workerID, reason: reason, symbols: back, nowMs: now))
-                updatePoller()
-                refreshState(reason: reason)
-            case let .recovering(list, reason):
-                logger.info("IB recovering", metadata: ["symbols": "\(list.joined(separator: ","))", "reason": "\(reason)"])
-            case let .recoveryInterrupted(list, reason):
-                logger.info("IB recovery interrupted", metadata: ["symbols": "\(list.joined(separator: ","))", "reason": "\(reason)"])
-            }
+            feed(.stalenessFailed(error: "\(error)"))
         }
     }
 
@@ -176,23 +46,29 @@ extension Worker {
     /// `alphavantage.fx` is on (CURRENCY_EXCHANGE_RATE for the same pair).
     func fallbackProblem(_ symbol: String) -> String? {
         guard let spec = symbols[symbol]?.spec else { return "not configured" }
-        return spec.alphaVantageFallback(fxEnabled: configuration.alphaVantageFX).unavailableReason
+        return Self.fallbackProblem(spec, fxEnabled: configuration.alphaVantageFX)
     }
 
-    /// The name the poller uses for `symbol`'s Alpha Vantage instrument: the GLOBAL_QUOTE
-    /// symbol, or the FX pair's `EUR/USD` (`CurrencyPair.symbol`); nil when there is none.
-    func alphaVantageSymbol(_ symbol: String) -> String? {
-        switch symbols[symbol]?.spec.alphaVantageFallback(fxEnabled: configuration.alphaVantageFX) {
-        case .globalQuote(let mapped)?: mapped
-        case let .exchangeRate(from, to)?: CurrencyPair(from: from, to: to).symbol
-        case .unavailable?, nil: nil
+    /// Why Alpha Vantage cannot stand in for `spec`'s instrument (nil: it can).
+    static func fallbackProblem(_ spec: SymbolSpec, fxEnabled: Bool) -> String? {
+        spec.alphaVantageFallback(fxEnabled: fxEnabled).unavailableReason
+    }
+
+    /// How Alpha Vantage stands in for `spec`'s instrument (nil: it cannot): the name the
+    /// poller uses (the GLOBAL_QUOTE symbol, or the FX pair's `EUR/USD`), the pair, and the
+    /// REALTIME_OPTIONS symbol when `alphavantage.options` is on.
+    static func fallback(_ spec: SymbolSpec, configuration: WorkerConfiguration) -> WorkerCore.Fallback? {
+        let fx = configuration.alphaVantageFX
+        let options = configuration.alphaVantageOptions ? spec.alphaVantageOptionsSymbol(fxEnabled: fx) : nil
+        switch spec.alphaVantageFallback(fxEnabled: fx) {
+        case .globalQuote(let mapped):
+            return WorkerCore.Fallback(symbol: spec.keySymbol, name: mapped, optionsSymbol: options)
+        case let .exchangeRate(from, to):
+            let pair = CurrencyPair(from: from, to: to)
+            return WorkerCore.Fallback(symbol: spec.keySymbol, name: pair.symbol, pair: pair, optionsSymbol: options)
+        case .unavailable:
+            return nil
         }
-    }
-
-    /// The FX pair CURRENCY_EXCHANGE_RATE is asked for on `symbol`'s behalf, if any.
-    func alphaVantagePair(_ symbol: String) -> CurrencyPair? {
-        guard case let .exchangeRate(from, to)? = symbols[symbol]?.spec.alphaVantageFallback(fxEnabled: configuration.alphaVantageFX) else { return nil }
-        return CurrencyPair(from: from, to: to)
     }
 
     /// A snapshot request (plus the session's own heartbeat) tells a quiet symbol from a dead
@@ -201,13 +77,13 @@ extension Worker {
     /// confirms nothing.
     func probe(_ symbol: String) async {
         guard let contract = symbols[symbol]?.contract else {
-            decide(.probeFailed(symbol: symbol, reason: "contract not resolved yet"))
+            feed(.probeFailed(symbol: symbol, reason: "contract not resolved yet"))
             return
         }
         do {
             let messages = try await session.snapshot(contract, timeout: configuration.probeTimeout)
             guard messages.contains(where: \.carriesMarketData) else {
-                decide(.probeFailed(symbol: symbol, reason: "the snapshot came back without values"))
+                feed(.probeFailed(symbol: symbol, reason: "the snapshot came back without values"))
                 return
             }
             if let id = book.quoteSubscription[symbol] {
@@ -217,86 +93,44 @@ extension Worker {
                 book.lastIBDataMs[id] = monoMs()
                 writeIB(id, nowMs: nowMs())
             }
-            decide(.probeAnswered(symbol: symbol))
+            feed(.probeAnswered(symbol: symbol))
         } catch {
-            decide(.probeFailed(symbol: symbol, reason: "\(error)"))
+            feed(.probeFailed(symbol: symbol, reason: "\(error)"))
         }
     }
 
-    func updatePoller() {
-        guard let poller else { return }
-        // The set is read when the task runs, not when it was created: tasks may run in any
-        // order, and whichever runs last must install the current set.
-        Task {
-            let (quotes, options, pairs) = self.pollerSymbols()
-            await poller.setSymbols(quotes: quotes, options: options, exchangeRates: pairs)
-        }
-    }
-
-    /// The Alpha Vantage symbols to poll: those of the key symbols in failover (FX pairs
-    /// separately: they take CURRENCY_EXCHANGE_RATE, in the same round and budget).
-    func pollerSymbols() -> (quotes: [String], options: [String], pairs: [CurrencyPair]) {
-        let keys = order.filter { failedOver.contains($0) }
-        let pairs = keys.compactMap(alphaVantagePair)
-        let quotes = keys.filter { alphaVantagePair($0) == nil }.compactMap(alphaVantageSymbol)
-        let options = configuration.alphaVantageOptions
-            ? keys.filter { symbols[$0]?.window != nil }.compactMap { symbols[$0]?.spec.alphaVantageOptionsSymbol(fxEnabled: configuration.alphaVantageFX) }
-            : []
-        return (quotes, options, pairs)
-    }
-
-    /// Key symbols in failover whose Alpha Vantage symbol is `avSymbol`.
-    func keySymbols(forAlphaVantage avSymbol: String) -> [String] {
-        order.filter { failedOver.contains($0) && alphaVantageSymbol($0) == avSymbol }
-    }
-
-    /// Alpha Vantage data is written only for symbols in failover, and only to the keys IB
-    /// served (the same option window), so readers find the same keys with `source=alphavantage`.
-    func handleAlphaVantage(_ event: AlphaVantagePollEvent) {
-        guard role == .active else { return }  // a poll that ended after this term did
-        let now = nowMs()
-        switch event {
-        case .quotes(let quotes):
-            metrics.alphaVantageRequest(function: quotes.count > 1 ? "REALTIME_BULK_QUOTES" : "GLOBAL_QUOTE")
-            for quote in quotes {
-                // Written under the key of the instrument it is (`BRK B` is Alpha Vantage's BRK.B).
-                for key in keySymbols(forAlphaVantage: quote.symbol) {
-                    var record = quote
-                    record.symbol = key
-                    publisher.publish(record.record(source: .alphavantage, updatedMs: now))
-                    lastPublishMs = monoMs()
-                }
-            }
-        case .exchangeRate(let quote):
-            metrics.alphaVantageRequest(function: "CURRENCY_EXCHANGE_RATE")
+    /// Carries out an Alpha Vantage write the core decided on.
+    func writeAlphaVantage(_ action: WorkerCore.Action, nowMs now: Int64) {
+        switch action {
+        case let .writeAlphaVantageQuote(quote, key):
+            // Written under the key of the instrument it is (`BRK B` is Alpha Vantage's BRK.B).
+            var record = quote
+            record.symbol = key
+            publisher.publish(record.record(source: .alphavantage, updatedMs: now))
+            core.noteDataWritten(monoMs: monoMs())
+        case let .writeAlphaVantageRate(quote, key):
             // The pair's own key, with the identity fields IB's record of it has (sec_type,
             // currency, local_symbol, con_id), so the record keeps its shape across the switch.
-            for key in keySymbols(forAlphaVantage: quote.symbol) {
-                guard let state = symbols[key] else { continue }
-                var record = quote
-                record.symbol = key
-                record.secType = state.spec.secType.rawValue
-                record.currency = state.spec.currency
-                record.localSymbol = state.contract.flatMap { $0.localSymbol.isEmpty ? nil : $0.localSymbol } ?? key
-                record.conId = state.contract?.conId
-                publisher.publish(record.record(source: .alphavantage, updatedMs: now))
-                lastPublishMs = monoMs()
-            }
-        case let .options(avSymbol, options):
-            metrics.alphaVantageRequest(function: "REALTIME_OPTIONS")
-            guard let symbol = keySymbols(forAlphaVantage: avSymbol).first else { return }
-            let wanted = book.optionSubscriptions[symbol] ?? [:]
+            guard let state = symbols[key] else { return }
+            var record = quote
+            record.symbol = key
+            record.secType = state.spec.secType.rawValue
+            record.currency = state.spec.currency
+            record.localSymbol = state.contract.flatMap { $0.localSymbol.isEmpty ? nil : $0.localSymbol } ?? key
+            record.conId = state.contract?.conId
+            publisher.publish(record.record(source: .alphavantage, updatedMs: now))
+            core.noteDataWritten(monoMs: monoMs())
+        case let .writeAlphaVantageOptions(options, key):
+            // Only the options of the window IB served, so readers find the same keys.
+            let wanted = book.optionSubscriptions[key] ?? [:]
             for option in options {
-                let key = OptionKey(expiry: option.expiry, strike: option.strike, right: option.right)
-                guard wanted[key] != nil else { continue }
+                guard wanted[OptionKey(expiry: option.expiry, strike: option.strike, right: option.right)] != nil else { continue }
                 var record = option
-                record.symbol = symbol
+                record.symbol = key
                 publisher.publish(record.record(source: .alphavantage, updatedMs: now))
             }
-        case let .failure(request, error):
-            metrics.alphaVantageRequest(function: request.function)
-            metrics.alphaVantageError(kind: error.code)
-            logger.debug("Alpha Vantage request failed", metadata: ["request": "\(request)", "error": "\(error)"])
+        default:
+            break
         }
     }
 }

@@ -14,11 +14,9 @@ extension Worker {
             case let .state(from, to, reason):
                 handleSessionState(from: from, to: to, reason: reason)
             case let .connected(serverVersion, clientId):
-                everConnected = true
                 logger.info("IB session ready", metadata: ["server_version": "\(serverVersion)", "client_id": "\(clientId)"])
                 metrics.ibConnected.record(1)
-                decide(.sessionConnected)
-                refreshState(reason: "IB session ready (server version \(serverVersion), client id \(clientId))")
+                feed(.sessionConnected(serverVersion: serverVersion, clientId: clientId))
             case let .ibError(code, message, reqId, subscription):
                 handleIBError(code: code, message: message, reqId: reqId, subscription: subscription)
             case let .subscriptionStatus(subscription, status):
@@ -58,18 +56,11 @@ extension Worker {
             book.lastIBDataMs[id] = mono
             writeIB(id, nowMs: now)
         }
-        for symbol in confirmed {
-            let actions = engine.handle(.dataConfirmed(symbol: symbol), nowMs: mono)
-            if !actions.isEmpty { perform(actions) }
-        }
-    }
-
-    /// Hands an event to the failover engine on the monotonic clock and carries out its actions.
-    func decide(_ event: FailoverEvent) {
-        // A standby serves nothing, so it fails nothing over; its engine starts afresh when
-        // it becomes active.
-        guard role == .active else { return }
-        perform(engine.handle(event, nowMs: monoMs()))
+        guard !confirmed.isEmpty else { return }
+        // The session's state is not asked for on the hot path: the core keeps the last seen.
+        let at = WorkerCore.Now(wallMs: now, monoMs: mono, session: nil)
+        let actions = core.handle(.dataConfirmed(symbols: confirmed), now: at)
+        if !actions.isEmpty { perform(actions, now: at) }
     }
 
     /// Writes a line's merged IB state, unless its symbol is on Alpha Vantage (then IB's
@@ -81,20 +72,13 @@ extension Worker {
         publisher.publish(record)
         let mono = monoMs()
         book.lastConfirmedMs[id] = mono
-        lastPublishMs = mono
+        core.noteDataWritten(monoMs: mono)
     }
 
     func handleSessionState(from: SessionState, to: SessionState, reason: String) {
         metrics.ibConnected.record(to.isSessionUp ? 1 : 0)
-        if from.isSessionUp && !to.isSessionUp {
-            decide(.sessionDisconnected(reason: reason))
-        }
-        if case .backoff = to {
-            metrics.ibReconnects.increment()
-            let attempts = session.status.reconnectAttempts
-            decide(.connectAttemptFailed(consecutive: attempts, reason: reason))
-        }
-        refreshState(reason: "IB session \(to.name): \(reason)")
+        if case .backoff = to { metrics.ibReconnects.increment() }
+        feed(.sessionStateChanged(from: from, to: to, reason: reason, reconnectAttempts: session.status.reconnectAttempts))
     }
 
     /// Every ERR_MSG: an `ib_error` event (with the code's class), and for connection-level
@@ -115,71 +99,35 @@ extension Worker {
                 "hint": "every worker at a gateway (each member of a worker.group) needs its own ib.client_id (or ib.client_id_pool)",
             ])
         }
-        publisher.publishEvent(WorkerEvents.ibError(
-            worker: configuration.workerID, code: code, message: message, reqId: reqId, symbol: symbol,
-            severity: meaning.severity.rawValue, nowMs: nowMs()))
-        let event: FailoverEvent?
-        switch meaning {
-        // 10197 on a line refuses that line; only one without a request id (-1) refuses all.
-        // A 10197 on a probe's snapshot is the probe's failure, handled by the probe.
-        case .competingSession: event = reqId < 0 ? .competingSession(symbols: nil) : symbol.map { .competingSession(symbols: [$0]) }
-        case .connectivityLost: event = .connectivityLost(reason: "\(code) \(message)")
-        case .connectivityRestoredDataLost, .connectivityRestoredDataMaintained: event = .connectivityRestored
-        // Only market data farms (2103/2104) stop ticks; HMDS and sec-def farms do not.
-        case .farmBroken(let farm) where code == 2103: event = .farmDown(farm)
-        case .farmOK(let farm) where code == 2104: event = .farmUp(farm)
-        default: event = nil
-        }
-        if let event {
-            decide(event)
-            refreshState(reason: "IB \(code): \(message)")
-        }
+        feed(.ibError(code: code, message: message, reqId: reqId, symbol: symbol))
     }
 
+    /// A line's status: what it means is decided by `WorkerCore.lineStatus`; this carries it out.
     func handleSubscriptionStatus(_ subscription: SubscriptionID, _ status: SubscriptionStatus) {
         guard let entry = book.entries[subscription] else { return }
         let symbol = entry.symbol
-        let problem: String?
-        var warning: String?
-        switch status {
-        case .requested: problem = nil
-        case let .noPermission(code, message): problem = "no market data permission (\(code)): \(message)"
-        case .delayed(let message):
-            problem = nil
-            warning = "delayed data instead of live (10167): \(message)"
-        case let .warning(code, message):
-            problem = nil
-            warning = "IB warning (\(code)): \(message)"
-        case let .invalidContract(code, message): problem = "IB does not know the contract (\(code)): \(message)"
-        case .tooManyLines(let message): problem = "market data lines exhausted (101): \(message)"
-        case .competingSession(let message): problem = "competing live session (10197): \(message)"
-        case let .failed(code, message): problem = "request failed (\(code)), line cancelled: \(message)"
-        }
-        switch (entry, status) {
-        case (.quote, .requested):
+        let isQuote = if case .quote = entry { true } else { false }
+        let decision = WorkerCore.lineStatus(isQuote: isQuote, status)
+        switch decision.effect {
+        case .clearInstrument:
             symbols[symbol]?.problem = nil
             symbols[symbol]?.warning = nil
-        case (.quote, _):
-            // Only the underlying's own subscription describes the symbol. A warning leaves
-            // the line (and any earlier problem) as it is.
-            if let warning { symbols[symbol]?.warning = warning } else { symbols[symbol]?.problem = problem }
-        case (.option(_, let key, _), .invalidContract), (.option(_, let key, _), .noPermission):
-            // A line IB will never serve: free it, and do not ask for it again.
-            symbols[symbol]?.missingOptions.insert(key)
+        case .setProblem:
+            symbols[symbol]?.problem = decision.problem
+        case .setWarning:
+            symbols[symbol]?.warning = decision.warning
+        case .dropOption(let remember):
+            if remember, case .option(_, let key, _) = entry { symbols[symbol]?.missingOptions.insert(key) }
             session.unsubscribe(subscription)
             book.remove(subscription)
-        case (.option, .tooManyLines), (.option, .failed):
-            // Free the line; the next re-centring asks again if the budget still admits it.
-            session.unsubscribe(subscription)
-            book.remove(subscription)
-        case (.option, _):
+        case .keep:
             break
         }
-        if let problem {
+        if let problem = decision.problem {
             logger.warning("market data problem", metadata: ["symbol": "\(symbol)", "problem": "\(problem)"])
-        } else if let warning {
+        } else if let warning = decision.warning {
             logger.notice("market data warning", metadata: ["symbol": "\(symbol)", "warning": "\(warning)"])
         }
-        if problem != nil || warning != nil { writeStatus() }
+        if decision.problem != nil || decision.warning != nil { writeStatus() }
     }
 }

@@ -4,35 +4,6 @@ import MarketModel
 import RedisPublisher
 
 extension Worker {
-    /// The worker's state in CONTRACT terms, derived from the session and the failover set.
-    func derivedState() -> String {
-        if stopping { return state == "stopped" ? "stopped" : "stopping" }
-        if !failedOver.isEmpty { return "failover" }
-        if writeRefusal != nil { return "degraded" }
-        if !unservable.isEmpty { return "degraded" }
-        switch session.status.state {
-        case .connected: return "connected"
-        case .degraded: return "degraded"
-        case .stopped: return "stopped"
-        default: return everConnected || state != "starting" ? "connecting" : "starting"
-        }
-    }
-
-    /// Re-derives the state; on a change: a `state` event, a log line and a status write.
-    func refreshState(reason: String) {
-        transition(to: derivedState(), reason: reason)
-    }
-
-    func transition(to next: String, reason: String) {
-        guard next != state else { return }
-        let from = state
-        state = next
-        metrics.workerState(next)
-        logger.notice("worker \(from) -> \(next)", metadata: ["reason": "\(reason)"])
-        publisher.publishEvent(WorkerEvents.state(worker: configuration.workerID, from: from, to: next, reason: reason, nowMs: nowMs()))
-        writeStatus()
-    }
-
     func statusLoop() async {
         while !Task.isCancelled {
             writeStatus()
@@ -45,12 +16,12 @@ extension Worker {
     /// `problems` (symbols IB cannot serve and why), `lines_left_out`.
     func writeStatus() {
         let s = session.status
-        let failover = engine.status
+        let failover = core.engine.status
         var fields: [(String, String)] = [
-            ("state", state),
+            ("state", core.state.rawValue),
             // CONTRACT §3 allows `ib` or `alphavantage`: any symbol on Alpha Vantage makes the
             // worker's source `alphavantage`; `symbols_failover` says which.
-            ("source", failedOver.isEmpty ? "ib" : "alphavantage"),
+            ("source", core.source),
             ("ib_host", configuration.gateway.host),
             ("ib_port", String(configuration.gateway.port)),
             ("client_id", String(s.clientId)),
@@ -74,9 +45,9 @@ extension Worker {
         if !problems.isEmpty { fields.append(("problems", problems.joined(separator: "; "))) }
         let warnings = order.compactMap { sym in symbols[sym]?.warning.map { "\(sym): \($0)" } }
         if !warnings.isEmpty { fields.append(("warnings", warnings.joined(separator: "; "))) }
-        let stranded = order.compactMap { sym in noFallback[sym].map { "\(sym): \($0)" } }
+        let stranded = order.compactMap { sym in core.noFallback[sym].map { "\(sym): \($0)" } }
         if !stranded.isEmpty { fields.append(("symbols_stale_no_fallback", stranded.joined(separator: "; "))) }
-        if let refusal = writeRefusal { fields.append(("redis_write_error", refusal.description)) }
+        if let refusal = core.writeRefusal { fields.append(("redis_write_error", refusal.description)) }
         if let leftOut { fields.append(("lines_left_out", leftOut)) }
         if let group = configuration.group {
             // worker.group (README "A standby pair"): this worker's role and who holds the lease.
@@ -109,10 +80,7 @@ extension Worker {
             let before = last.refusedWrites[errorClass] ?? 0
             if count > before { metrics.redisWritesRefused(errorClass: errorClass, count: Int64(count - before)) }
         }
-        if stats.writeRefusal != writeRefusal {
-            writeRefusal = stats.writeRefusal
-            refreshState(reason: writeRefusal.map { "Redis refuses writes (\($0.errorClass))" } ?? "Redis accepts writes again")
-        }
+        feed(.publisherRefusal(stats.writeRefusal))
         lastPublisherStats = stats
         let now = session.status
         let before = lastSessionStatus

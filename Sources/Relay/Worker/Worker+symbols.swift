@@ -70,7 +70,7 @@ extension Worker {
                     // Nothing is served under its key (no failover), and the worker's state is
                     // about the instruments it does serve.
                     symbols[symbol]?.unresolvable = true
-                    engine.setSymbols(order.filter { symbols[$0]?.unresolvable != true }, nowMs: monoMs())
+                    servedChanged()
                     reportProblem(symbol, "IB does not know this instrument (200); check symbol, sec_type, exchange, currency: \(error)")
                     publisher.publishEvent(WorkerEvents.plain(type: "symbol_rejected", worker: configuration.workerID, nowMs: nowMs(), [
                         Field("symbol", symbol, isNumber: false), Field("reason", "\(error)", isNumber: false),

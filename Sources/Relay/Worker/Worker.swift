@@ -15,6 +15,10 @@ import TWSProtocol
 /// locks. The hot path (a batch of ticks per socket read) is one actor turn per batch: ticks
 /// are merged per instrument and each changed instrument becomes one record for the
 /// publisher, which coalesces further and never blocks.
+///
+/// The decisions (the worker's state, failover and failback, staleness answers, market hours,
+/// keep-alive, readiness, Alpha Vantage answers) are a value, `WorkerCore`: the actor feeds it
+/// events and performs the actions it returns (`Worker+core.swift`).
 public actor Worker: Service {
     /// What the worker knows about one configured symbol.
     struct SymbolState {
@@ -22,7 +26,6 @@ public actor Worker: Service {
         /// The qualified contract (conId, primary exchange) once IB resolved it.
         var contract: Contract?
         var hours: TradingHours = .unknown
-        var marketOpen: Bool?
         /// One option window per trading class (SPX and SPXW each centre on the index).
         var windows: [String: MarketData.OptionWindow] = [:]
         /// Every trading class of the chain IB listed, by class (exchange, multiplier, key root).
@@ -65,7 +68,14 @@ public actor Worker: Service {
     let clock = EventLoopClock()
 
     var book = MarketBook()
-    var engine: FailoverEngine
+    /// The worker's decisions (state, failover, staleness, keep-alive, readiness) as a value:
+    /// this actor feeds it events (`feed`) and performs its actions (`perform`).
+    var core: WorkerCore
+    /// Work the core's actions start that outlives the actor turn (probes, keep-alive
+    /// snapshots, poller updates), run by `jobLoop` inside `run()`'s task group, so shutdown
+    /// cancels it.
+    let jobs: AsyncStream<Job>
+    let jobContinuation: AsyncStream<Job>.Continuation
     var symbols: [String: SymbolState] = [:]
     /// Configuration order: underlyings first in this order when lines are short.
     let pinnedOrder: [String]
@@ -78,32 +88,18 @@ public actor Worker: Service {
     var arbiter: LeaseArbiter?
     /// The lease expiry each request's status hash was last written for (its TTL follows).
     var leaseStatusExpiry: [LeaseArbiter.RequestRef: Int64] = [:]
-    /// Symbols served by Alpha Vantage: IB's ticks are merged but not written for them.
-    var failedOver: Set<String> = []
-    /// When each symbol in `failedOver` failed over (monotonic ms).
-    var failoverSinceMs: [String: Int64] = [:]
-    /// Symbols IB cannot serve while no Alpha Vantage key is configured (state `degraded`).
-    var unservable: Set<String> = []
-    var state = "starting"
-    var everConnected = false
-    var stopping = false
     /// Wall clock of the last IB tick that carried a value (`last_tick_ms`).
     var lastTickMs: Int64?
-    /// Monotonic ms of the last data write from any source (readiness).
-    var lastPublishMs: Int64?
-    /// Why a symbol that failed over cannot be served by Alpha Vantage (no same instrument
-    /// there): flagged stale, and the status says why.
-    var noFallback: [String: String] = [:]
     var leftOut: String?
     var lastPublisherStats = PublisherStats()
-    /// The publisher's refusal state as last seen (READONLY, OOM, ...): state `degraded`.
-    var writeRefusal: WriteRefusal?
     var lastSessionStatus = SessionStatus()
-    var stalenessFailures = 0
-    /// Lines with a keep-alive snapshot in flight.
-    var refreshing: Set<SubscriptionID> = []
 
-    // worker.group (Worker+lease.swift)
+    /// Symbols served by Alpha Vantage (the core decides).
+    var failedOver: Set<String> { core.failedOver }
+    /// Graceful shutdown began.
+    var stopping: Bool { core.stopping }
+
+    // worker.group (Worker+groupLease.swift)
     /// Active: subscribes and writes. Without a group always active; in a group, standby
     /// until this worker holds the lease.
     var role: LeaseStateMachine.Role
@@ -155,7 +151,19 @@ public actor Worker: Service {
             symbols[spec.keySymbol] = SymbolState(spec: spec)
         }
         self.pinnedOrder = order
-        self.engine = FailoverEngine(symbols: order, policy: configuration.failover, nowMs: self.monoMs())
+        let settings = WorkerCore.Settings(
+            workerID: configuration.workerID, policy: configuration.failover, stalenessMs: configuration.failover.stalenessMs,
+            hasAlphaVantage: configuration.alphaVantage != nil)
+        var problems: [String: String] = [:]
+        var fallbacks: [WorkerCore.Fallback] = []
+        for spec in configuration.symbols where problems[spec.keySymbol] == nil && !fallbacks.contains(where: { $0.symbol == spec.keySymbol }) {
+            if let problem = Self.fallbackProblem(spec, fxEnabled: configuration.alphaVantageFX) { problems[spec.keySymbol] = problem }
+            if let fallback = Self.fallback(spec, configuration: configuration) { fallbacks.append(fallback) }
+        }
+        self.core = WorkerCore(
+            settings: settings, served: order, fallbackProblems: problems, fallbacks: fallbacks, active: configuration.group == nil,
+            monoMs: self.monoMs())
+        (self.jobs, self.jobContinuation) = AsyncStream.makeStream(of: Job.self)
         self.role = configuration.group == nil ? .active : .standby
         self.lease = LeaseStateMachine(timing: configuration.leaseTiming)
         self.leaseToken = LeaseStateMachine.makeToken(workerID: configuration.workerID)
@@ -166,7 +174,7 @@ public actor Worker: Service {
     /// then cancels market data, writes `stopped` and flushes Redis.
     public func run() async throws {
         publisher.start()
-        transition(to: "connecting", reason: "connecting to IB Gateway at \(configuration.gateway.host):\(configuration.gateway.port)")
+        feed(.started(gateway: "\(configuration.gateway.host):\(configuration.gateway.port)"))
         if let group = configuration.group {
             metrics.leaseRole(active: false)
             readiness.setStandby(standbyReason)
@@ -182,6 +190,7 @@ public actor Worker: Service {
             group.addTask { await self.consumeSessionEvents() }
             group.addTask { await self.dutiesLoop() }
             group.addTask { await self.statusLoop() }
+            group.addTask { await self.jobLoop() }
             if configuration.group != nil {
                 group.addTask { await self.leaseLoop() }
                 group.addTask { await self.leaseWatchdog() }
@@ -196,19 +205,19 @@ public actor Worker: Service {
             try? await gracefulShutdown()
             self.beginStopping()
             self.roleContinuation.finish()
+            self.jobContinuation.finish()
             group.cancelAll()
         }
         await finishStopping()
     }
 
     func beginStopping() {
-        stopping = true
         readiness.setStopping()
-        transition(to: "stopping", reason: "shutdown requested")
+        feed(.stopRequested)
     }
 
     func finishStopping() async {
-        transition(to: "stopped", reason: "shut down cleanly")
+        feed(.stopped)
         if !(await publisher.flush(timeout: .seconds(3))) {
             logger.warning("Redis did not take every pending write before shutdown")
         }

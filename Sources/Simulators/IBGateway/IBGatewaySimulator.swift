@@ -12,9 +12,9 @@ import TWSProtocol
 /// ```swift
 /// let sim = IBGatewaySimulator(configuration: .init())
 /// let ports = try await sim.start()
-/// defer { Task { await sim.stop() } }
 /// _ = await sim.control("farm-down")
 /// let last = await sim.sentTicks(clientId: 17, reqId: 1)[1]?.last   // last bid sent
+/// await sim.stop()
 /// ```
 /// Everything runs on one event loop owned by the simulator; the methods are safe to call
 /// from any task.

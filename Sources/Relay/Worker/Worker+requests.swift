@@ -237,7 +237,7 @@ extension Worker {
         guard symbols[key] == nil, !stopping else { return false }
         symbols[key] = SymbolState(spec: Self.symbolSpec(request))
         requestedOrder.append(key)
-        engine.setSymbols(order.filter { symbols[$0]?.unresolvable != true }, nowMs: monoMs())
+        servedChanged()
         logger.info("requested instrument added", metadata: ["symbol": "\(key)", "request": "\(request)"])
         return true
     }
@@ -252,12 +252,7 @@ extension Worker {
         }
         symbols[key] = nil
         requestedOrder.removeAll { $0 == key }
-        let wasFailedOver = failedOver.remove(key) != nil
-        failoverSinceMs[key] = nil
-        unservable.remove(key)
-        noFallback[key] = nil
-        engine.setSymbols(order.filter { symbols[$0]?.unresolvable != true }, nowMs: monoMs())
-        if wasFailedOver { updatePoller() }
+        feed(.released(symbol: key, served: servedSymbols()))
         logger.info("requested instrument released", metadata: ["symbol": "\(key)"])
     }
 

@@ -89,9 +89,7 @@ extension Worker {
         leaseTerms += 1
         metrics.leaseRole(active: true)
         metrics.leaseTakeovers.increment()
-        let mono = monoMs()
-        engine = FailoverEngine(symbols: order.filter { symbols[$0]?.unresolvable != true }, policy: configuration.failover, nowMs: mono)
-        if session.status.state.isSessionUp { decide(.sessionConnected) }
+        feed(.roleChanged(active: true, served: servedSymbols()))
         logger.notice("this worker holds the group's lease: active, subscribing market data", metadata: [
             "group": "\(configuration.group ?? "")", "term": "\(leaseTerms)",
         ])
@@ -150,16 +148,11 @@ extension Worker {
         for symbol in order {
             if let spec = symbols[symbol]?.spec { symbols[symbol] = SymbolState(spec: spec) }
         }
-        failedOver = []
-        failoverSinceMs = [:]
-        unservable = []
-        noFallback = [:]
         leftOut = nil
-        refreshing = []
-        lastPublishMs = nil
-        engine = FailoverEngine(symbols: order, policy: configuration.failover, nowMs: monoMs())
         metrics.marketDataLines.record(0)
-        updatePoller()
+        // The core forgets the term's failover state, starts a fresh engine and has the
+        // poller emptied.
+        feed(.roleChanged(active: false, served: order))
     }
 
     /// `/readyz`'s reason while standing by.
