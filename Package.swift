@@ -197,7 +197,7 @@ let package = Package(
         .testTarget(name: "RedisPublisherTests", dependencies: ["RedisPublisher", "QRTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "AlphaVantageTests", dependencies: ["AlphaVantage", "Simulators"], swiftSettings: swiftSettings),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulators", "TWSProtocol"], swiftSettings: swiftSettings),
-        .testTarget(name: "RelayTests", dependencies: ["Relay", "Simulators", "QRTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "RelayTests", dependencies: ["Relay", "Simulators", "QRTestSupport", .product(name: "NIOEmbedded", package: "swift-nio")], swiftSettings: swiftSettings),
     ]
 )
 
