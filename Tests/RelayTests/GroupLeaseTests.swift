@@ -88,6 +88,47 @@ struct GroupLeaseTests {
         return pair.hash("quote:\(symbol)")["last"] == price.flatMap(DecimalFormat.string)
     }
 
+    /// The active worker loses Redis while it serves a lease and stands down alive: it
+    /// cancels the leased line with the rest, the other worker serves the lease; when that one
+    /// stops, the first serves the lease again in a second term (its arbiter started afresh).
+    @Test func aWorkerThatStandsDownAliveReleasesLeasedLinesAndServesThemAgainInItsNextTerm() async throws {
+        let pair = try await StandbyPairTests.Pair()
+        let url = try RedisPublisher.RedisURL(parsing: pair.redisText)
+        let relay = try TCPRelay(upstreamPort: url.port)
+        defer { relay.close() }
+        _ = try pair.launch("pair-a", clientID: 61, redisURL: "redis://127.0.0.1:\(relay.port)/\(url.database)", extraYAML: Self.leases)
+        #expect(await pair.wait(.seconds(20)) { pair.holder() == "pair-a" && pair.hash("quote:AAPL")["last"] != nil })
+        let b = try pair.launch("pair-b", clientID: 62, extraYAML: Self.leases)
+        #expect(await pair.wait(.seconds(20)) { pair.hash("worker:pair-b")["role"] == "standby" })
+        let leased = try await RawHTTP.lease(port: try #require(pair.httpPorts["pair-b"]), #"{"requester":"app1","instrument":"QQQ"}"#)
+        #expect(leased.status == 201, "\(leased.body)")
+        #expect(await pair.wait(.seconds(20)) { await pair.lines(clientID: 61).map(\.symbol).sorted() == ["AAPL", "MSFT", "QQQ"] })
+        #expect(await pair.wait(.seconds(10)) { status(pair, "app1", "QQQ")["state"] == "active" })
+
+        relay.cut()
+        #expect(await pair.wait(.seconds(15)) { pair.holder() == "pair-b" })
+        // A cancelled every line, the leased one too, without being told through Redis.
+        #expect(await pair.wait(.seconds(10)) { await pair.lines(clientID: 61).isEmpty })
+        #expect(await pair.wait(.seconds(20)) { await pair.lines(clientID: 62).map(\.symbol).sorted() == ["AAPL", "MSFT", "QQQ"] })
+        let seq = Int(pair.hash("quote:QQQ")["seq"] ?? "") ?? 0
+        #expect(await pair.wait(.seconds(15)) { (Int(pair.hash("quote:QQQ")["seq"] ?? "") ?? 0) > seq + 3 })
+
+        relay.restore()
+        #expect(await pair.wait(.seconds(15)) { pair.hash("worker:pair-a")["role"] == "standby" })
+        #expect(await pair.lines(clientID: 61).isEmpty, "a standby holds no line, leased ones included")
+
+        // B stops: A's next term serves the lease again.
+        kill(b, SIGTERM)
+        #expect(await pair.wait(.seconds(20)) { pair.holder() == "pair-a" })
+        #expect(await pair.wait(.seconds(20)) { await pair.lines(clientID: 61).map(\.symbol).sorted() == ["AAPL", "MSFT", "QQQ"] })
+        #expect(await pair.wait(.seconds(10)) { status(pair, "app1", "QQQ")["state"] == "active" })
+        let again = Int(pair.hash("quote:QQQ")["seq"] ?? "") ?? 0
+        #expect(await pair.wait(.seconds(15)) { (Int(pair.hash("quote:QQQ")["seq"] ?? "") ?? 0) > again + 3 })
+        #expect(await pair.sim.control("stall").hasPrefix("OK"))
+        #expect(await pair.wait(.seconds(10)) { await self.lastPriceMatchesGateway(pair, symbol: "QQQ", clientID: 61) })
+        await pair.shutDown()
+    }
+
     @Test func aLeaseIsServedByTheActiveWorkerOnlyAndByTheStandbyAfterAGracefulStop() async throws {
         try await handOver(stoppingWith: SIGTERM)
     }
