@@ -129,6 +129,41 @@ struct GroupLeaseTests {
         await pair.shutDown()
     }
 
+    /// The active worker is paused (SIGSTOP) past its lease; meanwhile an application leases
+    /// one more instrument and the other worker serves it. On SIGCONT the old worker learns it
+    /// is a standby and must not act on that lease: no request status written, no line
+    /// subscribed (its lease loop may wake before its watchdog, and a read of `P:leases` may
+    /// be in flight when the term ends).
+    @Test func aPausedWorkerWritesNoRequestStatusAfterLosingItsLease() async throws {
+        let pair = try await StandbyPairTests.Pair()
+        let a = try pair.launch("pair-a", clientID: 61, extraYAML: Self.leases)
+        #expect(await pair.wait(.seconds(20)) { pair.holder() == "pair-a" && pair.hash("quote:AAPL")["last"] != nil })
+        _ = try pair.launch("pair-b", clientID: 62, extraYAML: Self.leases)
+        #expect(await pair.wait(.seconds(20)) { pair.hash("worker:pair-b")["role"] == "standby" })
+        let httpB = try #require(pair.httpPorts["pair-b"])
+        #expect(try await RawHTTP.lease(port: httpB, #"{"requester":"app1","instrument":"SPY"}"#).status == 201)
+        #expect(await pair.wait(.seconds(20)) { status(pair, "app1", "SPY")["state"] == "active" })
+        let listener = try ChannelListener(url: pair.redisText, channel: "\(pair.prefix):request:app2")
+
+        kill(a, SIGSTOP)
+        #expect(await pair.wait(.seconds(15)) { pair.holder() == "pair-b" })
+        #expect(try await RawHTTP.lease(port: httpB, #"{"requester":"app2","instrument":"QQQ"}"#).status == 201)
+        #expect(await pair.wait(.seconds(20)) {
+            status(pair, "app2", "QQQ")["state"] == "active" && pair.hash("quote:QQQ")["last"] != nil
+        })
+        kill(a, SIGCONT)
+        #expect(await pair.wait(.seconds(10)) { pair.hash("worker:pair-a")["role"] == "standby" })
+        #expect(await pair.wait(.seconds(5)) { await pair.lines(clientID: 61).isEmpty })
+        // Several of its lease polls' worth of time (leases.poll_interval_ms 200).
+        try await Task.sleep(for: .seconds(1))
+        let messages = listener.stop()
+        #expect(!pair.log("pair-a").contains("app2|QQQ"), "the paused worker acted on a lease after its term ended")
+        #expect(messages.filter { $0.contains("\"state\":\"active\"") }.count == 1, "\(messages)")
+        #expect(await pair.lines(clientID: 61).isEmpty)
+        #expect(await pair.lines(clientID: 62).map(\.symbol).sorted() == ["AAPL", "MSFT", "QQQ", "SPY"])
+        await pair.shutDown()
+    }
+
     @Test func aLeaseIsServedByTheActiveWorkerOnlyAndByTheStandbyAfterAGracefulStop() async throws {
         try await handOver(stoppingWith: SIGTERM)
     }
