@@ -96,7 +96,8 @@ final class HealthHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .answer(let answer):
             write(answer, to: head, close: false, context: context)
         case .perform(let operation):
-            let peer = context.channel.remoteAddress?.description ?? "?"
+            let address = context.channel.remoteAddress
+            let peer = "\(address?.ipAddress ?? "?"):\(address?.port.map(String.init) ?? "?")"
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             api.answer(operation, peer: peer, on: context.eventLoop).whenSuccess { answer in
                 let (handler, context) = bound.value
