@@ -27,7 +27,9 @@ enum RawHTTP {
         if !body.isEmpty || method == "POST" { headers["Content-Length"] = String(body.utf8.count) }
         for (name, value) in headers.sorted(by: { $0.key < $1.key }) where !value.isEmpty { head += "\(name): \(value)\r\n" }
         let bytes = Array((head + "\r\n" + body).utf8)
-        let response = try await Task.detached { () throws -> String in
+        // Blocking socket calls on a thread of their own, never on the cooperative pool: a
+        // request that waits (for a hung Redis, say) must not starve the other tests.
+        let response = try await onThread { () throws -> String in
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             guard fd >= 0 else { throw POSIXError(.EIO) }
             defer { close(fd) }
@@ -55,7 +57,7 @@ enum RawHTTP {
                 data.append(contentsOf: buffer[0..<count])
             }
             return String(decoding: data, as: UTF8.self)
-        }.value
+        }
         let parts = response.components(separatedBy: "\r\n\r\n")
         let headLines = parts[0].components(separatedBy: "\r\n")
         let statusLine = headLines[0].split(separator: " ")
@@ -66,6 +68,13 @@ enum RawHTTP {
             parsed[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
         }
         return Response(status: status, headers: parsed, body: parts.dropFirst().joined(separator: "\r\n\r\n"))
+    }
+
+    /// Runs `body` on a new thread and waits for it without holding a cooperative thread.
+    static func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try body() }) }.start()
+        }
     }
 
     /// `POST /subscriptions` with a JSON body.
