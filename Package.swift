@@ -202,7 +202,7 @@ let package = Package(
         .testTarget(name: "RedisPublisherTests", dependencies: ["RedisPublisher", "QRTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "AlphaVantageTests", dependencies: ["AlphaVantage", "Essentials", "Simulators"], swiftSettings: swiftSettings),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulators", "Essentials", "TWSProtocol"], swiftSettings: swiftSettings),
-        .testTarget(name: "RelayTests", dependencies: ["Relay", "Essentials", "Simulators", "QRTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "RelayTests", dependencies: ["Relay", "Essentials", "Simulators", "QRTestSupport", .product(name: "NIOEmbedded", package: "swift-nio")], swiftSettings: swiftSettings),
     ]
 )
 

@@ -3,49 +3,6 @@ import Foundation
 import RedisPublisher
 import Relay
 
-/// Where the lease commands find Redis: flags, else --config / the environment, else defaults
-/// (as `status`).
-struct RedisTarget: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Redis, redis[s]://[user:password@]host:port/db (TLS settings from redis.tls.*).", valueName: "url"))
-    var redisURL: String?
-
-    @Option(name: .long, help: ArgumentHelp("Key prefix (redis.key_prefix).", valueName: "prefix"))
-    var prefix: String?
-
-    @Option(name: .long, help: ArgumentHelp("Take redis.url and redis.key_prefix from this configuration file.", valueName: "file"))
-    var config: String?
-
-    /// The URL and prefix; exits 2 on an invalid configuration.
-    func resolve() throws -> (url: RedisURL, prefix: String) {
-        var overrides: [String: String] = [:]
-        if let redisURL { overrides["redis.url"] = redisURL }
-        if let prefix { overrides["redis.key_prefix"] = prefix }
-        let report = ConfigurationLoader.load(filePath: config, environment: ProcessInfo.processInfo.environment, overrides: overrides)
-        let relevant = report.problems.filter {
-            ["(file)", "redis.url", "redis.key_prefix"].contains($0.keyPath) || $0.keyPath.hasPrefix("redis.tls.")
-        }
-        guard relevant.isEmpty else {
-            for problem in relevant { printError(problem.description) }
-            throw ExitCode(2)
-        }
-        return (report.decoded.redis.url, report.decoded.redis.keyPrefix)
-    }
-}
-
-/// Runs blocking hiredis work on a thread of its own.
-func offThread<T: Sendable>(_ body: @escaping @Sendable () throws(LeaseClient.ClientError) -> T) async throws(LeaseClient.ClientError) -> T {
-    let result: Result<T, LeaseClient.ClientError> = await withCheckedContinuation { continuation in
-        Thread {
-            do throws(LeaseClient.ClientError) {
-                continuation.resume(returning: .success(try body()))
-            } catch {
-                continuation.resume(returning: .failure(error))
-            }
-        }.start()
-    }
-    return try result.get()
-}
-
 /// `quote-relay subscribe`: writes (or refreshes) a lease, as an application would.
 struct SubscribeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -46,17 +46,22 @@ struct RunCommand: AsyncParsableCommand {
             symbols: relay.symbols.map(\.symbol), maxMarketDataLines: relay.ib.maxMarketDataLines,
             alphaVantageDailyLimit: relay.alphaVantage.requestsPerDay)
         let readiness = ReadinessState()
+        let workerConfiguration = WorkerConfiguration(relay)
         let worker: Worker
         do {
-            worker = try Worker(configuration: WorkerConfiguration(relay), logger: logger, metrics: metrics, readiness: readiness)
+            worker = try Worker(configuration: workerConfiguration, logger: logger, metrics: metrics, readiness: readiness)
         } catch {
             logger.critical("cannot start: \(error)")
             throw ExitCode(1)
         }
         let http: HealthServer
         do {
+            // /subscriptions: the lease CLI over HTTP, loopback only (README "Subscriptions at runtime").
+            let subscriptions = SubscriptionAPI(configuration: workerConfiguration, logger: logger)
             http = try await HealthServer.start(
-                settings: relay.http, routes: HealthRoutes(state: readiness, metrics: { RelayMetrics.exposition(registry) }), logger: logger)
+                settings: relay.http,
+                routes: HealthRoutes(state: readiness, metrics: { RelayMetrics.exposition(registry) }, subscriptions: subscriptions),
+                logger: logger)
         } catch {
             logger.critical("cannot listen on http.listen \(relay.http.host):\(relay.http.port): \(error)")
             throw ExitCode(1)

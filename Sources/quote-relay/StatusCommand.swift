@@ -20,56 +20,21 @@ struct StatusCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(name: .long, help: ArgumentHelp("Redis to read, redis[s]://[user:password@]host:port/db (TLS settings from redis.tls.*).", valueName: "url"))
-    var redisURL: String?
-
-    @Option(name: .long, help: ArgumentHelp("Key prefix (redis.key_prefix).", valueName: "prefix"))
-    var prefix: String?
-
-    @Option(name: .long, help: ArgumentHelp("Take redis.url and redis.key_prefix from this configuration file.", valueName: "file"))
-    var config: String?
+    @OptionGroup var target: RedisTarget
 
     @Flag(name: .long, help: "Print JSON instead of a table.")
     var json = false
 
     func run() async throws {
-        var overrides: [String: String] = [:]
-        if let redisURL { overrides["redis.url"] = redisURL }
-        if let prefix { overrides["redis.key_prefix"] = prefix }
-        let report = ConfigurationLoader.load(filePath: config, environment: ProcessInfo.processInfo.environment, overrides: overrides)
-        // Only the keys status uses matter here: a file without symbols is fine for reading.
-        let relevant = report.problems.filter {
-            ["(file)", "redis.url", "redis.key_prefix"].contains($0.keyPath) || $0.keyPath.hasPrefix("redis.tls.")
-        }
-        guard relevant.isEmpty else {
-            for problem in relevant { printError(problem.description) }
-            throw ExitCode(2)
-        }
-        let target = report.decoded.redis.url
-        let keyPrefix = report.decoded.redis.keyPrefix
-
+        let (target, keyPrefix) = try self.target.resolve()
         let snapshot: StatusSnapshot
         do {
-            snapshot = try await Self.offThread { () throws(RedisError) in try StatusReader.read(url: target, prefix: keyPrefix) }
+            snapshot = try await offThread { () throws(RedisError) in try StatusReader.read(url: target, prefix: keyPrefix) }
         } catch {
             printError("cannot read status from \(target): \(error)")
             throw ExitCode(1)
         }
         print(json ? StatusRenderer.json(snapshot) : StatusRenderer.table(snapshot))
         if snapshot.workers.isEmpty { throw ExitCode(1) }
-    }
-
-    /// hiredis blocks; run it on a thread of its own rather than the cooperative pool.
-    static func offThread<T: Sendable>(_ body: @escaping @Sendable () throws(RedisError) -> T) async throws(RedisError) -> T {
-        let result: Result<T, RedisError> = await withCheckedContinuation { continuation in
-            Thread {
-                do throws(RedisError) {
-                    continuation.resume(returning: .success(try body()))
-                } catch {
-                    continuation.resume(returning: .failure(error))
-                }
-            }.start()
-        }
-        return try result.get()
     }
 }

@@ -159,6 +159,16 @@ struct LeastPrivilegeTests {
             hget("request:acl-test:SPY", "state") == "active" && hget("quote:SPY", "source") == "ib"
         }
 
+        // 1c. The same over the worker's HTTP endpoint, which reaches Redis as the ACL user.
+        let leased = try await RawHTTP.lease(port: httpPort, #"{"requester":"acl-http","instrument":"QQQ","ttl_seconds":120}"#)
+        #expect(leased.status == 201, "POST /subscriptions: \(leased.body)")
+        _ = try await waitFor("the QQQ leased over HTTP served", seconds: 30) {
+            hget("request:acl-http:QQQ", "state") == "active" && hget("quote:QQQ", "source") == "ib"
+        }
+        let listed = try await RawHTTP.request(port: httpPort, path: "/subscriptions/acl-http/QQQ")
+        #expect(listed.status == 200 && RawHTTP.object(listed)["state"] as? String == "active", "\(listed.body)")
+        #expect(try await RawHTTP.request(port: httpPort, method: "DELETE", path: "/subscriptions/acl-http/QQQ").status == 200)
+
         // 2. A stall: the symbols fail over to Alpha Vantage, which answers only the right key.
         _ = await sim.control("stall")
         _ = try await waitFor("failover to Alpha Vantage", seconds: 30) { hget("quote:AAPL", "source") == "alphavantage" }

@@ -31,6 +31,8 @@ struct StandbyPairTests {
         let root: String
         let binary: String
         var processes: [String: Process] = [:]
+        /// Each worker's `http.listen` port, by worker id.
+        var httpPorts: [String: Int] = [:]
 
         init() async throws {
             binary = try #require(RepositoryRoot.binary, "quote-relay binary not built")
@@ -46,9 +48,12 @@ struct StandbyPairTests {
         }
 
         /// Starts a worker of the group; `delayed` asks IB for delayed data, so its writes are
-        /// told apart from the other worker's by `data_type`.
-        func launch(_ id: String, clientID: Int, delayed: Bool = false, redisURL: String? = nil) throws -> pid_t {
+        /// told apart from the other worker's by `data_type`; `extraYAML` adds top-level
+        /// sections (e.g. `leases:`).
+        func launch(_ id: String, clientID: Int, delayed: Bool = false, redisURL: String? = nil, extraYAML: String = "") throws -> pid_t {
             let path = dir.appendingPathComponent("\(id).yaml").path
+            let httpPort = try CLITestRedis.freePort()
+            httpPorts[id] = httpPort
             try """
                 worker:
                   id: \(id)
@@ -66,7 +71,8 @@ struct StandbyPairTests {
                   scripts_dir: \(root)/lua
                 symbols: [AAPL, MSFT]
                 http:
-                  listen: 127.0.0.1:\(try CLITestRedis.freePort())
+                  listen: 127.0.0.1:\(httpPort)
+                \(extraYAML)
                 """.write(toFile: path, atomically: true, encoding: .utf8)
             let process = Process()
             process.executableURL = URL(fileURLWithPath: binary)

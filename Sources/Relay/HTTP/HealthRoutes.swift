@@ -30,17 +30,24 @@ public struct HTTPAnswer: Sendable, Equatable {
 }
 
 /// The three endpoints: `/healthz` (the process is alive), `/readyz` (it is doing its job)
-/// and `/metrics` (Prometheus text).
+/// and `/metrics` (Prometheus text), answered on the event loop; and optionally the
+/// subscription endpoints (``SubscriptionAPI``), answered once Redis has.
 public struct HealthRoutes: Sendable {
     /// Asked on every `/readyz`; must be cheap and non-blocking (it runs on an event loop), so
     /// it should read state the worker keeps up to date, not probe Redis itself.
     public var readiness: @Sendable () -> Readiness
     /// The Prometheus exposition, usually `registry.emitToBuffer()`.
     public var metrics: @Sendable () -> [UInt8]
+    /// `/subscriptions...` (README "Subscriptions at runtime"), loopback only; nil: those
+    /// paths are 404 like any unknown one.
+    public var subscriptions: SubscriptionAPI?
 
-    public init(readiness: @escaping @Sendable () -> Readiness, metrics: @escaping @Sendable () -> [UInt8]) {
+    public init(
+        readiness: @escaping @Sendable () -> Readiness, metrics: @escaping @Sendable () -> [UInt8], subscriptions: SubscriptionAPI? = nil
+    ) {
         self.readiness = readiness
         self.metrics = metrics
+        self.subscriptions = subscriptions
     }
 
     /// The Prometheus text format's content type (version 0.0.4).

@@ -4,7 +4,8 @@ import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
 
-/// The HTTP listener for `/healthz`, `/readyz` and `/metrics` (CONTRACT §4), as a `Service`.
+/// The HTTP listener for `/healthz`, `/readyz` and `/metrics` (CONTRACT §4) and the
+/// loopback-only `/subscriptions` endpoints (README "Subscriptions at runtime"), as a `Service`.
 ///
 /// Binding happens in ``start(host:port:routes:logger:group:)``, before the service group
 /// runs, so that a port already in use is a start-up error with a clear message instead of a
@@ -13,15 +14,17 @@ import ServiceLifecycle
 public final class HealthServer: Service, Sendable {
     private let channel: any Channel
     private let logger: Logger
+    private let subscriptions: SubscriptionAPI?
 
     /// The address actually bound; with port 0 the system chose the port.
     public let localAddress: SocketAddress
     /// The bound port (useful when configured as 0).
     public var port: Int { localAddress.port ?? 0 }
 
-    private init(channel: any Channel, logger: Logger) {
+    private init(channel: any Channel, logger: Logger, subscriptions: SubscriptionAPI?) {
         self.channel = channel
         self.logger = logger
+        self.subscriptions = subscriptions
         self.localAddress = channel.localAddress!
     }
 
@@ -45,8 +48,9 @@ public final class HealthServer: Service, Sendable {
             }
             .bind(host: host, port: port)
             .get()
-        let server = HealthServer(channel: channel, logger: logger)
-        logger.info("http listening", metadata: ["address": "\(host):\(server.port)", "endpoints": "/healthz /readyz /metrics"])
+        let server = HealthServer(channel: channel, logger: logger, subscriptions: routes.subscriptions)
+        let endpoints = "/healthz /readyz /metrics" + (routes.subscriptions == nil ? "" : " /subscriptions (loopback only)")
+        logger.info("http listening", metadata: ["address": "\(host):\(server.port)", "endpoints": "\(endpoints)"])
         return server
     }
 
@@ -70,11 +74,13 @@ public final class HealthServer: Service, Sendable {
         } onGracefulShutdown: {
             channel.close(promise: nil)
         }
+        await subscriptions?.shutdown()
         logger.info("http stopped")
     }
 
     /// Closes the listener (for use without a service group, e.g. in tests).
     public func stop() async {
         try? await channel.close()
+        await subscriptions?.shutdown()
     }
 }

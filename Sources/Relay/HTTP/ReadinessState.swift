@@ -60,8 +60,9 @@ public final class ReadinessState: Sendable {
 }
 
 extension HealthRoutes {
-    /// Routes answering `/readyz` from `state` and `/metrics` from `metrics`.
-    public init(state: ReadinessState, metrics: @escaping @Sendable () -> [UInt8]) {
-        self.init(readiness: { state.readiness }, metrics: metrics)
+    /// Routes answering `/readyz` from `state`, `/metrics` from `metrics` and, with an API,
+    /// `/subscriptions...`.
+    public init(state: ReadinessState, metrics: @escaping @Sendable () -> [UInt8], subscriptions: SubscriptionAPI? = nil) {
+        self.init(readiness: { state.readiness }, metrics: metrics, subscriptions: subscriptions)
     }
 }

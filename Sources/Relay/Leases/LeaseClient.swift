@@ -34,23 +34,48 @@ public enum LeaseClient {
         }
     }
 
+    /// What ``subscribe(on:prefix:requester:spec:ttlMs:priority:)`` wrote.
+    public struct Written: Sendable, Hashable {
+        /// When the lease expires, ms on Redis' clock (`TIME`).
+        public var expiresMs: Int64
+        /// True when the lease is new, false when an existing one was refreshed (`ZADD`'s count).
+        public var created: Bool
+    }
+
+    /// The checks every way of leasing makes before anything is written (the CLI, the HTTP
+    /// endpoints): a valid requester, a spec `InstrumentRequest` accepts, a TTL of
+    /// 1 ms to 24 h.
+    public static func validate(requester: String, spec: String, ttlMs: Int64) throws(ClientError) {
+        guard LeaseArbiter.Lease.isValidRequester(requester) else { throw .badRequester(requester) }
+        if case .failure(let refusal) = InstrumentRequest.parse(spec) { throw .badSpec(refusal) }
+        guard (1...86_400_000).contains(ttlMs) else { throw .badTTL }
+    }
+
     /// Writes (or refreshes) a lease that expires `ttlMs` from now on Redis' clock.
     /// - Returns: the expiry (ms, Redis' clock).
     public static func subscribe(
         url: RedisURL, prefix: String, requester: String, spec: String, ttlMs: Int64, priority: Int?
     ) throws(ClientError) -> Int64 {
-        guard LeaseArbiter.Lease.isValidRequester(requester) else { throw .badRequester(requester) }
-        if case .failure(let refusal) = InstrumentRequest.parse(spec) { throw .badSpec(refusal) }
-        guard (1...86_400_000).contains(ttlMs) else { throw .badTTL }
+        try validate(requester: requester, spec: spec, ttlMs: ttlMs)
+        let connection = try connect(url)
+        defer { connection.close() }
+        return try subscribe(on: connection, prefix: prefix, requester: requester, spec: spec, ttlMs: ttlMs, priority: priority).expiresMs
+    }
+
+    /// ``subscribe(url:prefix:requester:spec:ttlMs:priority:)`` on an open connection (the
+    /// caller owns it): validates, then `TIME` and the `ZADD`s.
+    public static func subscribe(
+        on connection: RedisConnection, prefix: String, requester: String, spec: String, ttlMs: Int64, priority: Int?
+    ) throws(ClientError) -> Written {
+        try validate(requester: requester, spec: spec, ttlMs: ttlMs)
         do throws(RedisError) {
-            let connection = try RedisConnection(url: url)
-            defer { connection.close() }
             let now = try redisNowMs(connection)
             let member = "\(requester)|\(spec)"
             var commands = [["ZADD", Keys.prefixed(prefix, "leases"), String(now + ttlMs), member]]
             if let priority { commands.append(["ZADD", Keys.prefixed(prefix, "leases:priority"), String(priority), member]) }
-            for reply in try connection.pipeline(commands) { _ = try reply.checked() }
-            return now + ttlMs
+            let replies = try connection.pipeline(commands)
+            for reply in replies { _ = try reply.checked() }
+            return Written(expiresMs: now + ttlMs, created: (replies.first?.int ?? 0) > 0)
         } catch {
             throw .redis(error)
         }
@@ -60,9 +85,16 @@ public enum LeaseClient {
     /// - Returns: whether the lease existed.
     public static func unsubscribe(url: RedisURL, prefix: String, requester: String, spec: String) throws(ClientError) -> Bool {
         guard LeaseArbiter.Lease.isValidRequester(requester) else { throw .badRequester(requester) }
+        let connection = try connect(url)
+        defer { connection.close() }
+        return try unsubscribe(on: connection, prefix: prefix, requester: requester, spec: spec)
+    }
+
+    /// ``unsubscribe(url:prefix:requester:spec:)`` on an open connection (the caller owns it).
+    /// The spec is not parsed, so a malformed lease can be removed too.
+    public static func unsubscribe(on connection: RedisConnection, prefix: String, requester: String, spec: String) throws(ClientError) -> Bool {
+        guard LeaseArbiter.Lease.isValidRequester(requester) else { throw .badRequester(requester) }
         do throws(RedisError) {
-            let connection = try RedisConnection(url: url)
-            defer { connection.close() }
             let member = "\(requester)|\(spec)"
             let replies = try connection.pipeline([
                 ["ZREM", Keys.prefixed(prefix, "leases"), member], ["ZREM", Keys.prefixed(prefix, "leases:priority"), member],
@@ -75,9 +107,15 @@ public enum LeaseClient {
 
     /// Every lease with its status, by requester and spec.
     public static func list(url: RedisURL, prefix: String) throws(ClientError) -> [Row] {
+        let connection = try connect(url)
+        defer { connection.close() }
+        return try list(on: connection, prefix: prefix)
+    }
+
+    /// ``list(url:prefix:)`` on an open connection (the caller owns it): `TIME`, both sorted
+    /// sets, then one `HGETALL` per lease in one pipeline.
+    public static func list(on connection: RedisConnection, prefix: String) throws(ClientError) -> [Row] {
         do throws(RedisError) {
-            let connection = try RedisConnection(url: url)
-            defer { connection.close() }
             let now = try redisNowMs(connection)
             let replies = try connection.pipeline([
                 ["ZRANGEBYSCORE", Keys.prefixed(prefix, "leases"), "-inf", "+inf", "WITHSCORES"],
@@ -97,6 +135,15 @@ public enum LeaseClient {
             let statuses = try connection.pipeline(rows.map { ["HGETALL", Keys.prefixed(prefix, "request:\($0.requester):\($0.spec)")] })
             for index in rows.indices { rows[index].status = statuses[index].hash ?? [:] }
             return rows
+        } catch {
+            throw .redis(error)
+        }
+    }
+
+    /// A connection for one CLI command (the library's default timeouts).
+    static func connect(_ url: RedisURL) throws(ClientError) -> RedisConnection {
+        do throws(RedisError) {
+            return try RedisConnection(url: url)
         } catch {
             throw .redis(error)
         }

@@ -54,6 +54,19 @@ final class LeaseStore: Sendable {
         self.connect = connect
     }
 
+    /// How the lease store and the HTTP subscription endpoints reach Redis: like the publisher
+    /// (`redis.url` with its TLS settings, or through Sentinel to the primary), with its
+    /// connect and I/O timeouts.
+    static func connector(_ publisher: PublisherConfiguration) -> @Sendable () throws(RedisError) -> RedisConnection {
+        { () throws(RedisError) -> RedisConnection in
+            if let sentinel = publisher.sentinel, !sentinel.sentinels.isEmpty {
+                return try Sentinel.connectToPrimary(
+                    sentinel, dataURL: publisher.url, connectTimeout: publisher.connectTimeout, ioTimeout: publisher.ioTimeout)
+            }
+            return try RedisConnection(url: publisher.url, connectTimeout: publisher.connectTimeout, ioTimeout: publisher.ioTimeout)
+        }
+    }
+
     var leasesKey: String { Keys.prefixed(prefix, "leases") }
     var priorityKey: String { Keys.prefixed(prefix, "leases:priority") }
     func statusKey(_ ref: LeaseArbiter.RequestRef) -> String { Keys.prefixed(prefix, "request:\(ref.requester):\(ref.spec)") }
