@@ -1,3 +1,4 @@
+import Essentials
 import Foundation
 import MarketData
 import MarketModel
@@ -179,7 +180,7 @@ public enum SubscriptionRoutes {
             Field("expires_in_ms", String(row.expiresInMs), isNumber: true),
             Field("expired", row.expiresInMs <= 0 ? "true" : "false", isNumber: true),
             Field("priority", String(row.priority), isNumber: true),
-            Field("state", row.status["state"].map(JSONText.quoted) ?? "null", isNumber: true),
+            Field("state", row.status["state"].map(JSONString.quoted) ?? "null", isNumber: true),
         ]
         for name in ["place", "updated_ms"] {
             if let value = row.status[name], let number = Int64(value) { fields.append(Field(name, String(number), isNumber: true)) }
