@@ -34,7 +34,7 @@ struct SubscribeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (url, prefix) = try target.resolve()
-        let requester = self.requester, instrument = self.instrument, ttlMs = Int64(ttl) * 1000, priority = self.priority
+        let requester = self.requester, instrument = self.instrument, ttlMs = Int64(ttl).multipliedReportingOverflow(by: 1000).overflow ? Int64.max : Int64(ttl) * 1000, priority = self.priority
         do {
             let expires = try await offThread { () throws(LeaseClient.ClientError) in
                 try LeaseClient.subscribe(url: url, prefix: prefix, requester: requester, spec: instrument, ttlMs: ttlMs, priority: priority)

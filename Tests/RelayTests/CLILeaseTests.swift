@@ -64,6 +64,35 @@ struct CLILeaseTests {
         #expect(unreachable.status == 1)
     }
 
+    /// Skeptic F10, F14, F15: whatever scores applications write, the listing survives; a TTL
+    /// too large is a range error (exit 2), not an overflow trap; `unsubscribe MSFT` finds a lease
+    /// written as `msft` (the worker reads both as one instrument).
+    @Test func oddScoresHugeTTLsAndOtherSpellings() async throws {
+        let binary = try #require(RepositoryRoot.binary)
+        let env = ["PATH": "/usr/bin:/bin"]
+        let common = ["--redis-url", url, "--prefix", prefix]
+        let redis = try connection()
+        defer { redis.close() }
+        _ = try redis.command(["ZADD", "\(prefix):leases", "+inf", "inf1|MSFT"])
+        _ = try redis.command(["ZADD", "\(prefix):leases", "1e300", "huge1|QQQ"])
+        _ = try redis.command(["ZADD", "\(prefix):leases:priority", "+inf", "inf1|MSFT"])
+        _ = try redis.command(["ZADD", "\(prefix):leases:priority", "-inf", "huge1|QQQ"])
+        let list = try await ChildProcess.run(binary, ["subscriptions"] + common, environment: env)
+        #expect(list.status == 0, "\(list.stderr)")
+        #expect(list.stdout.contains("inf1") && list.stdout.contains("huge1"))
+
+        let huge = try await ChildProcess.run(binary, ["subscribe"] + common + ["--ttl", "9223372036854775807", "AAPL"], environment: env)
+        #expect(huge.status == 2, "\(huge.stderr)")
+        #expect(huge.stderr.contains("between 1 and 86400"))
+
+        _ = try redis.command(["ZADD", "\(prefix):leases", "99999999999999", "app2|msft"])
+        #expect(try LeaseClient.unsubscribe(on: redis, prefix: prefix, requester: "app2", spec: "MSFT"))
+        #expect(try redis.command(["ZSCORE", "\(prefix):leases", "app2|msft"]) == .null)
+        #expect(try !LeaseClient.unsubscribe(on: redis, prefix: prefix, requester: "app2", spec: "MSFT"))
+        // Another requester's lease of the same instrument is not touched.
+        #expect(try redis.command(["ZSCORE", "\(prefix):leases", "inf1|MSFT"]) != .null)
+    }
+
     @Test func requestsBecomeTheSameEntriesAsTheYAML() throws {
         let es = try InstrumentRequest.parse("FUT:ES.202612@CME").get()
         let spec = Worker.symbolSpec(es)

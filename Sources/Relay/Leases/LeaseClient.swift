@@ -99,7 +99,22 @@ public enum LeaseClient {
             let replies = try connection.pipeline([
                 ["ZREM", Keys.prefixed(prefix, "leases"), member], ["ZREM", Keys.prefixed(prefix, "leases:priority"), member],
             ])
-            return (try replies[0].checked().int ?? 0) > 0
+            if (try replies[0].checked().int ?? 0) > 0 { return true }
+            // Not written this way: the requester's leases that name the same instrument in
+            // another spelling (`msft` for `MSFT`, `STK:MSFT` ...), as the worker reads them.
+            guard case .success(let wanted) = InstrumentRequest.parse(spec) else { return false }
+            // Every member (ZRANGEBYSCORE, the command the worker's ACL already allows).
+            let members = try connection.command(["ZRANGEBYSCORE", Keys.prefixed(prefix, "leases"), "-inf", "+inf"]).checked().array ?? []
+            let same = members.compactMap(\.string).filter { candidate in
+                guard candidate.hasPrefix(requester + "|") else { return false }
+                return (try? InstrumentRequest.parse(String(candidate.dropFirst(requester.count + 1))).get()) == wanted
+            }
+            guard !same.isEmpty else { return false }
+            let removed = try connection.pipeline(same.flatMap { candidate in
+                [["ZREM", Keys.prefixed(prefix, "leases"), candidate], ["ZREM", Keys.prefixed(prefix, "leases:priority"), candidate]]
+            })
+            for reply in removed { _ = try reply.checked() }
+            return true
         } catch {
             throw .redis(error)
         }
@@ -127,9 +142,12 @@ public enum LeaseClient {
                 let bar = member.firstIndex(of: "|")
                 let requester = bar.map { String(member[..<$0]) } ?? ""
                 let spec = bar.map { String(member[member.index(after: $0)...]) } ?? member
+                // Applications may write any score Redis takes (+inf, 1e300): shown clamped,
+                // never a crash of the operator's tool.
+                let expires = Self.clampedInt64(score)
                 rows.append(Row(
-                    requester: requester, spec: spec, expiresInMs: Int64(score) - now,
-                    priority: Int(priorities[member] ?? 0), status: [:]))
+                    requester: requester, spec: spec, expiresInMs: expires.subtractingReportingOverflow(now).overflow ? .max : expires - now,
+                    priority: Int(Self.clampedInt64(priorities[member] ?? 0)), status: [:]))
             }
             rows.sort { ($0.requester, $0.spec) < ($1.requester, $1.spec) }
             let statuses = try connection.pipeline(rows.map { ["HGETALL", Keys.prefixed(prefix, "request:\($0.requester):\($0.spec)")] })
@@ -174,5 +192,16 @@ public enum LeaseClient {
     static func redisNowMs(_ connection: RedisConnection) throws(RedisError) -> Int64 {
         let time = try connection.command(["TIME"]).checked().array ?? []
         return (time.first?.int ?? 0) * 1000 + (time.count > 1 ? (time[1].int ?? 0) : 0) / 1000
+    }
+}
+
+extension LeaseClient {
+    /// A sorted-set score as an integer: rounded, infinities and out-of-range values clamped to
+    /// `Int64`'s range, NaN as 0 (Redis refuses NaN scores, but nothing here may trap).
+    static func clampedInt64(_ score: Double) -> Int64 {
+        guard !score.isNaN else { return 0 }
+        if score >= 9.2e18 { return .max }
+        if score <= -9.2e18 { return .min }
+        return Int64(score.rounded())
     }
 }
