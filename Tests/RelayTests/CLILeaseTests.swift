@@ -115,6 +115,13 @@ struct CLILeaseTests {
         #expect(Worker.refusal(state)?.category == "no permission")
         state.problem = "IB lists 3 contracts for ES FUT (ESZ6, ESH7, ESM7): name one"
         #expect(Worker.refusal(state)?.category == "unknown contract")
+        // Skeptic F17: IB ends the line with a code its table does not document; the worker
+        // cancels it (the same words the core decides), so the request is not `active`.
+        state.problem = WorkerCore.lineStatus(isQuote: true, .failed(code: 10999, message: "odd")).problem
+        #expect(Worker.refusal(state)?.category == "not allowed")
+        #expect(Worker.refusal(state)?.detail.contains("10999") == true)
+        state.problem = WorkerCore.lineStatus(isQuote: true, .competingSession(message: "elsewhere")).problem
+        #expect(Worker.refusal(state) == nil)
         state.problem = nil
         state.unresolvable = true
         #expect(Worker.refusal(state)?.category == "unknown contract")

@@ -170,6 +170,12 @@ extension Worker {
         {
             return .unknownContract(problem)
         }
+        // A code IB's table does not document ended the line and the worker cancelled it
+        // (WorkerCore.lineStatus `.failed`): nothing is served, so the request must not read
+        // `active`. Refused for the lease's life; leasing it again asks IB again.
+        if problem.hasPrefix("request failed (") {
+            return .notAllowed("IB ended the line: \(problem)")
+        }
         return nil
     }
 
