@@ -289,33 +289,45 @@ def callgrind_counts(args, variant):
     return total, inside
 
 
+def benchmark(args, cmd, requests, timeout):
+    """redis-benchmark with one connection and -P 64, like the worker's writer. (It sometimes
+    gives up with "All clients disconnected" on this loaded machine; run_one tries again.)"""
+    return subprocess.run(["redis-benchmark", "-h", "127.0.0.1", "-p", str(args.redis_port), "-c", "1", "-P", "64",
+                           "-n", str(requests), "-r", str(args.keys), "--csv"] + cmd,
+                          capture_output=True, text=True, timeout=timeout)
+
+
 def run_one(args, r, variant, kind, requests):
     keys, argv = script_args(kind, KINDS[kind], "__rand_int__", delta=variant.delta)
     cmd = variant.command(keys, argv)
     if args.callgrind_pid:
         # Instruction counts: repeatable on a noisy machine (valgrind counts, nothing is timed).
-        r.call("CONFIG", "RESETSTAT")
-        subprocess.run(["callgrind_control", "-z", str(args.callgrind_pid)], capture_output=True, check=True)
-        out = subprocess.run(["redis-benchmark", "-h", "127.0.0.1", "-p", str(args.redis_port), "-c", "1", "-P", "64",
-                              "-n", str(requests), "-r", str(args.keys), "--csv"] + cmd,
-                             capture_output=True, text=True, timeout=3600)
-        if out.returncode != 0:
-            raise RuntimeError(out.stderr[-500:])
+        for attempt in range(3):
+            r.call("CONFIG", "RESETSTAT")
+            subprocess.run(["callgrind_control", "-z", str(args.callgrind_pid)], capture_output=True, check=True)
+            out = benchmark(args, cmd, requests, 3600)
+            if out.returncode == 0:
+                break
+            print(f"  (redis-benchmark failed, attempt {attempt + 1}: {out.stderr.strip()[-200:]}; again)", flush=True)
+        else:
+            raise RuntimeError(f"{variant.name} {kind}: redis-benchmark: {out.stderr[-300:]}")
         cs = parse_kv(info(r, "commandstats")[f"cmdstat_{variant.command_name}"])
         total, inside = callgrind_counts(args, variant)
         calls = int(cs["calls"])
         return {"variant": variant.name, "kind": kind, "calls": calls,
                 "instructions_per_update": total / calls, "instructions_in_command_per_update": inside / calls}
-    r.call("CONFIG", "RESETSTAT")
-    r.call("SLOWLOG", "RESET")
-    r.call("LATENCY", "RESET")
-    cpu0 = proc_cpu_seconds(args.redis_pid)
-    t0 = time.monotonic()
-    out = subprocess.run(["redis-benchmark", "-h", "127.0.0.1", "-p", str(args.redis_port), "-c", "1", "-P", "64",
-                          "-n", str(requests), "-r", str(args.keys), "--csv"] + cmd,
-                         capture_output=True, text=True, timeout=900)
-    elapsed = time.monotonic() - t0
-    cpu = proc_cpu_seconds(args.redis_pid) - cpu0
+    for attempt in range(3):
+        r.call("CONFIG", "RESETSTAT")
+        r.call("SLOWLOG", "RESET")
+        r.call("LATENCY", "RESET")
+        cpu0 = proc_cpu_seconds(args.redis_pid)
+        t0 = time.monotonic()
+        out = benchmark(args, cmd, requests, 900)
+        elapsed = time.monotonic() - t0
+        cpu = proc_cpu_seconds(args.redis_pid) - cpu0
+        if out.returncode == 0:
+            break
+        print(f"  (redis-benchmark failed, attempt {attempt + 1}: {out.stderr.strip()[-200:]}; again)", flush=True)
     if out.returncode != 0:
         raise RuntimeError(f"{variant.name} {kind}: redis-benchmark: {out.stderr[-300:]} {out.stdout[-300:]}")
     stats = info(r, "commandstats")

@@ -2,7 +2,7 @@
 # What Redis pays per published update (issue 15 item 4): versions of publish.lua side by side
 # on one throw-away redis-server, interleaved per round (benchmarks/redis/pay.py says how).
 #
-#   benchmarks/redis/pay.sh [--rounds 5] [--requests 100000] [--before REV] [--callgrind]
+#   benchmarks/redis/pay.sh [--rounds 5] [--requests 100000] [--before REV] [--callgrind] [--only before,after,...]
 #
 # Variants (all checked for the same effects as the first before anything is measured):
 #   before       lua/publish.lua at REV (default: 8048be3, the script before issue 15: DEL + HSET)
@@ -22,13 +22,15 @@ rounds=5
 requests=100000
 before_rev=8048be3
 callgrind=""
+only=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) rounds=$2; shift 2 ;;
     --requests) requests=$2; shift 2 ;;
     --before) before_rev=$2; shift 2 ;;
     --callgrind) callgrind=1; shift ;;
-    *) echo "usage: $0 [--rounds N] [--requests N] [--before REV] [--callgrind]"; exit 2 ;;
+    --only) only=$2; shift 2 ;;
+    *) echo "usage: $0 [--rounds N] [--requests N] [--before REV] [--callgrind] [--only NAME,...]"; exit 2 ;;
   esac
 done
 work=$(mktemp -d /tmp/quote-relay-bench-pay.XXXXXX)
@@ -40,6 +42,14 @@ git show "$before_rev:lua/publish.lua" > "$work/before.lua"
 variants=(before="$work/before.lua" after=lua/publish.lua hkeys=benchmarks/redis/publish_inplace.lua
           fn:fn_before="$work/before.lua" fn:fn_after=lua/publish.lua
           delta:delta=benchmarks/redis/publish_delta_estimate.lua)
+if [ -n "$only" ]; then  # keep the named variants, in this order (the first is the reference)
+  kept=()
+  for v in "${variants[@]}"; do
+    name=${v%%=*}; name=${name#*:}
+    [[ ",$only," == *",$name,"* ]] && kept+=("$v")
+  done
+  variants=("${kept[@]}")
+fi
 stamp=$(date -u +%Y-%m-%dT%H%M)
 extra=()
 if [ -n "$callgrind" ]; then
@@ -58,7 +68,7 @@ else
   pid=$(cat "$work/redis.pid")
   out="benchmarks/results/redis-pay-$stamp"
 fi
-echo "# $0 --rounds $rounds --requests $requests --before $before_rev${callgrind:+ --callgrind}"
+echo "# $0 --rounds $rounds --requests $requests --before $before_rev${callgrind:+ --callgrind}${only:+ --only $only}"
 echo "# $(date -u +%FT%TZ), load average $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores, $(redis-server --version | cut -d' ' -f3)"
 python3 benchmarks/redis/pay.py --redis-port "$port" --redis-pid "$pid" --rounds "$rounds" --requests "$requests" \
   --json "$out.json" "${extra[@]}" "${variants[@]}" | tee "$out.txt"
