@@ -68,8 +68,10 @@ else
   pid=$(cat "$work/redis.pid")
   out="benchmarks/results/redis-pay-$stamp"
 fi
+{
 echo "# $0 --rounds $rounds --requests $requests --before $before_rev${callgrind:+ --callgrind}${only:+ --only $only}"
 echo "# $(date -u +%FT%TZ), load average $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores, $(redis-server --version | cut -d' ' -f3)"
+} | tee "$out.txt"
 python3 benchmarks/redis/pay.py --redis-port "$port" --redis-pid "$pid" --rounds "$rounds" --requests "$requests" \
-  --json "$out.json" "${extra[@]}" "${variants[@]}" | tee "$out.txt"
+  --json "$out.json" "${extra[@]}" "${variants[@]}" | tee -a "$out.txt"
 echo "raw results: $out.json, $out.txt"
