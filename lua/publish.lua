@@ -3,9 +3,10 @@
 --
 -- `#!lua` (Redis 7, no flags): Redis refuses the script as a whole while it is out of memory
 -- (maxmemory with `noeviction`), so the worker's values wait (latest per key) instead of
--- growing a full server. Without the shebang line (a legacy script) Redis would let the script
--- go on after its first write (`DEL`) and every write would pass, new keys included. On
--- Redis < 7 the worker loads the script with this line turned into a comment.
+-- growing a full server. On Redis < 7 the worker loads the script with this line turned into a
+-- comment (a legacy script): Redis then checks memory at the script's first write only, which
+-- is the HSET (refused under OOM, before anything changed), so a publish is still refused as a
+-- whole unless that HSET passes.
 --
 -- KEYS[1]  the data hash, with prefix            (mkt:quote:AAPL)
 -- KEYS[2]  the freshness index, a sorted set     (mkt:updated)
@@ -29,17 +30,23 @@
 --          A worker that lost its lease, even one paused mid-batch, can never overwrite the
 --          data of the worker that holds it now.
 --
--- The record replaces the hash: DEL then one HSET of every field. That removes fields that
--- became unknown and, on a source switch, every field of the other source, in the same
--- atomic step; and writing a fresh listpack is cheaper than updating ~20 fields in place
--- and diffing the old field list (measured: benchmarks/BENCHMARKS-redis.md). Only `seq`
--- survives the replacement. A write confirms the data, so `stale` is 0, unless the values are
--- already older than the threshold: then `stale` is 1 from the start (staleness.lua keeps it).
+-- The hash ends up holding exactly the record (plus `seq`, and `stale` for tracked keys), in one
+-- atomic step: a reader never sees old and new fields of one record mixed, fields that became
+-- unknown are gone, and on a source switch every field of the other source is gone. The usual
+-- write changes values, not the set of fields, so the fields are written in place (one HSET) and
+-- HLEN tells whether the hash holds anything else: the HSET leaves old-or-new fields, and when
+-- their number is that of the record's fields (the worker sends each name once), the hash is
+-- exactly the record. Only otherwise (a field became unknown, another source, a field someone
+-- else added; or HLEN refused by an ACL that predates it) is the hash replaced: DEL, then the
+-- same HSET. In place costs Redis less than
+-- rebuilding the hash on every write (no key deletion and re-creation, no new listpack, the TTL
+-- entry kept): measured in BENCHMARKS.md ("What Redis pays per update"). Only `seq` survives a
+-- replacement. A write confirms the data, so `stale` is 0, unless the values are already older
+-- than the threshold: then `stale` is 1 from the start (staleness.lua keeps it).
 --
 -- Returns the new seq.
 local key = KEYS[1]
-local fenced = KEYS[4] ~= nil
-if fenced then
+if KEYS[4] ~= nil then
   local token = table.remove(ARGV)
   if redis.call('GET', KEYS[4]) ~= token then
     return redis.error_reply('FENCED this worker does not hold the lease ' .. KEYS[4])
@@ -49,8 +56,6 @@ local member = ARGV[1]
 local tracked = member ~= ''
 
 local seq = (tonumber(redis.call('HGET', key, 'seq')) or 0) + 1
-redis.call('DEL', key)
-
 ARGV[7] = 'stale'
 if ARGV[8] ~= '1' then ARGV[8] = '0' end
 ARGV[9] = 'seq'
@@ -58,6 +63,13 @@ ARGV[10] = seq
 local first = 7
 if not tracked then first = 9 end
 redis.call('HSET', key, unpack(ARGV, first))
+-- pcall: an ACL user from before HLEN was used (config/redis-acl.conf without +hlen) gets an
+-- error table here, never equal to a count, so its hashes are replaced as they used to be.
+if redis.pcall('HLEN', key) ~= (#ARGV - first + 1) / 2 then
+  -- Fields the record does not have: replace the hash.
+  redis.call('DEL', key)
+  redis.call('HSET', key, unpack(ARGV, first))
+end
 redis.call('PEXPIRE', key, ARGV[3])
 
 if tracked then

@@ -74,6 +74,46 @@ struct PublishLayoutTests {
         #expect(try redis.command(["HGET", key, "seq"]) == .string("5"))
     }
 
+    /// publish.lua writes the fields in place when the hash holds nothing else and replaces the
+    /// hash otherwise: either way the hash is exactly the record after every write, whichever
+    /// fields came and went, however many there are.
+    @Test func theHashIsExactlyTheRecordAfterInPlaceAndReplacingWrites() async throws {
+        let key = "\(prefix):quote:NVDA"
+        func expect(_ record: Record, seq: Int, _ comment: Comment) throws {
+            var expected = Dictionary(uniqueKeysWithValues: record.fields.map { ($0.name, $0.value) })
+            expected["seq"] = "\(seq)"
+            expected["stale"] = "0"
+            #expect(try redis.hgetall(key) == expected, comment)
+        }
+        let full = Fixtures.quote("NVDA", bid: 130.5, ask: 130.6)
+        try await write(full)
+        try expect(full, seq: 1, "first write")
+        // Same fields, new values: in place.
+        let moved = Fixtures.quote("NVDA", bid: 130.55, ask: 130.65, last: 130.6)
+        try await write(moved)
+        try expect(moved, seq: 2, "same fields, new values")
+        // As many fields as before, but other ones: ask and ask_size gone, open and high new.
+        var swapped = QuoteSnapshot(symbol: "NVDA")
+        swapped.bid = 130.5
+        swapped.bidSize = 300
+        swapped.last = 130.6
+        swapped.volume = 12_345_678
+        swapped.close = 188
+        swapped.open = 129
+        swapped.high = 131
+        swapped.dataType = .live
+        let swappedRecord = swapped.record(source: .ib, updatedMs: 1_760_000_000_001)
+        #expect(swappedRecord.fields.count == moved.fields.count)
+        try await write(swappedRecord)
+        try expect(swappedRecord, seq: 3, "as many fields, other names")
+        // A field no record has (another client's): removed by the next write.
+        try redis.command(["HSET", key, "foreign", "x"])
+        try await write(swappedRecord)
+        try expect(swappedRecord, seq: 4, "a foreign field")
+        try await write(moved)
+        try expect(moved, seq: 5, "back to the first field set")
+    }
+
     @Test func aSourceSwitchReplacesEveryFieldOfTheOtherSource() async throws {
         var ib = QuoteSnapshot(symbol: "SPY")
         ib.bid = 450.1

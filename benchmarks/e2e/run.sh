@@ -2,7 +2,7 @@
 # The end-to-end benchmark (issue 5 item 7), in one command:
 #   benchmarks/e2e/run.sh            # ~10 s per rate, 1k,10k,100k,max; writes benchmarks/results/e2e-DATE.md
 # Environment knobs (all optional):
-#   BENCH_SECONDS=10  BENCH_WARMUP=2  BENCH_RATES=1k,10k,100k,max  BENCH_TARGETS=quote-relay,peer
+#   BENCH_SECONDS=10  BENCH_WARMUP=2  BENCH_RATES=1k,10k,100k,max  BENCH_TARGETS=quote-relay,peer  BENCH_REPEATS=1
 #   BENCH_SYMBOLS=100  BENCH_OPTION_UNDERLYINGS=50 (0 skips the memory run)  BENCH_LIMITS_SCALE=1
 #   BENCH_OPTION_LINES_RATES=10k (the option-lines scenario: over 1,000 lines on SPX/SPXW + 2 stocks; "" skips it)
 #   BENCH_SKIP_CEILING=1 (no null-client flood)  BENCH_SKIP_LIMITS=1 (no redis-benchmark ceiling)
@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
 command_line="benchmarks/e2e/run.sh $*"
-for v in BENCH_SECONDS BENCH_WARMUP BENCH_RATES BENCH_TARGETS BENCH_SYMBOLS BENCH_OPTION_UNDERLYINGS BENCH_LIMITS_SCALE \
+for v in BENCH_SECONDS BENCH_WARMUP BENCH_RATES BENCH_REPEATS BENCH_TARGETS BENCH_SYMBOLS BENCH_OPTION_UNDERLYINGS BENCH_LIMITS_SCALE \
   BENCH_OPTION_LINES_RATES BENCH_SKIP_CEILING BENCH_SKIP_LIMITS; do
   [ -n "${!v+x}" ] && command_line="$v=${!v} $command_line"
 done
@@ -23,6 +23,7 @@ seconds=${BENCH_SECONDS:-10}
 warmup=${BENCH_WARMUP:-2}
 rates=${BENCH_RATES-1k,10k,100k,max}
 targets=${BENCH_TARGETS:-quote-relay,peer}
+repeats=${BENCH_REPEATS:-1}
 symbols=${BENCH_SYMBOLS:-100}
 option_underlyings=${BENCH_OPTION_UNDERLYINGS:-50}
 limits_scale=${BENCH_LIMITS_SCALE:-1}
@@ -77,7 +78,7 @@ echo "==> end-to-end runs: targets=$targets rates=$rates, ${seconds}s each"
   --worker "$bin/quote-relay" --lua-dir "$root/lua" \
   --peer-python "$root/$venv/bin/python" --peer-script "$root/benchmarks/peer/ib_async_redis_peer.py" \
   --work-dir "$work" --output "$work/e2e.json" \
-  --targets "$targets" --rates "$rates" --seconds "$seconds" --warmup "$warmup" \
+  --targets "$targets" --rates "$rates" --repeats "$repeats" --seconds "$seconds" --warmup "$warmup" \
   --symbols "$symbols" --option-underlyings "$option_underlyings" \
   --option-lines-rates "$option_lines_rates" "${extra_flags[@]}" 2>&1 | tee "$work/bench-e2e.log"
 

@@ -56,6 +56,10 @@ public struct RunResult: Codable, Sendable {
     public var targetPeakRSSKiB: Int?
     public var stoppedAs: String?
     public var logPath: String?
+    /// Which pass over the rates this was (1-based; `--repeats`).
+    public var pass: Int?
+    /// /proc/loadavg's three figures when the window opened (other work on the machine).
+    public var loadAverage: String?
 
     public init(target: String, rate: String, status: String) {
         self.target = target

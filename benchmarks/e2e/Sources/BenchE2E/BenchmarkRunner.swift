@@ -9,6 +9,10 @@ public struct BenchConfiguration: Sendable {
     public var redisPid: Int32?
     public var targets: [TargetKind] = TargetKind.allCases
     public var rates: [TargetRate] = [.perSecond(1000), .perSecond(10_000), .perSecond(100_000), .max]
+    /// How many times the whole list of rates is measured. Each pass runs every rate once, and
+    /// at each rate every target in turn (seconds apart), so a comparison of the targets is
+    /// never split across a change of the shared machine's load.
+    public var repeats = 1
     public var windowSeconds: Double = 10
     public var warmupSeconds: Double = 2
     public var symbolCount = 100
@@ -86,20 +90,27 @@ public final class BenchmarkRunner: Sendable {
             startedAt: ISO8601DateFormatter().string(from: Date()), symbols: symbols.count,
             windowSeconds: configuration.windowSeconds, warmupSeconds: configuration.warmupSeconds,
             floodWindow: configuration.floodWindow)
-        for target in configuration.targets {
+        var failedToStart = Set<TargetKind>()
+        for pass in 1...max(1, configuration.repeats) {
             for rate in configuration.rates {
-                logger.info("run", metadata: ["target": "\(target.rawValue)", "rate": "\(rate)"])
-                let result = await measure(target, rate: rate, simPort: simPort)
-                logger.info("result", metadata: [
-                    "target": "\(target.rawValue)", "rate": "\(rate)", "status": "\(result.status)",
-                    "absorbed_per_s": "\(Int(result.absorbedUpdatesPerSecond))",
-                    "delivered_per_s": "\(Int(result.deliveredMessagesPerSecond))",
-                    "p50_us": "\(result.latency.map { String(Int($0.p50Micros)) } ?? "-")",
-                    "p99_us": "\(result.latency.map { String(Int($0.p99Micros)) } ?? "-")",
-                ])
-                report.runs.append(result)
-                // A target that cannot start will not start at the next rate either.
-                if result.status.hasPrefix("failed: start") { break }
+                // Rate-major: the targets take turns at the same rate, seconds apart.
+                for target in configuration.targets where !failedToStart.contains(target) {
+                    logger.info("run", metadata: ["target": "\(target.rawValue)", "rate": "\(rate)", "pass": "\(pass)"])
+                    var result = await measure(target, rate: rate, simPort: simPort)
+                    result.pass = pass
+                    logger.info("result", metadata: [
+                        "target": "\(target.rawValue)", "rate": "\(rate)", "status": "\(result.status)",
+                        "absorbed_per_s": "\(Int(result.absorbedUpdatesPerSecond))",
+                        "delivered_per_s": "\(Int(result.deliveredMessagesPerSecond))",
+                        "p50_us": "\(result.latency.map { String(Int($0.p50Micros)) } ?? "-")",
+                        "p99_us": "\(result.latency.map { String(Int($0.p99Micros)) } ?? "-")",
+                        "max_us": "\(result.latency.map { String(Int($0.maxMicros)) } ?? "-")",
+                        "load": "\(result.loadAverage ?? "-")",
+                    ])
+                    report.runs.append(result)
+                    // A target that cannot start will not start at the next rate either.
+                    if result.status.hasPrefix("failed: start") { failedToStart.insert(target) }
+                }
             }
         }
         if configuration.targets.contains(.quoteRelay) {
@@ -171,6 +182,8 @@ public final class BenchmarkRunner: Sendable {
 
         let warmupEnd = ContinuousClock.now + .seconds(configuration.warmupSeconds)
         let windowEnd = warmupEnd + .seconds(configuration.windowSeconds)
+        // Other work on the shared machine shows up in latency: each run says what it was.
+        result.loadAverage = ProcStats.loadAverage()
         var flood: Task<Void, Never>?
         switch rate {
         case .perSecond(let n):

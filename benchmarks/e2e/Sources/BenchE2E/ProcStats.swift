@@ -25,6 +25,13 @@ public enum ProcStats {
 
     public static var ticksPerSecond: Double { Double(sysconf(Int32(_SC_CLK_TCK))) }
 
+    /// The 1, 5 and 15 minute load averages of /proc/loadavg ("4.12 3.80 2.95"); nil when
+    /// unreadable.
+    public static func loadAverage() -> String? {
+        guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return nil }
+        return text.split(separator: " ").prefix(3).joined(separator: " ")
+    }
+
     /// Resident set size now and its peak, KiB (VmRSS, VmHWM of /proc/PID/status).
     public static func memory(pid: Int32) -> (rssKiB: Int, peakKiB: Int)? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }

@@ -43,6 +43,8 @@ struct RunCommand: AsyncParsableCommand {
     var targets = "quote-relay,peer"
     @Option(help: "Comma-separated rates in simulator updates/s (1000, 10k, ...) or max (closed-loop flood).")
     var rates = "1k,10k,100k,max"
+    @Option(help: "Passes over the rates (each pass runs every rate once, the targets taking turns at each rate).")
+    var repeats = 1
     @Option(help: "Seconds measured per rate.")
     var seconds = 10.0
     @Option(help: "Seconds at the rate before measuring.")
@@ -81,6 +83,7 @@ struct RunCommand: AsyncParsableCommand {
             return rate
         }
         config.windowSeconds = seconds
+        config.repeats = max(1, repeats)
         config.warmupSeconds = warmup
         config.symbolCount = symbols
         config.floodWindow = floodWindow
