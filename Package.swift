@@ -26,6 +26,7 @@ let package = Package(
         .executable(name: "quote-relay-sim", targets: ["quote-relay-sim"]),
         .executable(name: "bench-e2e", targets: ["bench-e2e"]),
         .executable(name: "bench-replay", targets: ["bench-replay"]),
+        .executable(name: "bench-stages", targets: ["bench-stages"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -208,6 +209,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "benchmarks/replay/Sources/bench-replay",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "bench-stages",
+            dependencies: ["BenchReplay", "IBSession", "MarketData", "MarketModel", "RedisPublisher", "TWSProtocol"],
+            path: "benchmarks/replay/Sources/bench-stages",
             swiftSettings: swiftSettings
         ),
         .testTarget(
