@@ -8,12 +8,13 @@
 # Environment knobs (all optional):
 #   REPLAY_ROUNDS=1000  REPLAY_REPEATS=3  REPLAY_STOCKS=8  REPLAY_STRIKES=2  REPLAY_TARGETS=quote-relay,peer
 #   BENCH_SKIP_BUILD=1 (use the existing release binaries)  BENCH_SCRATCH_PATH=.build-release
+#   REPLAY_WORKER=/path/to/quote-relay (another build of the worker, e.g. before a change)
 # Everything runs on loopback; everything started here is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
 command_line="benchmarks/replay/run.sh $*"
-for v in REPLAY_ROUNDS REPLAY_REPEATS REPLAY_STOCKS REPLAY_STRIKES REPLAY_TARGETS BENCH_SCRATCH_PATH; do
+for v in REPLAY_ROUNDS REPLAY_REPEATS REPLAY_STOCKS REPLAY_STRIKES REPLAY_TARGETS REPLAY_WORKER BENCH_SCRATCH_PATH; do
   [ -n "${!v+x}" ] && command_line="$v=${!v} $command_line"
 done
 source scripts/lib.sh
@@ -60,7 +61,7 @@ echo "==> redis-server on 127.0.0.1:$redis_port (pid $redis_pid)"
 
 "$bin/bench-replay" \
   --redis-port "$redis_port" --redis-pid "$redis_pid" \
-  --worker "$bin/quote-relay" --lua-dir "$root/lua" \
+  --worker "${REPLAY_WORKER:-$bin/quote-relay}" --lua-dir "$root/lua" \
   --peer-python "$root/$venv/bin/python" --peer-script "$root/benchmarks/peer/ib_async_redis_peer.py" \
   --work-dir "$work" --output "$work/replay.json" \
   --targets "$targets" --stocks "$stocks" --strikes "$strikes" --rounds "$rounds" --repeats "$repeats" 2>&1 | tee "$work/bench-replay.log"

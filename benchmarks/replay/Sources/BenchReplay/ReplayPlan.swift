@@ -13,11 +13,16 @@ public struct ReplayLine: Sendable, Hashable {
     public var kind: Kind
     /// The Redis key (prefix included) the client writes this line to.
     public var key: String
+    /// A stock's price level in cents (its quote before the replay): the replay keeps its
+    /// bid, ask and last within 10 cents of it, so a worker's option window around the money
+    /// does not move (which would cancel lines mid-replay). nil: a level of the plan's own.
+    public var baseCents: Int?
 
-    public init(reqId: Int32, kind: Kind, key: String) {
+    public init(reqId: Int32, kind: Kind, key: String, baseCents: Int? = nil) {
         self.reqId = reqId
         self.kind = kind
         self.key = key
+        self.baseCents = baseCents
     }
 }
 
@@ -57,7 +62,7 @@ public struct ReplayPlan: Sendable {
     /// The fields the client publishes for a line and their values after round `round`
     /// (Redis field names of CONTRACT §3).
     public func values(of line: Int, afterRound round: Int) -> [(field: String, value: Double)] {
-        let v = LineValues(line: line, sequence: epoch * rounds + round)
+        let v = LineValues(line: line, sequence: epoch * rounds + round, baseCents: lines[line].baseCents)
         switch lines[line].kind {
         case .stock:
             return [
@@ -83,7 +88,7 @@ public struct ReplayPlan: Sendable {
     /// The messages of one round for one line, in wire order.
     public func messages(line index: Int, round: Int) -> [ServerMessage] {
         let line = lines[index]
-        let v = LineValues(line: index, sequence: epoch * rounds + round)
+        let v = LineValues(line: index, sequence: epoch * rounds + round, baseCents: line.baseCents)
         let id = line.reqId
         var out: [ServerMessage] = [
             .tickPrice(reqId: id, tickType: 1, price: v.bid, size: v.bidSize, attrMask: 0),
@@ -134,14 +139,20 @@ struct LineValues {
     let bid, ask, last, high, bidSize, askSize, lastSize, volume, openInterest: Double
     let bidIV, askIV, lastIV, iv, delta, gamma, vega, theta, underlying, modelPrice: Double
 
-    init(line: Int, sequence s: Int) {
+    init(line: Int, sequence s: Int, baseCents: Int? = nil) {
         let base = 1_000 + line * 250  // cents: lines never share a price level
         let step = s % 997
         func cents(_ c: Int) -> Double { Double(c) / 100 }
         func ten4(_ c: Int) -> Double { Double(c) / 10_000 }
-        bid = cents(base * 10 + step)
-        ask = cents(base * 10 + step + 1 + s % 3)
-        last = cents(base * 10 + step + s % 2)
+        if let level = baseCents {
+            bid = cents(level - 5 + s % 7)
+            ask = cents(level + 2 + s % 3)
+            last = cents(level - 3 + s % 11)
+        } else {
+            bid = cents(base * 10 + step)
+            ask = cents(base * 10 + step + 1 + s % 3)
+            last = cents(base * 10 + step + s % 2)
+        }
         high = cents(base * 20 + s % 991)
         bidSize = Double(100 + s % 89)
         askSize = Double(200 + s % 83)

@@ -126,6 +126,18 @@ public final class ReplayRunner: Sendable {
         try await Task.sleep(for: .seconds(2))
 
         let probe = try RedisProbe(port: configuration.redisPort)
+        // Each stock's level before the first replay, from quote-relay's own quote (else the
+        // peer's): the replay moves prices around it, never far enough to re-centre an option
+        // window (the worker would cancel and replace lines in the middle of a replay).
+        var levels: [String: Int] = [:]
+        for symbol in symbols {
+            for prefix in [TargetKind.quoteRelay.prefix, TargetKind.peer.prefix] where levels[symbol] == nil {
+                let reply = try probe.hmget([(key: Keys.prefixed(prefix, Keys.quote(symbol)), fields: ["last", "bid", "close"])])
+                if let price = reply.first?.compactMap({ $0.flatMap(Double.init) }).first(where: { $0 > 0 }) {
+                    levels[symbol] = Int((price * 100).rounded())
+                }
+            }
+        }
         var results: [ReplayResult] = []
         var versions: [String: Int] = [:]
         var optionCount = 0
@@ -137,7 +149,7 @@ public final class ReplayRunner: Sendable {
                     throw BenchError("\(target.rawValue) has no ready connection")
                 }
                 versions[target.rawValue] = version
-                let lines = try await replayLines(target)
+                let lines = try await replayLines(target, levels: levels)
                 optionCount = lines.filter { $0.kind != .stock }.count
                 let plan = ReplayPlan(lines: lines, rounds: configuration.rounds, epoch: repeatIndex + 1)
                 let result = try await replay(plan, into: target, child: child, version: version, repeatIndex: repeatIndex, probe: probe)
@@ -152,7 +164,7 @@ public final class ReplayRunner: Sendable {
     }
 
     /// The target's lines at the simulator, with the Redis key it writes each to.
-    func replayLines(_ target: TargetKind) async throws -> [ReplayLine] {
+    func replayLines(_ target: TargetKind, levels: [String: Int]) async throws -> [ReplayLine] {
         let subscriptions = await simulator.subscriptions().filter { $0.clientId == target.clientId }
             .sorted { ($0.secType != "STK" ? 1 : 0, $0.reqId) < ($1.secType != "STK" ? 1 : 0, $1.reqId) }
         return subscriptions.map { s in
@@ -162,7 +174,8 @@ public final class ReplayRunner: Sendable {
                 let key = Keys.prefixed(target.prefix, Keys.option(s.symbol, expiry: expiry, strike: strike, right: right))
                 return ReplayLine(reqId: s.reqId, kind: .option(call: right == .call), key: key)
             }
-            return ReplayLine(reqId: s.reqId, kind: .stock, key: Keys.prefixed(target.prefix, Keys.quote(s.symbol)))
+            return ReplayLine(
+                reqId: s.reqId, kind: .stock, key: Keys.prefixed(target.prefix, Keys.quote(s.symbol)), baseCents: levels[s.symbol])
         }
     }
 

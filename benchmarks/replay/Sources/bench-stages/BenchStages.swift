@@ -47,6 +47,8 @@ enum BenchStages {
         let plan = ReplayPlan(lines: lines, rounds: rounds, epoch: 1)
         let bytes = plan.encode(serverVersion: version)
         let ticks = plan.messageCount
+        print("sizes: ServerMessage \(MemoryLayout<ServerMessage>.size) B, MarketDataEvent \(MemoryLayout<MarketDataEvent>.size) B, "
+            + "book entry \(MemoryLayout<BookEntry>.size) B, Record \(MemoryLayout<Record>.size) B")
         print("bench-stages: \(ticks) tick messages, \(bytes.count) bytes, reads of \(readBytes) bytes, best of \(repeats)")
 
         var results: [(String, Double, String)] = []
@@ -63,7 +65,7 @@ enum BenchStages {
         }
 
         let payloads = try measure("framing") { try stageFraming(bytes, readBytes: readBytes) }
-        let messages = try measure("decoding") { try stageDecoding(payloads.payloads, version: version) }
+        let messages = try measure("decoding") { try stageDecoding(bytes, payloads.payloads, version: version) }
         var owners: [Int32: SubscriptionID] = [:]
         for line in lines { owners[line.reqId] = SubscriptionID(rawValue: UInt64(line.reqId)) }
         let batches = measure("routing") { stageRouting(messages, reads: payloads.readEnds, owners: owners) }
@@ -73,6 +75,24 @@ enum BenchStages {
         recordCount = records.count
         _ = measure("encoding (every record built)") { stageEncoding(records) }
 
+        // The number formatting inside record building, before (text of an interpolation,
+        // then trimmed: DecimalFormat until issue 15) and now, over the option records' values.
+        let values = records.flatMap { $0.fields.filter(\.isNumber).compactMap { Double($0.value) } }
+        let formats: [(String, (Double) -> String?)] = [
+            ("format: interpolation + trim (before)", legacyDecimal),
+            ("format: DecimalFormat.string (now)", { DecimalFormat.string($0) }),
+        ]
+        for (name, format) in formats {
+            var best = Double.infinity
+            for _ in 0..<repeats {
+                let start = DispatchTime.now().uptimeNanoseconds
+                var bytes = 0
+                for v in values { bytes &+= format(v)?.utf8.count ?? 0 }
+                best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start))
+                if bytes == 0 { print("") }
+            }
+            print("\(name): \(String(format: "%.1f", best / Double(max(1, values.count)))) ns per number (\(values.count) numbers)")
+        }
         print("reads: \(payloads.readEnds.count), records built: \(recordCount) (\(String(format: "%.4f", Double(recordCount) / Double(ticks))) per tick)")
         print("| stage | ns per tick |")
         print("|---|--:|")
@@ -90,24 +110,46 @@ enum BenchStages {
     }
 }
 
+/// DecimalFormat.string as it was before issue 15, for the before/after line.
+@inline(never)
+func legacyDecimal(_ value: Double) -> String? {
+    guard value.isFinite else { return nil }
+    if value == 0 { return "0" }
+    if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
+    let shortest = "\(value)"
+    guard shortest.firstIndex(where: { $0 == "e" || $0 == "E" }) == nil else { return DecimalFormat.string(value) }
+    guard shortest.contains(".") else { return shortest }
+    var out = Substring(shortest)
+    while out.hasSuffix("0") { out = out.dropLast() }
+    if out.hasSuffix(".") { out = out.dropLast() }
+    return String(out)
+}
+
 struct Framed {
-    var payloads: [[UInt8]]
+    /// Where each payload lies in the replay's bytes (framing hands the decoder a borrowed
+    /// view of its buffer; the decoding stage borrows the same bytes from here).
+    var payloads: [Range<Int>]
     /// Index into `payloads` after each socket read.
     var readEnds: [Int]
 }
 
+/// The channel handler's loop without the decoder: feed a read, lend out every whole payload.
 @inline(never)
 func stageFraming(_ bytes: [UInt8], readBytes: Int) throws -> Framed {
     var frames = FrameDecoder()
     var out = Framed(payloads: [], readEnds: [])
     out.payloads.reserveCapacity(bytes.count / 30)
     var offset = 0
+    var consumed = 0
     try bytes.withUnsafeBytes { all in
         while offset < all.count {
             let end = min(all.count, offset + readBytes)
             frames.feed(UnsafeRawBufferPointer(rebasing: all[offset..<end]))
             offset = end
-            while let _ = try frames.withNextPayload({ payload in out.payloads.append(Array(payload)) }) {}
+            while let length = try frames.withNextPayload({ $0.count }) {
+                out.payloads.append(consumed + 4..<consumed + 4 + length)
+                consumed += 4 + length
+            }
             out.readEnds.append(out.payloads.count)
         }
     }
@@ -115,11 +157,13 @@ func stageFraming(_ bytes: [UInt8], readBytes: Int) throws -> Framed {
 }
 
 @inline(never)
-func stageDecoding(_ payloads: [[UInt8]], version: Int) throws -> [ServerMessage] {
+func stageDecoding(_ bytes: [UInt8], _ payloads: [Range<Int>], version: Int) throws -> [ServerMessage] {
     var out: [ServerMessage] = []
     out.reserveCapacity(payloads.count)
-    for payload in payloads {
-        out.append(try MessageDecoder.decodeServer(payload, serverVersion: version))
+    try bytes.withUnsafeBytes { all in
+        for range in payloads {
+            out.append(try MessageDecoder.decodeServer(UnsafeRawBufferPointer(rebasing: all[range]), serverVersion: version))
+        }
     }
     return out
 }
