@@ -26,6 +26,8 @@ let package = Package(
         .executable(name: "quote-relay", targets: ["quote-relay"]),
         .executable(name: "quote-relay-sim", targets: ["quote-relay-sim"]),
         .executable(name: "bench-e2e", targets: ["bench-e2e"]),
+        .executable(name: "bench-replay", targets: ["bench-replay"]),
+        .executable(name: "bench-stages", targets: ["bench-stages"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -187,6 +189,42 @@ let package = Package(
             name: "BenchE2ETests",
             dependencies: ["BenchE2E", "Simulators", "TWSProtocol"],
             path: "benchmarks/e2e/Tests/BenchE2ETests",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: The replayed-flood benchmark (benchmarks/replay/run.sh, issue 15): the simulator
+        // answers the handshake and requests, then a pre-encoded tick flood is written as fast
+        // as the target reads it.
+        .target(
+            name: "BenchReplay",
+            dependencies: [
+                "BenchE2E", "Simulators", "TWSProtocol", "MarketModel",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "benchmarks/replay/Sources/BenchReplay",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "bench-replay",
+            dependencies: [
+                "BenchReplay", "BenchE2E",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "benchmarks/replay/Sources/bench-replay",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "bench-stages",
+            dependencies: ["BenchReplay", "IBSession", "MarketData", "MarketModel", "RedisPublisher", "TWSProtocol"],
+            path: "benchmarks/replay/Sources/bench-stages",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "BenchReplayTests",
+            dependencies: ["BenchReplay", "TWSProtocol", "MarketData", "MarketModel"],
+            path: "benchmarks/replay/Tests/BenchReplayTests",
             swiftSettings: swiftSettings
         ),
 

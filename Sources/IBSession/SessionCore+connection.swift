@@ -22,6 +22,11 @@ extension SessionCore {
             // SOL_SOCKET, which is SO_DEBUG; root may set it, the service user gets EACCES and
             // never connects (found by starting the installed binary as `quote-relay`).
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+            // Reads of up to 256 KiB (NIO's default stops at 64 KiB). A quiet feed still reads
+            // what is there at once; a flood arrives in larger batches, and each batch makes one
+            // record per line it touched, so 4x fewer records (and Redis writes) per tick when
+            // the gateway streams faster than the worker reads (issue 15, BENCHMARKS.md).
+            .channelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: 256 * 1024))
             .channelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(GatewayChannelHandler(core: self, generation: attempt))

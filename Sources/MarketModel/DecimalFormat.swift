@@ -14,7 +14,14 @@ public enum DecimalFormat {
         if value == value.rounded(), abs(value) < 1e15 {
             return String(Int64(value))
         }
-        let shortest = "\(value)"  // e.g. "452.5", "1e-05", "1.2345e+16"
+        // Swift's shortest round-tripping text, e.g. "452.5", "1e-05", "1.2345e+16". Without an
+        // exponent it is already the canonical spelling: a non-integer's shortest digits never
+        // end in a fractional zero. This is the hot path (every number of every record), so the
+        // text is taken as is, with one scan of its bytes for the exponent.
+        let shortest = value.description
+        guard shortest.utf8.contains(UInt8(ascii: "e")) || shortest.utf8.contains(UInt8(ascii: "E")) else {
+            return shortest
+        }
         guard let eIndex = shortest.firstIndex(where: { $0 == "e" || $0 == "E" }) else {
             return trimmed(shortest)
         }

@@ -88,6 +88,12 @@ public struct FieldList: Sendable {
 
     public init() {}
 
+    /// Room for `capacity` fields up front: a record is built per changed line per socket
+    /// read, and growing the array field by field cost five reallocations per record.
+    public init(capacity: Int) {
+        fields.reserveCapacity(capacity)
+    }
+
     public mutating func text(_ name: String, _ value: String?) {
         guard let value, !value.isEmpty else { return }
         fields.append(Field(name, value, isNumber: false))

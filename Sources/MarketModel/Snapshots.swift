@@ -41,7 +41,7 @@ public struct QuoteSnapshot: Sendable, Hashable {
     /// `change` and `change_percent` are derived from last and close when the source does
     /// not send them (IB never does).
     public func record(source: DataSource, updatedMs: Int64) -> Record {
-        var f = FieldList()
+        var f = FieldList(capacity: 32)
         f.text("symbol", symbol)
         f.number("bid", bid)
         f.number("bid_size", bidSize)
@@ -135,7 +135,7 @@ public struct OptionSnapshot: Sendable, Hashable {
     public var key: String { Keys.option(root ?? symbol, expiry: expiry, strike: strike, right: right) }
 
     public func record(source: DataSource, updatedMs: Int64) -> Record {
-        var f = FieldList()
+        var f = FieldList(capacity: 32)
         f.text("symbol", symbol)
         f.text("expiry", expiry)
         f.number("strike", strike)

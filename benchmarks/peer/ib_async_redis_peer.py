@@ -6,6 +6,10 @@ like: subscribe every symbol on the gateway, and on each of ib_async's pendingTi
 per network read, ib_async's own natural batching) write each changed ticker as HSET + EXPIRE +
 PUBLISH, pipelined in one round trip (as well as redis-py allows).
 
+With --options-file (benchmarks/replay) it also follows option contracts and writes each one's
+quote, open interest and greeks (bid/ask/last implied volatility and the model computation) to
+the key given for it, like quote-relay's option records.
+
 Runs until SIGTERM/SIGINT or --seconds; prints one JSON line of counters at exit.
 """
 import argparse
@@ -16,7 +20,7 @@ import sys
 import time
 
 import redis
-from ib_async import IB, Stock, StartupFetchNONE
+from ib_async import IB, Option, Stock, StartupFetchNONE
 
 
 def number(v):
@@ -39,6 +43,8 @@ def main():
     ap.add_argument("--prefix", default="peer")
     ap.add_argument("--symbols", default="AAPL,MSFT,SPY")
     ap.add_argument("--seconds", type=float, default=0)
+    ap.add_argument("--options-file", default="",
+                    help="JSON list of {symbol, expiry, strike, right, trading_class, key}")
     args = ap.parse_args()
 
     r = redis.Redis(host="127.0.0.1", port=args.redis_port)
@@ -48,6 +54,14 @@ def main():
     ib.connect("127.0.0.1", args.ib_port, clientId=args.client_id, timeout=10, readonly=True,
                fetchFields=StartupFetchNONE)
     contracts = [Stock(s, "SMART", "USD") for s in args.symbols.split(",") if s]
+    option_keys = {}
+    if args.options_file:
+        with open(args.options_file) as f:
+            for spec in json.load(f):
+                o = Option(spec["symbol"], spec["expiry"], float(spec["strike"]), spec["right"], "SMART",
+                           tradingClass=spec["trading_class"], currency="USD")
+                contracts.append(o)
+                option_keys[(spec["symbol"], spec["expiry"], float(spec["strike"]), spec["right"])] = spec["key"]
     ib.qualifyContracts(*contracts)
     for c in contracts:
         ib.reqMktData(c, "", False, False)
@@ -58,12 +72,31 @@ def main():
         pipe = r.pipeline(transaction=False)
         now_ms = int(time.time() * 1000)
         for t in tickers:
-            sym = t.contract.symbol
-            key = f"{args.prefix}:quote:{sym}"
+            c = t.contract
+            sym = c.symbol
             fields = {"symbol": sym, "updated_ms": now_ms, "source": "ib"}
-            for name, v in (("bid", t.bid), ("bid_size", t.bidSize), ("ask", t.ask), ("ask_size", t.askSize),
-                            ("last", t.last), ("last_size", t.lastSize), ("volume", t.volume),
-                            ("close", t.close)):
+            values = [("bid", t.bid), ("bid_size", t.bidSize), ("ask", t.ask), ("ask_size", t.askSize),
+                      ("last", t.last), ("last_size", t.lastSize), ("volume", t.volume)]
+            if c.secType == "OPT":
+                key = option_keys.get((sym, c.lastTradeDateOrContractMonth, float(c.strike), c.right[:1]))
+                if key is None:
+                    continue
+                kind = "option"
+                oi = t.callOpenInterest if c.right.startswith("C") else t.putOpenInterest
+                model = t.modelGreeks
+                values += [("open_interest", oi),
+                           ("bid_iv", t.bidGreeks.impliedVol if t.bidGreeks else None),
+                           ("ask_iv", t.askGreeks.impliedVol if t.askGreeks else None),
+                           ("last_iv", t.lastGreeks.impliedVol if t.lastGreeks else None)]
+                if model:
+                    values += [("iv", model.impliedVol), ("delta", model.delta), ("gamma", model.gamma),
+                               ("vega", model.vega), ("theta", model.theta), ("und_price", model.undPrice),
+                               ("model_price", model.optPrice)]
+            else:
+                key = f"{args.prefix}:quote:{sym}"
+                kind = "quote"
+                values += [("high", t.high), ("close", t.close)]
+            for name, v in values:
                 n = number(v)
                 if n is not None:
                     fields[name] = n
@@ -71,7 +104,7 @@ def main():
             pipe.hset(key, mapping={k: str(v) for k, v in fields.items()})
             pipe.expire(key, 300)
             fields["key"] = key
-            fields["type"] = "quote"
+            fields["type"] = kind
             pipe.publish(key, json.dumps(fields))
             stats["updates"] += 1
         pipe.execute()

@@ -141,6 +141,22 @@ final class GatewayCore {
         }
     }
 
+    /// The ready connection of `clientId` and its negotiated server version.
+    func connection(clientId: Int32) -> (id: ConnectionID, serverVersion: Int)? {
+        guard let session = engine.sessions.values.first(where: { $0.clientId == clientId && $0.phase == .ready }),
+            channels[session.id] != nil
+        else { return nil }
+        return (session.id, session.serverVersion)
+    }
+
+    /// Writes already framed messages to a connection as one write; the socket takes them as
+    /// fast as the client reads (benchmarks/replay). False when the connection is gone.
+    func writeFramed(_ bytes: ByteBuffer, to id: ConnectionID) -> Bool {
+        guard let channel = channels[id] else { return false }
+        channel.writeAndFlush(bytes, promise: nil)
+        return true
+    }
+
     private func write(_ bytes: [UInt8], to id: ConnectionID) {
         guard let channel = channels[id] else { return }
         channel.writeAndFlush(channel.allocator.buffer(bytes: bytes), promise: nil)

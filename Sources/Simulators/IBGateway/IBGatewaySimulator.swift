@@ -172,6 +172,25 @@ public final class IBGatewaySimulator: Sendable {
         await onLoop { $0.engine.currentCounters } ?? GatewayCounters()
     }
 
+    /// The negotiated server version of `clientId`'s ready connection, nil when it has none.
+    /// A replay encodes its messages at this version, as a real gateway would.
+    public func serverVersion(clientId: Int32) async -> Int? {
+        await onLoop { $0.connection(clientId: clientId)?.serverVersion } ?? nil
+    }
+
+    /// Writes pre-encoded, framed server messages (each a 4-byte length and its payload, e.g.
+    /// `MessageEncoder.encode(_:serverVersion:)` output) to `clientId`'s ready connection in one
+    /// write, which the socket drains as fast as the client reads. This is how
+    /// `benchmarks/replay` floods a client without the simulator's market model in the way;
+    /// the bytes must be whole frames at the connection's server version.
+    /// - Returns: false when the client has no ready connection.
+    public func writeFramed(_ bytes: ByteBuffer, toClientId clientId: Int32) async -> Bool {
+        await onLoop { core in
+            guard let connection = core.connection(clientId: clientId) else { return false }
+            return core.writeFramed(bytes, to: connection.id)
+        } ?? false
+    }
+
     private func onLoop<T: Sendable>(_ body: @escaping @Sendable (GatewayCore) -> T) async -> T? {
         let running: Running? = state.withLockedValue { if case .running(let r) = $0 { r } else { nil } }
         guard let running else { return nil }
