@@ -1,3 +1,4 @@
+import IBSession
 import Logging
 import MarketData
 import MarketModel
