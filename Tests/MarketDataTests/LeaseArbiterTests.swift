@@ -363,10 +363,11 @@ struct LeaseArbiterTests {
 
     // F5: a window that does not fit is queued, never told active; the plain lease stays active.
     @Test func aWindowThatDoesNotFitIsQueuedNotActive() {
-        var a = Self.arbiter(capacity: 5) { $0.optionWindows = true }
-        let plain = Self.lease("p1", "NVDA", until: 100_000)
-        _ = a.leasesSeen([plain], nowMs: 1_000)
-        let actions = a.leasesSeen([plain, Self.lease("p2", "NVDA#options=1x2", until: 100_000)], nowMs: 2_000)
+        var a = Self.arbiter(capacity: 12) { $0.optionWindows = true }
+        let plain = [Self.lease("p1", "NVDA", until: 100_000), Self.lease("o", "AMD", until: 100_000), Self.lease("o", "AMZN", until: 100_000)]
+        _ = a.leasesSeen(plain, nowMs: 1_000)
+        // 3 lines held; the window needs 10 more: 13 > 12.
+        let actions = a.leasesSeen(plain + [Self.lease("p2", "NVDA#options=1x2", until: 100_000)], nowMs: 2_000)
         #expect(Self.resized(actions).isEmpty)
         #expect(a.served(keySymbol: "NVDA")?.options == nil)
         #expect(a.status(of: Self.ref("p2", "NVDA#options=1x2")) == .queued(place: 1))
@@ -376,10 +377,12 @@ struct LeaseArbiterTests {
     // F5 addendum: windows of one underlying queue as separate entries: the smaller window
     // that fits starts, the larger one waits.
     @Test func aSmallerWindowThatFitsIsNotBlockedByALargerOne() {
-        var a = Self.arbiter(capacity: 8) { $0.optionWindows = true }
-        let small = Self.lease("q1", "QQQ#options=1x1", until: 100_000)  // 7 lines
-        let large = Self.lease("q2", "QQQ#options=1x3", until: 100_000)  // 15 lines
-        let actions = a.leasesSeen([small, large], nowMs: 1_000)
+        var a = Self.arbiter(capacity: 16) { $0.optionWindows = true }
+        let others = [Self.lease("o", "AMD", until: 100_000), Self.lease("o", "AMZN", until: 100_000)]
+        _ = a.leasesSeen(others, nowMs: 500)
+        let small = Self.lease("q1", "QQQ#options=1x1", until: 100_000)  // 7 lines: 2 + 7 fit
+        let large = Self.lease("q2", "QQQ#options=1x3", until: 100_000)  // 15 lines: 2 + 15 do not
+        let actions = a.leasesSeen(others + [small, large], nowMs: 1_000)
         #expect(Self.subscribed(actions).count == 1)
         #expect(a.served(keySymbol: "QQQ")?.options == Self.window(1, 1))
         #expect(a.status(of: Self.ref("q1", "QQQ#options=1x1")) == .active)
@@ -449,13 +452,13 @@ struct LeaseArbiterTests {
             #expect(Self.subscribed(actions).isEmpty)
         }
         note(a.leasesSeen(flood + [good], nowMs: now))
-        // IB refuses the ones asked so far (200), one answer at a time, as the worker hands
-        // them over: each freed slot goes alternately to the oldest and the newest waiting.
+        // IB refuses the ones asked so far (200), all answers of a read at once, as the worker
+        // hands them over: the freed slots go alternately to the oldest and the newest waiting.
         for _ in 0..<2 {
             now += 1_000
-            for key in a.lookUpsInFlight.sorted() where key != "QQQ" {
-                note(a.gatewayRefused(keySymbol: key, .unknownContract("200"), nowMs: now))
-            }
+            var refused: [String: InstrumentRequest.Refusal] = [:]
+            for key in a.lookUpsInFlight where key != "QQQ" { refused[key] = .unknownContract("200") }
+            note(a.lookUpsAnswered(known: [], refused: refused, failed: [], nowMs: now))
             note(a.leasesSeen(flood + [good], nowMs: now))
             #expect(a.lookUpsInFlight.count <= 40)
             #expect(a.heldKeySymbols.isEmpty)

@@ -265,6 +265,24 @@ public struct LeaseArbiter: Sendable {
         return evaluate(nowMs: nowMs)
     }
 
+    /// Many look-up answers at once (one evaluation: the worker hands over what arrived
+    /// since its last read): `known` may take lines, `refused` are refused, `failed` asked
+    /// again.
+    public mutating func lookUpsAnswered(
+        known newlyKnown: [String], refused: [String: InstrumentRequest.Refusal], failed: [String], nowMs: Int64
+    ) -> [Action] {
+        for key in newlyKnown {
+            lookingUp.remove(key)
+            known.insert(key)
+        }
+        for (key, refusal) in refused {
+            lookingUp.remove(key)
+            refusals[key] = refusal
+        }
+        for key in failed { lookingUp.remove(key) }
+        return evaluate(nowMs: nowMs)
+    }
+
     /// The look-up failed for a passing reason (gateway away, timeout): asked again later.
     public mutating func lookUpFailed(keySymbol: String, nowMs: Int64) -> [Action] {
         lookingUp.remove(keySymbol)

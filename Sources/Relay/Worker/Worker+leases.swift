@@ -163,14 +163,20 @@ extension Worker {
         var actions: [LeaseArbiter.Action] = []
         let capacity = leaseLineCapacity()
         if capacity != arbiter.settings.lineCapacity { actions += arbiter.setLineCapacity(capacity, nowMs: nowMs) }
-        for (key, answer) in requestLookUps.sorted(by: { $0.key < $1.key }) {
-            switch answer {
-            case .known: actions += arbiter.contractKnown(keySymbol: key, nowMs: nowMs)
-            case .refused(let refusal): actions += arbiter.gatewayRefused(keySymbol: key, refusal, nowMs: nowMs)
-            case .failed: actions += arbiter.lookUpFailed(keySymbol: key, nowMs: nowMs)
+        if !requestLookUps.isEmpty {
+            var known: [String] = []
+            var refused: [String: InstrumentRequest.Refusal] = [:]
+            var failed: [String] = []
+            for (key, answer) in requestLookUps {
+                switch answer {
+                case .known: known.append(key)
+                case .refused(let refusal): refused[key] = refusal
+                case .failed: failed.append(key)
+                }
             }
+            requestLookUps.removeAll()
+            actions += arbiter.lookUpsAnswered(known: known, refused: refused, failed: failed, nowMs: nowMs)
         }
-        requestLookUps.removeAll()
         for key in requestedOrder {
             guard let state = symbols[key] else { continue }
             if let refusal = Self.refusal(state) {
