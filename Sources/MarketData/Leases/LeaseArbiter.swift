@@ -11,6 +11,12 @@
 /// last one expired; it is taken away only by a request of strictly higher priority, and not
 /// before it was held `minHold`. A line in its grace period (no live lease) gives way to any
 /// live request at once.
+///
+/// Requests are keyed by what they ask for (instrument and option window): one line per
+/// instrument serves the union of its leases' windows; a window it does not serve yet waits
+/// as its own entry (`queued`, never `active` before it is served), and a window no live
+/// lease needs any more is narrowed `grace` later (`resize`). With `lookUpFirst`, IB confirms
+/// a contract (`lookUp`, no line) before it may take a line.
 public struct LeaseArbiter: Sendable {
     /// Limits and timings; see README "Subscriptions at runtime" for the config keys.
     public struct Settings: Sendable, Hashable {
