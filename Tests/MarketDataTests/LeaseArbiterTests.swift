@@ -64,6 +64,7 @@ struct LeaseArbiterTests {
         var settings = A.Settings(lineCapacity: capacity)
         settings.graceMs = 10_000
         settings.minHoldMs = 30_000
+        settings.placeRefreshMs = 0
         tweak(&settings)
         return A(settings: settings, pinned: pinned)
     }
@@ -327,5 +328,190 @@ struct LeaseArbiterTests {
         let leases = [Self.lease("app1", "AAPL", until: 60_000)]
         _ = a.leasesSeen(leases, nowMs: 1_000)
         #expect(a.leasesSeen(leases, nowMs: 2_000).isEmpty)
+    }
+
+    static func resized(_ actions: [A.Action]) -> [InstrumentRequest] {
+        actions.compactMap { if case .resize(let r) = $0 { r } else { nil } }
+    }
+    static func window(_ e: Int, _ s: Int) -> InstrumentRequest.Options { InstrumentRequest.Options(expirations: e, strikesAroundATM: s) }
+
+    // F5: a window lease of an underlying already served for a plain lease is served (the
+    // line's window grows), and active only once it is.
+    @Test func aWindowLeaseOnAnUnderlyingServedPlainWidensTheLine() {
+        var a = Self.arbiter(capacity: 100) { $0.optionWindows = true }
+        let plain = Self.lease("p1", "NVDA", until: 100_000)
+        _ = a.leasesSeen([plain], nowMs: 1_000)
+        #expect(a.served(keySymbol: "NVDA")?.options == nil)
+        let actions = a.leasesSeen([plain, Self.lease("p2", "NVDA#options=1x2", until: 100_000)], nowMs: 2_000)
+        #expect(Self.subscribed(actions).isEmpty)
+        #expect(Self.resized(actions).map(\.options) == [Self.window(1, 2)])
+        #expect(a.served(keySymbol: "NVDA")?.linesNeeded == 1 + 10)
+        #expect(a.status(of: Self.ref("p2", "NVDA#options=1x2")) == .active)
+        #expect(a.status(of: Self.ref("p1", "NVDA")) == .active)
+    }
+
+    // F5: two windows of one underlying: the line serves their union, both are active.
+    @Test func twoWindowsOfOneUnderlyingAreServedAsTheirUnion() {
+        var a = Self.arbiter(capacity: 100) { $0.optionWindows = true }
+        let w1 = Self.lease("w1", "QQQ#options=1x2", until: 100_000)
+        _ = a.leasesSeen([w1], nowMs: 1_000)
+        let actions = a.leasesSeen([w1, Self.lease("w2", "QQQ#options=2x3", until: 100_000), Self.lease("w3", "QQQ#options=1x5", until: 100_000)], nowMs: 2_000)
+        #expect(Self.resized(actions).map(\.options) == [Self.window(2, 5)])
+        #expect(a.status(of: Self.ref("w2", "QQQ#options=2x3")) == .active)
+        #expect(a.status(of: Self.ref("w3", "QQQ#options=1x5")) == .active)
+    }
+
+    // F5: a window that does not fit is queued, never told active; the plain lease stays active.
+    @Test func aWindowThatDoesNotFitIsQueuedNotActive() {
+        var a = Self.arbiter(capacity: 12) { $0.optionWindows = true }
+        let plain = [Self.lease("p1", "NVDA", until: 100_000), Self.lease("o", "AMD", until: 100_000), Self.lease("o", "AMZN", until: 100_000)]
+        _ = a.leasesSeen(plain, nowMs: 1_000)
+        // 3 lines held; the window needs 10 more: 13 > 12.
+        let actions = a.leasesSeen(plain + [Self.lease("p2", "NVDA#options=1x2", until: 100_000)], nowMs: 2_000)
+        #expect(Self.resized(actions).isEmpty)
+        #expect(a.served(keySymbol: "NVDA")?.options == nil)
+        #expect(a.status(of: Self.ref("p2", "NVDA#options=1x2")) == .queued(place: 1))
+        #expect(a.status(of: Self.ref("p1", "NVDA")) == .active)
+    }
+
+    // F5 addendum: windows of one underlying queue as separate entries: the smaller window
+    // that fits starts, the larger one waits.
+    @Test func aSmallerWindowThatFitsIsNotBlockedByALargerOne() {
+        var a = Self.arbiter(capacity: 16) { $0.optionWindows = true }
+        let others = [Self.lease("o", "AMD", until: 100_000), Self.lease("o", "AMZN", until: 100_000)]
+        _ = a.leasesSeen(others, nowMs: 500)
+        let small = Self.lease("q1", "QQQ#options=1x1", until: 100_000)  // 7 lines: 2 + 7 fit
+        let large = Self.lease("q2", "QQQ#options=1x3", until: 100_000)  // 15 lines: 2 + 15 do not
+        let actions = a.leasesSeen(others + [small, large], nowMs: 1_000)
+        #expect(Self.subscribed(actions).count == 1)
+        #expect(a.served(keySymbol: "QQQ")?.options == Self.window(1, 1))
+        #expect(a.status(of: Self.ref("q1", "QQQ#options=1x1")) == .active)
+        #expect(a.status(of: Self.ref("q2", "QQQ#options=1x3")) == .queued(place: 1))
+    }
+
+    // A lease cannot widen a pinned window; one within it is active at no cost.
+    @Test func windowLeasesOnPinnedInstruments() {
+        var settings = A.Settings(lineCapacity: 100)
+        settings.optionWindows = true
+        var a = A(settings: settings, pinned: ["SPY": "STK:SPY:USD", "MSFT": "STK:MSFT:USD"], pinnedWindows: ["SPY": Self.window(2, 5)])
+        _ = a.leasesSeen([
+            Self.lease("a", "SPY#options=1x3", until: 100_000), Self.lease("b", "SPY#options=3x3", until: 100_000),
+            Self.lease("c", "MSFT#options=1x1", until: 100_000),
+        ], nowMs: 1_000)
+        #expect(a.heldKeySymbols.isEmpty)
+        #expect(a.status(of: Self.ref("a", "SPY#options=1x3")) == .active)
+        guard case .refused(let wide)? = a.status(of: Self.ref("b", "SPY#options=3x3")) else { Issue.record("not refused"); return }
+        #expect(wide.category == "not allowed")
+        guard case .refused(let none)? = a.status(of: Self.ref("c", "MSFT#options=1x1")) else { Issue.record("not refused"); return }
+        #expect(none.detail.contains("pinned"))
+    }
+
+    // F6: a window lease that goes while a plain lease of the underlying lives: its option
+    // lines are released after the grace, the quote line stays.
+    @Test func aWindowGivenUpNarrowsTheLineAfterTheGrace() {
+        var a = Self.arbiter(capacity: 100) { $0.optionWindows = true }
+        let plain = Self.lease("q2", "IWM", until: 200_000)
+        _ = a.leasesSeen([Self.lease("q1", "IWM#options=1x2", until: 200_000), plain], nowMs: 1_000)
+        #expect(a.served(keySymbol: "IWM")?.options == Self.window(1, 2))
+        // q1 gives up (ZREM): its status goes at once, the window stays through the grace.
+        let gone = a.leasesSeen([plain], nowMs: 2_000)
+        #expect(gone.contains(.clearStatus(Self.ref("q1", "IWM#options=1x2"))))
+        #expect(Self.resized(gone).isEmpty)
+        #expect(Self.resized(a.leasesSeen([plain], nowMs: 10_999)).isEmpty)
+        let after = a.leasesSeen([plain], nowMs: 11_000)
+        #expect(Self.resized(after).map(\.options) == [nil])
+        #expect(Self.released(after).isEmpty)
+        #expect(a.served(keySymbol: "IWM")?.linesNeeded == 1)
+        #expect(a.status(of: Self.ref("q2", "IWM")) == .active)
+        // An expired (not deleted) wider window narrows at its expiry + grace, to the one left.
+        var b = Self.arbiter(capacity: 100) { $0.optionWindows = true }
+        let small = Self.lease("s", "IWM#options=1x1", until: 200_000)
+        _ = b.leasesSeen([Self.lease("w", "IWM#options=2x2", until: 20_000), small], nowMs: 1_000)
+        #expect(Self.resized(b.tick(nowMs: 29_999)).isEmpty)
+        #expect(Self.resized(b.tick(nowMs: 30_000)).map(\.options) == [Self.window(1, 1)])
+    }
+
+    // F7: with look-ups first, unknown instruments hold no line while IB is asked; a good
+    // lease written after a flood of bad ones is looked up at once and becomes active.
+    @Test func contractsAreLookedUpBeforeALineAndAFloodCannotStarveAGoodLease() {
+        var a = Self.arbiter(capacity: 100) {
+            $0.lookUpFirst = true
+            $0.maxLookUps = 40
+        }
+        let flood = (0..<1_500).map { Self.lease("flood\($0)", "ZQ\($0)", until: 600_000) }
+        let first = a.leasesSeen(flood, nowMs: 1_000)
+        #expect(Self.subscribed(first).isEmpty)
+        #expect(a.heldKeySymbols.isEmpty)
+        #expect(first.filter { if case .lookUp = $0 { true } else { false } }.count == 40)
+        #expect(a.status(of: Self.ref("flood0", "ZQ0")) == .lookingUp)
+        let good = Self.lease("late1", "QQQ", until: 600_000)
+        var now: Int64 = 2_000
+        var asked: [String] = []
+        func note(_ actions: [A.Action]) {
+            asked += actions.compactMap { if case .lookUp(let r) = $0 { r.keySymbol } else { nil } }
+            #expect(Self.subscribed(actions).isEmpty)
+        }
+        note(a.leasesSeen(flood + [good], nowMs: now))
+        // IB refuses the ones asked so far (200), all answers of a read at once, as the worker
+        // hands them over: the freed slots go alternately to the oldest and the newest waiting.
+        for _ in 0..<2 {
+            now += 1_000
+            var refused: [String: InstrumentRequest.Refusal] = [:]
+            for key in a.lookUpsInFlight where key != "QQQ" { refused[key] = .unknownContract("200") }
+            note(a.lookUpsAnswered(known: [], refused: refused, failed: [], nowMs: now))
+            note(a.leasesSeen(flood + [good], nowMs: now))
+            #expect(a.lookUpsInFlight.count <= 40)
+            #expect(a.heldKeySymbols.isEmpty)
+        }
+        #expect(asked.contains("QQQ"))
+        #expect(asked.count < 200)
+        #expect(a.status(of: Self.ref("late1", "QQQ")) == .lookingUp)
+        let known = a.contractKnown(keySymbol: "QQQ", nowMs: now)
+        #expect(Self.subscribed(known) == ["QQQ"])
+        #expect(a.status(of: Self.ref("late1", "QQQ")) == .active)
+        #expect(a.heldKeySymbols == ["QQQ"])
+        // A passing failure is asked again at the next read.
+        var b = Self.arbiter(capacity: 100) { $0.lookUpFirst = true }
+        let one = [Self.lease("x", "AAPL", until: 600_000)]
+        _ = b.leasesSeen(one, nowMs: 1_000)
+        _ = b.lookUpFailed(keySymbol: "AAPL", nowMs: 2_000)
+        #expect(b.lookUpsInFlight == ["AAPL"])
+    }
+
+    // F8: a queued request's place shifts are written at most every placeRefreshMs and are
+    // not news; a change of state is written at once and is.
+    @Test func placeChangesAreRateBoundAndNotNews() {
+        var a = Self.arbiter(capacity: 1) { $0.placeRefreshMs = 5_000 }
+        let holder = Self.lease("h", "AAPL", until: 100_000)
+        let waiter = Self.lease("w", "SPY", until: 100_000)
+        _ = a.leasesSeen([holder], nowMs: 1_000)
+        let queued = a.leasesSeen([holder, waiter], nowMs: 2_000)
+        #expect(queued.contains(.setStatus(Self.ref("w", "SPY"), .queued(place: 1), keySymbol: "SPY", news: true)))
+        // A higher priority arrives ahead of it: SPY's place becomes 2, but not before 5 s.
+        let vip = Self.lease("v", "QQQ", until: 100_000, priority: 5)
+        #expect(a.leasesSeen([holder, waiter, vip], nowMs: 3_000).filter { if case .setStatus(Self.ref("w", "SPY"), _, _, _) = $0 { true } else { false } }.isEmpty)
+        #expect(a.status(of: Self.ref("w", "SPY")) == .queued(place: 1))
+        let later = a.leasesSeen([holder, waiter, vip], nowMs: 7_000)
+        #expect(later.contains(.setStatus(Self.ref("w", "SPY"), .queued(place: 2), keySymbol: "SPY", news: false)))
+        // AAPL given up: its line in the grace goes to QQQ at once; then QQQ given up: SPY's
+        // line is written at once, and is news.
+        _ = a.leasesSeen([waiter, vip], nowMs: 7_500)
+        #expect(a.leasesSeen([waiter], nowMs: 7_700).contains { if case .setStatus(Self.ref("w", "SPY"), .active, _, true) = $0 { true } else { false } })
+    }
+
+    // F1 addendum: a lease whose expiry is no time in ms is refused visibly and dropped.
+    @Test func aLeaseWithAnExpiryThatIsNoTimeIsRefused() {
+        #expect(A.expiryMs(score: .infinity) == nil)
+        #expect(A.expiryMs(score: -.infinity) == nil)
+        #expect(A.expiryMs(score: .nan) == nil)
+        #expect(A.expiryMs(score: 1e300) == nil)
+        #expect(A.expiryMs(score: 9.3e18) == nil)
+        #expect(A.expiryMs(score: 1_764_000_000_000) == 1_764_000_000_000)
+        var a = Self.arbiter()
+        let bad = Self.lease("inf1", "MSFT", until: 0)
+        let actions = a.leasesSeen([], invalidExpiry: [bad], nowMs: 1_000)
+        #expect(actions.contains(.dropLease(member: "inf1|MSFT")))
+        #expect(actions.contains(.setStatus(Self.ref("inf1", "MSFT"), .refused(.invalid(A.invalidExpiryReason)), keySymbol: nil)))
+        #expect(A.invalidExpiryReason.contains("finite time in ms"))
     }
 }

@@ -86,7 +86,8 @@ struct LeaseIntegrationTests {
         #expect(await h.waitAsync(.seconds(10)) { await Self.gatewayLines(h) == ["AAPL", "MSFT", "SPY"] })
         // MSFT's lease lapses: the higher priority (IWM) gets its line, QQQ moves up.
         #expect(await h.wait(.seconds(15)) { Self.status(h, "app3", "IWM")["state"] == "active" })
-        #expect(Self.status(h, "app2", "QQQ")["place"] == "1")
+        // A place that shifts is rewritten at most every 5 s (README), not at every read.
+        #expect(await h.wait(.seconds(10)) { Self.status(h, "app2", "QQQ")["place"] == "1" })
         #expect(await h.waitAsync(.seconds(10)) { await Self.gatewayLines(h) == ["AAPL", "IWM", "SPY"] })
         #expect(await h.wait(.seconds(10)) { h.hash("quote:IWM")["last"] != nil })
         // Never more lines than the budget at the gateway.
@@ -111,6 +112,12 @@ struct LeaseIntegrationTests {
         members.append("app|ZZZZ")
         let far = String(Int64(Date().timeIntervalSince1970 * 1000) + 120_000)
         _ = try h.redis.pipeline(members.map { ["ZADD", leases, far, $0] })
+        // Expiries that are no time in ms: refused visibly, never silently dropped.
+        _ = try h.redis.pipeline([["ZADD", leases, "+inf", "inf1|MSFT"], ["ZADD", leases, "1e300", "huge1|QQQ"]])
+        #expect(await h.wait(.seconds(15)) {
+            Self.status(h, "inf1", "MSFT")["reason"]?.contains("must be a finite time in ms") == true
+                && Self.status(h, "huge1", "QQQ")["state"] == "refused"
+        })
         #expect(await h.wait(.seconds(15)) {
             Self.status(h, "app", "ZZZZ")["state"] == "refused" && Self.status(h, "flooder", "S39")["state"] == "refused"
         })
@@ -122,6 +129,7 @@ struct LeaseIntegrationTests {
         // Members that name no requester are dropped from the set.
         let left = try h.redis.command(["ZRANGEBYSCORE", leases, "-inf", "+inf"]).array?.compactMap(\.string) ?? []
         #expect(!left.contains("no-bar-at-all") && !left.contains("bad requester|AAPL"))
+        #expect(!left.contains("inf1|MSFT") && !left.contains("huge1|QQQ"))
         // The pinned line and its data are untouched: same gateway line, data still flowing.
         let line = await h.stockSubscription("AAPL")
         let seq = Int(h.hash("quote:AAPL")["seq"] ?? "0") ?? 0
@@ -228,6 +236,35 @@ struct LeaseIntegrationTests {
         let lines = await h.ib.subscriptions().filter { $0.clientId == 5 }
         #expect(lines.count == 10)
         #expect(lines.filter { $0.secType == "OPT" && $0.symbol == "SPY" }.count == 6)
+        try await h.stop()
+    }
+
+    /// Skeptic F5, F6: a window lease on an underlying already leased plain gets its window
+    /// (active only once served); given up, its option lines go after the grace and the
+    /// quote line stays.
+    @Test func aWindowLeaseOnAnUnderlyingLeasedPlainIsServedAndItsLinesGoAfterTheGrace() async throws {
+        let h = try await WorkerHarness.start(Self.options())
+        func options() async -> Int {
+            await h.ib.subscriptions().filter { $0.clientId == 5 && $0.secType == "OPT" && $0.symbol == "NVDA" }.count
+        }
+        try Self.lease(h, "p1", "NVDA", ttlMs: 120_000)
+        #expect(await h.wait(.seconds(15)) { Self.status(h, "p1", "NVDA")["state"] == "active" })
+        try Self.lease(h, "p2", "NVDA#options=1x2", ttlMs: 120_000)
+        #expect(await h.waitAsync(.seconds(20)) { await options() == 10 })
+        #expect(Self.status(h, "p2", "NVDA#options=1x2")["state"] == "active")
+        #expect(await h.wait(.seconds(10)) { !h.keys("option:NVDA:*").isEmpty && h.hash("chain:NVDA")["strikes"] != nil })
+        // A wider window of the same underlying: the line serves the union (2 x 3 = 28 options).
+        try Self.lease(h, "p3", "NVDA#options=2x3", ttlMs: 120_000)
+        #expect(await h.waitAsync(.seconds(20)) { await options() == 28 })
+        #expect(Self.status(h, "p3", "NVDA#options=2x3")["state"] == "active")
+        // Both windows given up: after the grace (1 s) only the quote line is left.
+        let url = try #require(WorkerHarness.redisURL)
+        #expect(try LeaseClient.unsubscribe(url: url, prefix: h.prefix, requester: "p3", spec: "NVDA#options=2x3"))
+        #expect(await h.waitAsync(.seconds(15)) { await options() == 10 })
+        #expect(try LeaseClient.unsubscribe(url: url, prefix: h.prefix, requester: "p2", spec: "NVDA#options=1x2"))
+        #expect(await h.waitAsync(.seconds(15)) { await options() == 0 })
+        #expect(await Self.gatewayLines(h) == ["AAPL", "NVDA"])
+        #expect(Self.status(h, "p1", "NVDA")["state"] == "active")
         try await h.stop()
     }
 }

@@ -31,6 +31,51 @@ public struct InstrumentRequest: Sendable, Hashable, CustomStringConvertible {
         /// The largest window accepted: anything wider is "absurd" (README).
         public static let maxExpirations = 12
         public static let maxStrikesAroundATM = 25
+
+        public init(expirations: Int, strikesAroundATM: Int) {
+            self.expirations = expirations
+            self.strikesAroundATM = strikesAroundATM
+        }
+
+        /// Whether this window selects every option `other` selects. Windows of one
+        /// underlying nest: both take the nearest expirations and the strikes around the same
+        /// money, so the wider count in each dimension covers the narrower one.
+        public func covers(_ other: Options) -> Bool {
+            expirations >= other.expirations && strikesAroundATM >= other.strikesAroundATM
+        }
+
+        /// The smallest window covering both (README: a line's window is the union of the
+        /// windows its leases ask for).
+        public func union(_ other: Options) -> Options {
+            Options(expirations: max(expirations, other.expirations), strikesAroundATM: max(strikesAroundATM, other.strikesAroundATM))
+        }
+
+        /// `a` covers `b` (no window is covered by anything; a window is not covered by none).
+        public static func covers(_ a: Options?, _ b: Options?) -> Bool {
+            guard let b else { return true }
+            guard let a else { return false }
+            return a.covers(b)
+        }
+
+        /// The union of two optional windows (nil: quote only).
+        public static func union(_ a: Options?, _ b: Options?) -> Options? {
+            guard let a else { return b }
+            guard let b else { return a }
+            return a.union(b)
+        }
+
+        /// `a` cut down to what `bound` selects (component-wise minimum; nil when either is nil).
+        static func clip(_ a: Options?, to bound: Options?) -> Options? {
+            guard let a, let bound else { return nil }
+            return Options(expirations: min(a.expirations, bound.expirations), strikesAroundATM: min(a.strikesAroundATM, bound.strikesAroundATM))
+        }
+    }
+
+    /// The same instrument with another option window (nil: the quote alone).
+    public func with(options: Options?) -> InstrumentRequest {
+        var copy = self
+        copy.options = options
+        return copy
     }
 
     public var secType: SecurityType

@@ -30,6 +30,8 @@ final class LeaseStore: Sendable {
         var leases: [LeaseArbiter.Lease]
         /// Members without a valid `<requester>|`.
         var unparseable: [String]
+        /// Members whose score is no time in ms (`+inf`, `1e300`): refused and dropped.
+        var invalidExpiry: [LeaseArbiter.Lease] = []
     }
 
     /// A status write (nil state: delete).
@@ -85,15 +87,20 @@ final class LeaseStore: Sendable {
             let priorities = Dictionary(Self.pairs(try replies[2].checked()), uniquingKeysWith: { a, _ in a })
             var leases: [LeaseArbiter.Lease] = []
             var unparseable: [String] = []
+            var invalidExpiry: [LeaseArbiter.Lease] = []
             for (member, score) in Self.pairs(try replies[1].checked()) {
                 let priority = priorities[member].map { Int(clamping: Int64(exactly: $0.rounded()) ?? 0) } ?? 0
-                if let lease = LeaseArbiter.Lease.parse(member: member, expiresMs: Int64(exactly: score.rounded()) ?? 0, priority: priority) {
-                    leases.append(lease)
-                } else {
+                guard let lease = LeaseArbiter.Lease.parse(member: member, expiresMs: 0, priority: priority) else {
                     unparseable.append(member)
+                    continue
+                }
+                if let expiry = LeaseArbiter.expiryMs(score: score) {
+                    leases.append(LeaseArbiter.Lease(requester: lease.requester, spec: lease.spec, expiresMs: expiry, priority: priority))
+                } else {
+                    invalidExpiry.append(lease)
                 }
             }
-            return Snapshot(nowMs: nowMs, leases: leases, unparseable: unparseable)
+            return Snapshot(nowMs: nowMs, leases: leases, unparseable: unparseable, invalidExpiry: invalidExpiry)
         }
     }
 
@@ -132,6 +139,7 @@ final class LeaseStore: Sendable {
         case .active?: fields.append(("state", "active"))
         case .fallback?: fields.append(("state", "fallback"))
         case .queued(let place)?: fields += [("state", "queued"), ("place", String(place))]
+        case .lookingUp?: fields += [("state", "queued"), ("reason", "asking IB for the contract before a line is given")]
         case .refused(let refusal)?: fields += [("state", "refused"), ("reason", refusal.description)]
         case nil: fields.append(("state", "released"))
         }

@@ -17,6 +17,8 @@ extension Worker {
     /// Returns false when IB lists no chain (reported as a problem).
     func fetchChain(_ symbol: String, contract: Contract, options: SymbolSpec.OptionWindow) async throws -> Bool {
         guard let spec = symbols[symbol]?.spec else { return false }
+        // A requested window may have been resized while its set-up waited: the spec decides.
+        let options = spec.options ?? options
         // FOP chains are listed per futures exchange; stock and index chains with "" (IB's
         // reqSecDefOptParams: futFopExchange is for FOP only).
         let futFopExchange = spec.secType == .future ? contract.exchange : ""

@@ -1,3 +1,4 @@
+import IBSession
 import Logging
 import MarketData
 import MarketModel
@@ -83,14 +84,22 @@ extension Worker {
         settings.newRequestsPerWindow = leaseSettings.newRequestsPerMinute
         settings.rateWindowMs = 60_000
         settings.optionWindows = true
+        settings.lookUpFirst = true
+        settings.maxLookUps = max(1, Int(configuration.gateway.maxRequestsPerSecond))
         var pinned: [String: String] = [:]
+        var pinnedWindows: [String: InstrumentRequest.Options] = [:]
         for symbol in pinnedOrder {
             guard let spec = symbols[symbol]?.spec else { continue }
             pinned[symbol] = InstrumentRequest.identity(
                 secType: spec.secType.rawValue, symbol: spec.symbol, exchange: spec.exchange, currency: spec.currency,
                 contractMonth: spec.contractMonth?.keyTail)
+            // A lease shares a pinned window it fits in; a days-to-expiry or class-limited
+            // window is not comparable with the lease grammar.
+            if let window = spec.options, window.daysToExpiry == nil, window.tradingClasses.isEmpty {
+                pinnedWindows[symbol] = InstrumentRequest.Options(expirations: window.expirations, strikesAroundATM: window.strikesAroundATM)
+            }
         }
-        arbiter = LeaseArbiter(settings: settings, pinned: pinned)
+        arbiter = LeaseArbiter(settings: settings, pinned: pinned, pinnedWindows: pinnedWindows)
         var failures = 0
         // Discarding: finished set-ups leave nothing behind in a worker that runs for months.
         await withDiscardingTaskGroup { group in
@@ -100,7 +109,8 @@ extension Worker {
                     if servedThisTerm {
                         for key in requestedOrder { releaseRequested(key) }
                         leaseStatusExpiry.removeAll()
-                        arbiter = LeaseArbiter(settings: settings, pinned: pinned)
+                        requestLookUps.removeAll()
+                        arbiter = LeaseArbiter(settings: settings, pinned: pinned, pinnedWindows: pinnedWindows)
                         servedThisTerm = false
                     }
                     try? await clock.sleep(for: leaseSettings.pollInterval)
@@ -110,17 +120,25 @@ extension Worker {
                 do {
                     let snapshot = try await store.read()
                     if failures > 0 { logger.notice("leases readable again", metadata: ["after_failures": "\(failures)"]) }
-                    if snapshot.leases.count + snapshot.unparseable.count >= LeaseStore.maxLeases {
+                    if snapshot.leases.count + snapshot.unparseable.count + snapshot.invalidExpiry.count >= LeaseStore.maxLeases {
                         logger.warning("P:leases holds more members than are read per poll; the rest wait", metadata: ["read": "\(LeaseStore.maxLeases)"])
                     }
                     failures = 0
-                    var actions = arbiter?.leasesSeen(snapshot.leases, unparseable: snapshot.unparseable, nowMs: snapshot.nowMs) ?? []
+                    var actions = arbiter?.leasesSeen(
+                        snapshot.leases, unparseable: snapshot.unparseable, invalidExpiry: snapshot.invalidExpiry, nowMs: snapshot.nowMs) ?? []
                     actions += leaseFeedback(nowMs: snapshot.nowMs)
                     for member in snapshot.unparseable {
                         logger.warning("lease member without '<requester>|' dropped", metadata: ["member": "\(member)"])
                         publisher.publishEvent(WorkerEvents.plain(type: "lease_refused", worker: configuration.workerID, nowMs: nowMs(), [
                             Field("member", member, isNumber: false),
                             Field("reason", "a lease member is <requester>|<instrument spec>, the requester 1-64 of A-Z a-z 0-9 _ . -", isNumber: false),
+                        ]))
+                    }
+                    for lease in snapshot.invalidExpiry {
+                        logger.warning("lease with an expiry that is no time in ms refused", metadata: ["member": "\(lease.member)"])
+                        publisher.publishEvent(WorkerEvents.plain(type: "lease_refused", worker: configuration.workerID, nowMs: nowMs(), [
+                            Field("member", lease.member, isNumber: false),
+                            Field("reason", "invalid request: \(LeaseArbiter.invalidExpiryReason)", isNumber: false),
                         ]))
                     }
                     try await performLeaseActions(actions, leases: snapshot.leases, store: store, nowMs: snapshot.nowMs, group: &group)
@@ -145,6 +163,20 @@ extension Worker {
         var actions: [LeaseArbiter.Action] = []
         let capacity = leaseLineCapacity()
         if capacity != arbiter.settings.lineCapacity { actions += arbiter.setLineCapacity(capacity, nowMs: nowMs) }
+        if !requestLookUps.isEmpty {
+            var known: [String] = []
+            var refused: [String: InstrumentRequest.Refusal] = [:]
+            var failed: [String] = []
+            for (key, answer) in requestLookUps {
+                switch answer {
+                case .known: known.append(key)
+                case .refused(let refusal): refused[key] = refusal
+                case .failed: failed.append(key)
+                }
+            }
+            requestLookUps.removeAll()
+            actions += arbiter.lookUpsAnswered(known: known, refused: refused, failed: failed, nowMs: nowMs)
+        }
         for key in requestedOrder {
             guard let state = symbols[key] else { continue }
             if let refusal = Self.refusal(state) {
@@ -204,12 +236,24 @@ extension Worker {
                 changed = true
                 let key = request.keySymbol
                 group.addTask { await self.startRequested(key) }
+            case .resize(let request):
+                guard resizeRequested(request) else { continue }
+                changed = true
+                let key = request.keySymbol
+                group.addTask { await self.applyRequestedWindow(key) }
+            case .lookUp(let request):
+                group.addTask { await self.lookUpRequested(request) }
             case .release:
                 break
-            case let .setStatus(ref, state, key):
+            case let .setStatus(ref, state, key, news):
                 let ttl = max(0, (expiry[ref] ?? nowMs) - nowMs) + grace
                 statuses.append(LeaseStore.StatusWrite(ref: ref, state: state, keySymbol: key, ttlMs: ttl))
-                logger.info("request status", metadata: ["request": "\(ref)", "state": "\(state)"])
+                // A change of state is told; a queued request's new place is not (README Logs).
+                if news {
+                    logger.info("request status", metadata: ["request": "\(ref)", "state": "\(state)"])
+                } else {
+                    logger.debug("request status", metadata: ["request": "\(ref)", "state": "\(state)"])
+                }
             case .clearStatus(let ref):
                 statuses.append(LeaseStore.StatusWrite(ref: ref, state: nil, keySymbol: nil, ttlMs: 0))
             case .dropLease(let member):
@@ -235,6 +279,80 @@ extension Worker {
     static func statusKeySymbol(_ ref: LeaseArbiter.RequestRef, _ state: LeaseArbiter.RequestState) -> String? {
         if case .refused = state { return nil }
         return try? InstrumentRequest.parse(ref.spec).get().keySymbol
+    }
+
+    /// Asks IB for a requested instrument's contract before the arbiter gives it a line
+    /// (contract details take no market data line; the session paces them within
+    /// `ib.max_requests_per_second`). The answer waits in `requestLookUps` for the next read.
+    func lookUpRequested(_ request: InstrumentRequest) async {
+        let key = request.keySymbol
+        let spec = Self.symbolSpec(request)
+        let answer: LeaseLookUp
+        do {
+            let details = try await session.contractDetails(Self.contractRequest(spec))
+            if details.isEmpty {
+                answer = .refused(.unknownContract("IB returned no contract for \(request)"))
+            } else if details.count > 1 && spec.secType != .stock {
+                answer = .refused(.unknownContract("IB lists \(details.count) contracts for \(request): name one (exchange, contract month)"))
+            } else {
+                answer = .known
+            }
+        } catch let error as IBSessionError where error.isPermanent {
+            if case .requestFailed(let code, _) = error, code == 354 || code == 10089 {
+                answer = .refused(.noPermission("\(error)"))
+            } else {
+                answer = .refused(.unknownContract("IB does not know this instrument (200); check symbol, sec_type, exchange, currency: \(error)"))
+                if case .requestFailed(200, _) = error {
+                    publisher.publishEvent(WorkerEvents.plain(type: "symbol_rejected", worker: configuration.workerID, nowMs: nowMs(), [
+                        Field("symbol", key, isNumber: false), Field("reason", "\(error)", isNumber: false),
+                    ]))
+                }
+            }
+        } catch {
+            logger.debug("contract look-up failed; asked again", metadata: ["symbol": "\(key)", "error": "\(error)"])
+            answer = .failed
+        }
+        guard !stopping, arbiter != nil else { return }
+        requestLookUps[key] = answer
+    }
+
+    /// Gives a requested instrument's line the option window the arbiter decided (wider for a
+    /// new lease, narrower after the grace, none): the spec and the windows' sizes change at
+    /// once, so the line budget counts the new size; dropped options are cancelled at the
+    /// gateway. Returns whether the window must then be set up or re-centred
+    /// (`applyRequestedWindow`).
+    func resizeRequested(_ request: InstrumentRequest) -> Bool {
+        let key = request.keySymbol
+        guard requestedOrder.contains(key), let state = symbols[key], !stopping else { return false }
+        let options = request.options.map { SymbolSpec.OptionWindow(expirations: $0.expirations, strikesAroundATM: $0.strikesAroundATM) }
+        guard state.spec.options != options else { return false }
+        symbols[key]?.spec.options = options
+        logger.info("requested option window changed", metadata: ["symbol": "\(key)", "request": "\(request)"])
+        guard let options else {
+            symbols[key]?.windows = [:]
+            for id in (book.optionSubscriptions[key] ?? [:]).values {
+                session.unsubscribe(id)
+                book.remove(id)
+            }
+            return false
+        }
+        for tradingClass in state.windows.keys {
+            symbols[key]?.windows[tradingClass]?.expirationsCount = options.expirations
+            symbols[key]?.windows[tradingClass]?.strikesAroundATM = options.strikesAroundATM
+        }
+        return true
+    }
+
+    /// Sets up (first window on a line that served the quote alone) or re-centres a resized
+    /// requested window. Before the contract is known, `startRequested` sets it up.
+    func applyRequestedWindow(_ key: String) async {
+        guard let state = symbols[key], let options = state.spec.options else { return }
+        if state.windows.isEmpty {
+            guard let contract = state.contract, state.spec.secType.hasOptionChains, !stopping else { return }
+            await setUpChain(key, contract: contract, options: options)
+        } else {
+            await recentre(key)
+        }
     }
 
     /// Makes a requested instrument a served symbol (not yet subscribed: `resolve` does that).
@@ -276,4 +394,14 @@ extension Worker {
             options: request.options.map { SymbolSpec.OptionWindow(expirations: $0.expirations, strikesAroundATM: $0.strikesAroundATM) },
             contractMonth: request.contractMonth.map { .fixed($0) })
     }
+}
+
+/// IB's answer to a contract look-up of a requested instrument (`Worker.lookUpRequested`).
+enum LeaseLookUp: Sendable {
+    /// IB knows it: it may take a line.
+    case known
+    /// IB does not know it, lists several, or gives no permission.
+    case refused(InstrumentRequest.Refusal)
+    /// A passing failure (gateway away, timeout): asked again.
+    case failed
 }

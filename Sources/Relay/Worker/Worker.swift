@@ -86,6 +86,8 @@ public actor Worker: Service {
     var order: [String] { requestedOrder.isEmpty ? pinnedOrder : pinnedOrder + requestedOrder }
     /// Shares the lines left after the pinned instruments among leases (nil: leases off).
     var arbiter: LeaseArbiter?
+    /// IB's answers to the arbiter's contract look-ups, handed to it at the next read.
+    var requestLookUps: [String: LeaseLookUp] = [:]
     /// The lease expiry each request's status hash was last written for (its TTL follows).
     var leaseStatusExpiry: [LeaseArbiter.RequestRef: Int64] = [:]
     /// Wall clock of the last IB tick that carried a value (`last_tick_ms`).
