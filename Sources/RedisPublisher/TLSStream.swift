@@ -64,6 +64,10 @@ final class TLSStream {
             throw RedisError(.connectFailed, "connect to \(endpoint) failed: \(error)")
         }
         self.channel = channel
+        // Bounds every wait on the handshake below, whatever happens to the channel.
+        let timeout = channel.eventLoop.scheduleTask(in: .nanoseconds(connectTimeout.nanoseconds)) {
+            handshake.fail(RedisError(.tlsFailed, "TLS handshake with \(endpoint) did not finish within \(connectTimeout)"))
+        }
         do {
             // The handler lives on the loop; NIOLoopBound lets this thread hold it without
             // ever touching it.
@@ -72,10 +76,17 @@ final class TLSStream {
             }.wait()
         } catch {
             channel.close(promise: nil)
+            // A handshake refused at once (an untrusted certificate) can tear the pipeline
+            // down before the inbox is looked up: the handshake's own error says why.
+            do {
+                try handshake.futureResult.wait()
+            } catch let handshakeError {
+                timeout.cancel()
+                if let handshakeError = handshakeError as? RedisError { throw handshakeError }
+                throw RedisError(.tlsFailed, Self.describeTLS(handshakeError, endpoint: endpoint, serverName: serverName, options: options))
+            }
+            timeout.cancel()
             throw RedisError(.connectFailed, "connect to \(endpoint) failed: the channel closed at once (\(error))")
-        }
-        let timeout = channel.eventLoop.scheduleTask(in: .nanoseconds(connectTimeout.nanoseconds)) {
-            handshake.fail(RedisError(.tlsFailed, "TLS handshake with \(endpoint) did not finish within \(connectTimeout)"))
         }
         do {
             try handshake.futureResult.wait()
