@@ -27,6 +27,14 @@ flags=(-sanitize=fuzzer,address -parse-as-library -swift-version 6 -Onone -g)
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(tws alphavantage redis)
 
+# Essentials (the shared backoff, RNG, JSON escaper, redaction) is imported by MarketModel and
+# RedisURL: built once as its own instrumented module.
+ess="$out/essentials"
+mkdir -p "$ess"
+"$swiftc" "${flags[@]}" -module-name Essentials -emit-library -static \
+  -emit-module -emit-module-path "$ess/Essentials.swiftmodule" \
+  Sources/Essentials/*.swift -o "$ess/libEssentials.a"
+
 for target in "${targets[@]}"; do
   case "$target" in
   tws)
@@ -37,17 +45,17 @@ for target in "${targets[@]}"; do
     # MarketModel is its own module (the decoder imports it); instrumented like the rest.
     mm="$out/mm"
     mkdir -p "$mm"
-    "$swiftc" "${flags[@]}" -module-name MarketModel -emit-library -static \
+    "$swiftc" "${flags[@]}" -module-name MarketModel -emit-library -static -I "$ess" \
       -emit-module -emit-module-path "$mm/MarketModel.swiftmodule" \
       Sources/MarketModel/*.swift -o "$mm/libMarketModel.a"
-    "$swiftc" "${flags[@]}" -module-name AlphaVantageFuzz -I "$mm" -L "$mm" -lMarketModel \
+    "$swiftc" "${flags[@]}" -module-name AlphaVantageFuzz -I "$mm" -L "$mm" -lMarketModel -I "$ess" -L "$ess" -lEssentials \
       Sources/AlphaVantage/AlphaVantageDecoder.swift Sources/AlphaVantage/AlphaVantageDecoder+errors.swift \
       Sources/AlphaVantage/AlphaVantageDecoder+options.swift Sources/AlphaVantage/AlphaVantageDecoder+fx.swift \
       Sources/AlphaVantage/AlphaVantageError.swift \
       fuzz/alphavantage/AlphaVantageFuzz.swift -o "$out/alphavantage-fuzz"
     ;;
   redis)
-    "$swiftc" "${flags[@]}" -module-name RedisReplyFuzz -I Sources/CHiredis -lhiredis \
+    "$swiftc" "${flags[@]}" -module-name RedisReplyFuzz -I Sources/CHiredis -lhiredis -I "$ess" -L "$ess" -lEssentials \
       Sources/RedisPublisher/RedisReply.swift Sources/RedisPublisher/RedisError.swift \
       Sources/RedisPublisher/RedisReplyReader.swift Sources/RedisPublisher/RedisURL.swift \
       Sources/RedisPublisher/PublisherStats.swift Sources/RedisPublisher/LatencyHistogram.swift \
