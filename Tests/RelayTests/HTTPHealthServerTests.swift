@@ -53,44 +53,10 @@ struct HTTPHealthRoutesTests {
 
 @Suite("Health HTTP server over TCP")
 struct HTTPHealthServerTests {
-    /// A minimal HTTP/1.1 client over a raw socket: one request, reads until the server closes.
+    /// One request over a raw socket (`RawHTTP`, shared with the `/subscriptions` tests).
     static func get(port: Int, path: String, method: String = "GET") async throws -> (status: Int, headers: [String: String], body: String) {
-        let response = try await Task.detached { () throws -> String in
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            guard fd >= 0 else { throw POSIXError(.EIO) }
-            defer { close(fd) }
-            var timeout = timeval(tv_sec: 15, tv_usec: 0)
-            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = in_port_t(UInt16(port).bigEndian)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
-            let request = "\(method) \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-            _ = request.withCString { send(fd, $0, strlen($0), 0) }
-            var data = [UInt8]()
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            while true {
-                let count = recv(fd, &buffer, buffer.count, 0)
-                if count <= 0 { break }
-                data.append(contentsOf: buffer[0..<count])
-            }
-            return String(decoding: data, as: UTF8.self)
-        }.value
-        let parts = response.components(separatedBy: "\r\n\r\n")
-        let headLines = parts[0].components(separatedBy: "\r\n")
-        // A malformed or empty answer is a test failure, never a crash of the whole test run.
-        let statusLine = headLines[0].split(separator: " ")
-        guard statusLine.count >= 2, let status = Int(statusLine[1]) else { throw POSIXError(.EBADMSG) }
-        var headers: [String: String] = [:]
-        for line in headLines.dropFirst() {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-        }
-        return (status, headers, parts.dropFirst().joined(separator: "\r\n\r\n"))
+        let response = try await RawHTTP.request(port: port, method: method, path: path, headers: ["Host": "localhost"])
+        return (response.status, response.headers, response.body)
     }
 
     @Test func servesAllEndpointsAndCountersShowInMetrics() async throws {

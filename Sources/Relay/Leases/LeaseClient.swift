@@ -196,12 +196,10 @@ public enum LeaseClient {
 }
 
 extension LeaseClient {
-    /// A sorted-set score as an integer: rounded, infinities and out-of-range values clamped to
-    /// `Int64`'s range, NaN as 0 (Redis refuses NaN scores, but nothing here may trap).
+    /// A sorted-set score as an integer for display: the arbiter's reading
+    /// (`LeaseArbiter.expiryMs(score:)`), anything beyond it clamped to `Int64`'s range, NaN as 0.
     static func clampedInt64(_ score: Double) -> Int64 {
-        guard !score.isNaN else { return 0 }
-        if score >= 9.2e18 { return .max }
-        if score <= -9.2e18 { return .min }
-        return Int64(score.rounded())
+        if let value = LeaseArbiter.expiryMs(score: score) { return value }
+        return score.isNaN ? 0 : score > 0 ? .max : .min
     }
 }
