@@ -56,9 +56,13 @@ wait_for 10 state_is u12 'FUT:ES.202612@CME' active && pass "u12 ES.202612@CME a
 expect_refused u14 'FUT:ES.202612@GLOBEX' "not allowed"
 [ "$(R EXISTS $PFX:quote:ZZZZ)" = 0 ] && pass "nothing under quote:ZZZZ" || fail "quote:ZZZZ exists"
 [ "$(hget $PFX:quote:AAPL sec_type)" = "" ] && pass "quote:AAPL still the stock (no sec_type)" || fail "quote:AAPL sec_type=$(hget $PFX:quote:AAPL sec_type)"
-left=$(R ZRANGE $PFX:leases 0 -1 | grep -c -e 'no requester' -e 'bad requester' -e 'xxxxxxxxxx' -e '^|MSFT')
+# The worker drops them on its next lease poll (every 500 ms; later on a loaded machine): wait for it.
+invalid_left(){ R ZRANGE $PFX:leases 0 -1 | grep -c -e 'no requester' -e 'bad requester' -e 'xxxxxxxxxx' -e '^|MSFT'; }
+refused_events(){ grep -c '"type":"lease_refused"' "$RUN/events.txt"; }
+wait_for 15 eval '[ "$(invalid_left)" = 0 ] && [ "$(refused_events)" -ge 4 ]'
+left=$(invalid_left)
 [ "$left" = 0 ] && pass "members without a valid requester removed from $PFX:leases" || fail "$left invalid-requester members still in $PFX:leases"
-n=$(grep -c '"type":"lease_refused"' "$RUN/events.txt"); [ "$n" -ge 4 ] && pass "$n lease_refused events" || fail "only $n lease_refused events for 4 invalid members: $(grep -o '{"type":"lease_refused"[^}]*}' $RUN/events.txt | head -4)"
+n=$(refused_events); [ "$n" -ge 4 ] && pass "$n lease_refused events" || fail "only $n lease_refused events for 4 invalid members: $(grep -o '{"type":"lease_refused"[^}]*}' $RUN/events.txt | head -4)"
 # per-requester maximum (6 live) and flood (8 new a minute)
 for s in MSFT SPY QQQ AMZN TSLA IWM CASH:EUR.USD CASH:GBP.USD; do lease big "$s" 60; done
 sleep 4
