@@ -41,6 +41,10 @@ final class LeaseStore: Sendable {
         var keySymbol: String?
         /// PEXPIRE of the status hash.
         var ttlMs: Int64
+        /// The state is unchanged (a lease refreshed by its application): only the hash's TTL
+        /// is extended, and nothing is published, unless the hash is gone (a Redis restart or
+        /// flush), when it is written and published whole.
+        var refreshOnly = false
     }
 
     /// At most this many leases are read per poll (a guard against a runaway writer).
@@ -89,7 +93,7 @@ final class LeaseStore: Sendable {
             var unparseable: [String] = []
             var invalidExpiry: [LeaseArbiter.Lease] = []
             for (member, score) in Self.pairs(try replies[1].checked()) {
-                let priority = priorities[member].map { Int(clamping: Int64(exactly: $0.rounded()) ?? 0) } ?? 0
+                let priority = priorities[member].map(Self.priority(score:)) ?? 0
                 guard let lease = LeaseArbiter.Lease.parse(member: member, expiresMs: 0, priority: priority) else {
                     unparseable.append(member)
                     continue
@@ -104,7 +108,15 @@ final class LeaseStore: Sendable {
         }
     }
 
-    /// Statuses and lease removals, in one pipeline.
+    /// A `P:leases:priority` score as a priority, read as the CLI's listing reads it
+    /// (`LeaseClient.clampedInt64`): `+inf` or 1e300 is the highest priority (the arbiter then
+    /// bounds it by `leases.max_priority`), `-inf` the lowest, NaN 0.
+    static func priority(score: Double) -> Int {
+        Int(clamping: LeaseClient.clampedInt64(score.rounded()))
+    }
+
+    /// Statuses and lease removals, in one pipeline (and a second one for refreshed statuses
+    /// whose hash was gone).
     func write(statuses: [StatusWrite], drop members: [String], nowMs: Int64) async throws {
         guard !statuses.isEmpty || !members.isEmpty else { return }
         try await blocking { connection throws(RedisError) in
@@ -113,22 +125,42 @@ final class LeaseStore: Sendable {
                 commands.append(["ZREM", self.leasesKey, member])
                 commands.append(["ZREM", self.priorityKey, member])
             }
+            var refreshes: [(index: Int, write: StatusWrite)] = []
             for write in statuses {
-                let key = self.statusKey(write.ref)
-                let fields = Self.fields(write)
-                commands.append(["DEL", key])
-                if write.state != nil {
-                    commands.append(["HSET", key] + fields.flatMap { [$0.0, $0.1] } + ["updated_ms", String(nowMs)])
-                    commands.append(["PEXPIRE", key, String(max(1, write.ttlMs))])
+                if write.refreshOnly, write.state != nil {
+                    refreshes.append((commands.count, write))
+                    commands.append(["PEXPIRE", self.statusKey(write.ref), String(max(1, write.ttlMs))])
+                } else {
+                    commands += self.commands(write, nowMs: nowMs)
                 }
-                var json = fields.map { Field($0.0, $0.1, isNumber: $0.0 == "place") }
-                json.insert(Field("spec", write.ref.spec, isNumber: false), at: 0)
-                json.insert(Field("requester", write.ref.requester, isNumber: false), at: 0)
-                json.append(Field("ts_ms", String(nowMs), isNumber: true))
-                commands.append(["PUBLISH", self.channel(write.ref.requester), JSONText.object(json)])
             }
-            for reply in try connection.pipeline(commands) { _ = try reply.checked() }
+            let replies = try connection.pipeline(commands)
+            for reply in replies { _ = try reply.checked() }
+            // PEXPIRE answers 0 when the key does not exist: write that status whole.
+            let missing = refreshes.filter { replies[$0.index].int == 0 }.flatMap { self.commands($0.write, nowMs: nowMs) }
+            if !missing.isEmpty {
+                for reply in try connection.pipeline(missing) { _ = try reply.checked() }
+            }
         }
+    }
+
+    /// One status written whole: DEL, HSET + PEXPIRE (unless deleted), PUBLISH on the
+    /// requester's channel.
+    func commands(_ write: StatusWrite, nowMs: Int64) -> [[String]] {
+        var commands: [[String]] = []
+        let key = statusKey(write.ref)
+        let fields = Self.fields(write)
+        commands.append(["DEL", key])
+        if write.state != nil {
+            commands.append(["HSET", key] + fields.flatMap { [$0.0, $0.1] } + ["updated_ms", String(nowMs)])
+            commands.append(["PEXPIRE", key, String(max(1, write.ttlMs))])
+        }
+        var json = fields.map { Field($0.0, $0.1, isNumber: $0.0 == "place") }
+        json.insert(Field("spec", write.ref.spec, isNumber: false), at: 0)
+        json.insert(Field("requester", write.ref.requester, isNumber: false), at: 0)
+        json.append(Field("ts_ms", String(nowMs), isNumber: true))
+        commands.append(["PUBLISH", channel(write.ref.requester), JSONText.object(json)])
+        return commands
     }
 
     /// A status as hash fields: `state` (`active`, `queued`, `refused`, `fallback`, or

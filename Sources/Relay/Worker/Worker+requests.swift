@@ -264,8 +264,13 @@ extension Worker {
         let written = Set(statuses.map(\.ref))
         for ref in expiry.keys.sorted() where !written.contains(ref) {
             guard let state = arbiter?.status(of: ref), let expires = expiry[ref], leaseStatusExpiry[ref] != expires else { continue }
+            // Only the TTL is extended when the status was written before; after a Redis error
+            // (which forgets every written expiry) it is written and published whole again.
+            let refreshOnly = leaseStatusExpiry[ref] != nil
             leaseStatusExpiry[ref] = expires
-            statuses.append(LeaseStore.StatusWrite(ref: ref, state: state, keySymbol: Self.statusKeySymbol(ref, state), ttlMs: max(0, expires - nowMs) + grace))
+            statuses.append(
+                LeaseStore.StatusWrite(
+                    ref: ref, state: state, keySymbol: Self.statusKeySymbol(ref, state), ttlMs: max(0, expires - nowMs) + grace, refreshOnly: refreshOnly))
         }
         for write in statuses { leaseStatusExpiry[write.ref] = write.state == nil ? nil : expiry[write.ref] }
         if changed {
