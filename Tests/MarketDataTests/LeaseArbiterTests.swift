@@ -188,6 +188,34 @@ struct LeaseArbiterTests {
         #expect(a.status(of: Self.ref("greedy", "SPY")) == .queued(place: 1))
     }
 
+    /// `leases.requester_max_priority`: each requester's own maximum replaces `max_priority`,
+    /// so a batch job capped at 2 cannot outbid a trader capped at 8, whatever it writes, and a
+    /// requester not named keeps the global maximum.
+    @Test func aRequestersOwnMaximumBoundsItsPriority() {
+        var a = Self.arbiter(capacity: 1) {
+            $0.maxPriority = 5
+            $0.maxPriorityByRequester = ["trader": 8, "backfill": 2]
+        }
+        // backfill writes 9, clamped to 2: the trader's 3 goes first.
+        _ = a.leasesSeen([Self.lease("backfill", "AAPL", until: 500_000, priority: 9), Self.lease("trader", "SPY", until: 500_000, priority: 3)], nowMs: 0)
+        #expect(a.heldKeySymbols == ["SPY"])
+        #expect(a.status(of: Self.ref("backfill", "AAPL")) == .queued(place: 1))
+        // trader's 8 (its own cap, above the global 5) pre-empts app1's 5 after the minimum hold.
+        var b = Self.arbiter(capacity: 1) {
+            $0.maxPriority = 5
+            $0.maxPriorityByRequester = ["trader": 8]
+        }
+        let held = [Self.lease("app1", "AAPL", until: 500_000, priority: 50)]
+        _ = b.leasesSeen(held, nowMs: 0)
+        let actions = b.leasesSeen(held + [Self.lease("trader", "SPY", until: 500_000, priority: 8)], nowMs: 30_000)
+        #expect(Self.released(actions) == ["AAPL"] && Self.subscribed(actions) == ["SPY"])
+        // A requester capped at 0 never pre-empts anything.
+        var c = Self.arbiter(capacity: 1) { $0.maxPriorityByRequester = ["idle": 0] }
+        _ = c.leasesSeen([Self.lease("app1", "AAPL", until: 500_000, priority: 0)], nowMs: 0)
+        let none = c.leasesSeen([Self.lease("app1", "AAPL", until: 500_000), Self.lease("idle", "SPY", until: 500_000, priority: 10)], nowMs: 100_000)
+        #expect(Self.released(none).isEmpty)
+    }
+
     @Test func badRequestsAreRefusedWithAReasonAndTakeNoLine() {
         var a = Self.arbiter(capacity: 2)
         let actions = a.leasesSeen([

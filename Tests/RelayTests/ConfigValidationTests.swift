@@ -160,6 +160,15 @@ struct ConfigValidationTests {
         ])
     }
 
+    @Test func requesterMaximumPrioritiesAreRequesterEqualsN() {
+        #expect(problems("symbols: [A]\nleases:\n  requester_max_priority: [trader=8, 'bad name=3', x, ops=1001, ops=2, ops=3]\n") == [
+            "leases.requester_max_priority = \"bad name=3\" (from file): each item is REQUESTER=N, the requester 1-64 of A-Z a-z 0-9 _ . - (e.g. trader=8)",
+            "leases.requester_max_priority = \"x\" (from file): each item is REQUESTER=N, the requester 1-64 of A-Z a-z 0-9 _ . - (e.g. trader=8)",
+            "leases.requester_max_priority = \"ops=1001\" (from file): the maximum priority must be a whole number between 0 and 1000",
+            "leases.requester_max_priority = \"ops=3\" (from file): requester 'ops' appears twice",
+        ])
+    }
+
     @Test func secretsNeverAppearInProblemsOrSettings() throws {
         let env = ["REDIS_URL": "redis://user:hunter2@h:99999/0", "ALPHAVANTAGE_API_KEY": "SUPERSECRET"]
         let report = ConfigurationLoader.load(yaml: "symbols: [AAPL]\n", environment: env)

@@ -48,6 +48,11 @@ import Testing
         #expect(leases.pollInterval == .milliseconds(250) && leases.graceMs == 3_000 && leases.minHoldMs == 500)
         #expect(leases.maxPriority == 4 && leases.maxRequestsPerRequester == 7 && leases.newRequestsPerMinute == 9)
         #expect(try Self.load("symbols: [AAPL]", env: ["LEASES_ENABLED": "false"]).leases == nil)
+        // Per-requester maxima, from the file or the environment (comma-separated).
+        let caps = try #require(try Self.load("symbols: [AAPL]\nleases: {requester_max_priority: [trader=8, 'backfill = 2']}").leases)
+        #expect(caps.requesterMaxPriority == ["trader": 8, "backfill": 2])
+        let fromEnv = try #require(try Self.load("symbols: [AAPL]", env: ["LEASES_REQUESTER_MAX_PRIORITY": "ops=10,batch.job=0"]).leases)
+        #expect(fromEnv.requesterMaxPriority == ["ops": 10, "batch.job": 0])
     }
 
     @Test func alphaVantageKeyFromTheEnvironmentEnablesFailover() throws {

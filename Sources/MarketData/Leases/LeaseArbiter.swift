@@ -25,6 +25,9 @@ public struct LeaseArbiter: Sendable {
         public var lineCapacity: Int
         /// `leases.max_priority` [10]: higher priorities are clamped to it.
         public var maxPriority: Int = 10
+        /// `leases.requester_max_priority` [none]: a requester's own maximum, in place of
+        /// `maxPriority` (e.g. `backfill` at 2 cannot outbid `trader` at 8, whatever it writes).
+        public var maxPriorityByRequester: [String: Int] = [:]
         /// `leases.max_requests_per_requester` [50]: live leases of one requester beyond this
         /// are refused (not allowed).
         public var maxRequestsPerRequester: Int = 50
@@ -374,7 +377,10 @@ public struct LeaseArbiter: Sendable {
         var firstSeenMs: Int64
     }
 
-    private func clamped(_ priority: Int) -> Int { min(max(priority, 0), settings.maxPriority) }
+    /// A lease's priority within 0 and its requester's maximum.
+    private func clamped(_ lease: Lease) -> Int {
+        min(max(lease.priority, 0), settings.maxPriorityByRequester[lease.requester] ?? settings.maxPriority)
+    }
 
     /// Whether the instrument must still be confirmed by IB before it may take a line.
     private func needsLookUp(_ key: String) -> Bool {
@@ -390,7 +396,7 @@ public struct LeaseArbiter: Sendable {
             let key = request.keySymbol
             guard pinned[key] == nil, refusals[key] == nil, !needsLookUp(key) else { continue }
             if let line = lines[key], InstrumentRequest.Options.covers(line.request.options, request.options) { continue }
-            let priority = clamped(record.lease.priority)
+            let priority = clamped(record.lease)
             if var want = byRequest[request] {
                 want.priority = max(want.priority, priority)
                 want.firstSeenMs = min(want.firstSeenMs, record.firstSeenMs)
@@ -419,7 +425,7 @@ public struct LeaseArbiter: Sendable {
             guard case .success(let request) = record.verdict else { continue }
             let key = request.keySymbol
             let live = record.lease.expiresMs > nowMs
-            let priority = live ? clamped(record.lease.priority) : -1
+            let priority = live ? clamped(record.lease) : -1
             var d = demand[key] ?? Demand(
                 base: request.with(options: nil), priority: priority, firstSeenMs: record.firstSeenMs, live: live,
                 lastExpiryMs: record.lease.expiresMs, liveWindow: nil, keepWindow: nil)

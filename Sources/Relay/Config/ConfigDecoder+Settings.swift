@@ -1,5 +1,6 @@
 import Essentials
 import RedisPublisher
+import MarketData
 
 #if canImport(Glibc)
 import Glibc
@@ -65,6 +66,7 @@ extension ConfigDecoder {
         seconds("leases.grace_seconds", &c.leases.grace)
         seconds("leases.min_hold_seconds", &c.leases.minHold)
         int("leases.max_priority", &c.leases.maxPriority, in: 0...1_000)
+        requesterMaxPriority(&c.leases.requesterMaxPriority)
         int("leases.max_requests_per_requester", &c.leases.maxRequestsPerRequester, in: 1...10_000)
         int("leases.new_requests_per_minute", &c.leases.newRequestsPerMinute, in: 1...10_000)
         if c.failover.checkInterval > c.failover.staleness {
@@ -113,6 +115,32 @@ extension ConfigDecoder {
         guard var last = settings.popLast() else { return }
         last.value = hasValue ? Redaction.mask : "(not set)"
         settings.append(last)
+    }
+
+    /// `leases.requester_max_priority`: `REQUESTER=N` items (YAML list, or a comma-separated
+    /// environment value), each requester named as in a lease member, N in 0...1000.
+    private mutating func requesterMaxPriority(_ caps: inout [String: Int]) {
+        let path = "leases.requester_max_priority"
+        guard let (items, source) = rawList(path) else { return record(path, "[]", .defaultValue) }
+        record(path, "[" + items.joined(separator: ", ") + "]", source)
+        var parsed: [String: Int] = [:]
+        for item in items {
+            let parts = item.split(separator: "=", maxSplits: 1).map { String($0).trimmingSpaces }
+            guard parts.count == 2, LeaseArbiter.Lease.isValidRequester(parts[0]) else {
+                problem(path, item, source, "each item is REQUESTER=N, the requester 1-64 of A-Z a-z 0-9 _ . - (e.g. trader=8)")
+                continue
+            }
+            guard let cap = Int(parts[1]), (0...1_000).contains(cap) else {
+                problem(path, item, source, "the maximum priority must be a whole number between 0 and 1000")
+                continue
+            }
+            guard parsed[parts[0]] == nil else {
+                problem(path, item, source, "requester '\(parts[0])' appears twice")
+                continue
+            }
+            parsed[parts[0]] = cap
+        }
+        caps = parsed
     }
 
     private mutating func clientIDPool(_ pool: inout [Int], clientID: Int) {

@@ -57,6 +57,7 @@ enum ConfigKeyCatalog {
         .init(path: "leases.grace_seconds"),
         .init(path: "leases.min_hold_seconds"),
         .init(path: "leases.max_priority"),
+        .init(path: "leases.requester_max_priority", isList: true),
         .init(path: "leases.max_requests_per_requester"),
         .init(path: "leases.new_requests_per_minute"),
         .init(path: "alphavantage.base_url"),

@@ -151,6 +151,9 @@ extension RelayConfiguration {
         public var minHold: Duration = .seconds(30)
         /// `leases.max_priority` [10]: request priorities are clamped to it.
         public var maxPriority = 10
+        /// `leases.requester_max_priority` [[]]: `REQUESTER=N` items, a requester's own
+        /// maximum in place of `max_priority` (0...1000).
+        public var requesterMaxPriority: [String: Int] = [:]
         /// `leases.max_requests_per_requester` [50].
         public var maxRequestsPerRequester = 50
         /// `leases.new_requests_per_minute` [30]: per requester; more are refused.

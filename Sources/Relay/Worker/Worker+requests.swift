@@ -80,6 +80,7 @@ extension Worker {
         settings.graceMs = leaseSettings.graceMs
         settings.minHoldMs = leaseSettings.minHoldMs
         settings.maxPriority = leaseSettings.maxPriority
+        settings.maxPriorityByRequester = leaseSettings.requesterMaxPriority
         settings.maxRequestsPerRequester = leaseSettings.maxRequestsPerRequester
         settings.newRequestsPerWindow = leaseSettings.newRequestsPerMinute
         settings.rateWindowMs = 60_000

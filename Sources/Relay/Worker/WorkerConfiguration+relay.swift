@@ -56,6 +56,7 @@ extension WorkerConfiguration {
             leases.graceMs = Self.milliseconds(c.leases.grace)
             leases.minHoldMs = Self.milliseconds(c.leases.minHold)
             leases.maxPriority = c.leases.maxPriority
+            leases.requesterMaxPriority = c.leases.requesterMaxPriority
             leases.maxRequestsPerRequester = c.leases.maxRequestsPerRequester
             leases.newRequestsPerMinute = c.leases.newRequestsPerMinute
             self.leases = leases

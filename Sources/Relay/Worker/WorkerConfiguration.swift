@@ -81,6 +81,8 @@ public struct LeaseSettings: Sendable, Hashable {
     public var minHoldMs: Int64 = 30_000
     /// `leases.max_priority` [10]: request priorities are clamped to it.
     public var maxPriority = 10
+    /// `leases.requester_max_priority`: a requester's own maximum in place of `maxPriority`.
+    public var requesterMaxPriority: [String: Int] = [:]
     /// `leases.max_requests_per_requester` [50].
     public var maxRequestsPerRequester = 50
     /// `leases.new_requests_per_minute` [30]: per requester; more are refused (a flood).
