@@ -24,7 +24,7 @@ cat "$out/stages.txt"
 callgrind_annotate --inclusive=yes "$out/stages.cg" 2>/dev/null >"$out/stages-annotated.txt"
 echo "| stage | instructions per tick |"
 echo "|---|--:|"
-for stage in stageFraming stageDecoding stageRouting stageMerging stageRecords stageEncoding; do
+for stage in stageFraming stageDecoding stageRouting stageMergingBefore stageMerging stageRecords stageEncoding; do
   ir=$(grep -E "[^a-zA-Z]${stage}[^a-zA-Z]" "$out/stages-annotated.txt" | head -n 1 | awk '{gsub(",","",$1); print $1}')
   [ -n "$ir" ] && echo "| $stage | $((ir / ticks)) |"
 done
