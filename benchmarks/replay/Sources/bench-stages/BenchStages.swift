@@ -103,9 +103,9 @@ enum BenchStages {
         var total = 0.0
         for (name, ns, _) in results {
             print("| \(name) | \(String(format: "%.1f", ns)) |")
-            total += ns
+            if !name.contains("(before") { total += ns }
         }
-        print("| total | \(String(format: "%.1f", total)) |")
+        print("| total (without the before rows) | \(String(format: "%.1f", total)) |")
         if recordCount > 0 {
             let perRecord = results.first { $0.0 == "record building" }!.1 * Double(ticks) / Double(recordCount)
             let encPerRecord = results.last!.1 * Double(ticks) / Double(recordCount)
