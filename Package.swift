@@ -217,7 +217,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "bench-stages",
-            dependencies: ["BenchReplay", "IBSession", "MarketData", "MarketModel", "RedisPublisher", "TWSProtocol"],
+            dependencies: ["BenchReplay", "IBSession", "MarketData", "MarketModel", "RedisPublisher", "Relay", "TWSProtocol"],
             path: "benchmarks/replay/Sources/bench-stages",
             swiftSettings: swiftSettings
         ),

@@ -30,39 +30,80 @@ public struct TickMerger<Snapshot: TickMergeable>: Sendable {
     /// - Returns: true when any field of the snapshot changed.
     @discardableResult
     public mutating func apply(_ message: ServerMessage) -> Bool {
-        var changed: Bool
         switch message {
-        // A tick type the record uses labels `data_type` by its class (live or delayed);
-        // ignored tick types change nothing at all.
-        case let .tickPrice(_, tickType, price, size, _):
-            guard let field = TickField.price(tickType: tickType), snapshot.uses(field) else { return false }
-            changed = applyPrice(tickType: tickType, price: price, size: size)
-            changed = noteTickType(tickType) || changed
-        case let .tickSize(_, tickType, size):
-            guard usesSize(tickType: tickType) else { return false }
-            changed = applySize(tickType: tickType, size: size)
-            changed = noteTickType(tickType) || changed
-        case let .tickString(_, tickType, value):
-            guard TickField.isLastTimestamp(tickType: tickType), snapshot.usesLastTradeTime else { return false }
-            changed = applyString(tickType: tickType, value: value)
-            changed = noteTickType(tickType) || changed
-        case let .tickOptionComputation(computation):
-            guard TickField.isModelComputation(tickType: computation.tickType) || TickField.sideVolatility(tickType: computation.tickType) != nil,
-                snapshot.optionRight != nil
-            else { return false }
-            changed = applyComputation(computation)
-            changed = noteTickType(computation.tickType) || changed
-        case let .tickGeneric(_, tickType, value):
-            // Only tick 49 (halted) is published; trade counts and historical volatility are not.
-            guard tickType == TickField.haltedTickType else { return false }
-            changed = snapshot.setHalted(finite(value))
-        case let .marketDataType(_, code):
-            reportedType = DataType(ibCode: Int(code))
-            changed = snapshot.setDataType(resolvedDataType)
-        default:
-            // TICK_REQ_PARAMS and snapshot ends are control messages.
-            return false
+        case let .tickPrice(_, tickType, price, size, _): tickPrice(tickType: tickType, price: price, size: size)
+        case let .tickSize(_, tickType, size): tickSize(tickType: tickType, size: size)
+        case let .tickString(_, tickType, value): tickString(tickType: tickType, value: value)
+        case let .tickOptionComputation(computation): tickOptionComputation(computation)
+        case let .tickGeneric(_, tickType, value): tickGeneric(tickType: tickType, value: value)
+        case let .marketDataType(_, code): marketDataType(code)
+        // TICK_REQ_PARAMS and snapshot ends are control messages.
+        default: false
         }
+    }
+
+    // The hot path calls these directly with a tick's fields (no `ServerMessage` built for it);
+    // `apply(_:)` is the same thing for a decoded message. A tick type the record uses labels
+    // `data_type` by its class (live or delayed); ignored tick types change nothing at all.
+
+    /// TICK_PRICE (1): `price` nil for IB's -1 (no quote on that side), `size` nil when unset.
+    /// - Returns: true when any field of the snapshot changed.
+    @discardableResult
+    public mutating func tickPrice(tickType: Int32, price: Double?, size: Double?) -> Bool {
+        guard let field = TickField.price(tickType: tickType), snapshot.uses(field) else { return false }
+        var changed = applyPrice(tickType: tickType, price: price, size: size)
+        changed = noteTickType(tickType) || changed
+        return counted(changed)
+    }
+
+    /// TICK_SIZE (2). - Returns: true when any field of the snapshot changed.
+    @discardableResult
+    public mutating func tickSize(tickType: Int32, size: Double?) -> Bool {
+        guard usesSize(tickType: tickType) else { return false }
+        var changed = applySize(tickType: tickType, size: size)
+        changed = noteTickType(tickType) || changed
+        return counted(changed)
+    }
+
+    /// TICK_STRING (46): only ticks 45 and 88 (last trade time, epoch seconds) are used.
+    /// - Returns: true when any field of the snapshot changed.
+    @discardableResult
+    public mutating func tickString(tickType: Int32, value: String) -> Bool {
+        guard TickField.isLastTimestamp(tickType: tickType), snapshot.usesLastTradeTime else { return false }
+        var changed = applyString(tickType: tickType, value: value)
+        changed = noteTickType(tickType) || changed
+        return counted(changed)
+    }
+
+    /// TICK_OPTION_COMPUTATION (21): the model tick (13/83) sets the greeks, 10-12 (80-82) the
+    /// side volatilities; ignored on a quote. - Returns: true when any field changed.
+    @discardableResult
+    public mutating func tickOptionComputation(_ computation: OptionComputation) -> Bool {
+        guard TickField.isModelComputation(tickType: computation.tickType) || TickField.sideVolatility(tickType: computation.tickType) != nil,
+            snapshot.optionRight != nil
+        else { return false }
+        var changed = applyComputation(computation)
+        changed = noteTickType(computation.tickType) || changed
+        return counted(changed)
+    }
+
+    /// TICK_GENERIC (45): only tick 49 (halted) is published; trade counts and historical
+    /// volatility are not. - Returns: true when `halted` changed.
+    @discardableResult
+    public mutating func tickGeneric(tickType: Int32, value: Double?) -> Bool {
+        guard tickType == TickField.haltedTickType else { return false }
+        return counted(snapshot.setHalted(finite(value)))
+    }
+
+    /// MARKET_DATA_TYPE (58): the type IB says it serves (1 live, 2 frozen, 3 delayed,
+    /// 4 delayed-frozen). - Returns: true when `data_type` changed.
+    @discardableResult
+    public mutating func marketDataType(_ code: Int32) -> Bool {
+        reportedType = DataType(ibCode: Int(code))
+        return counted(snapshot.setDataType(resolvedDataType))
+    }
+
+    private mutating func counted(_ changed: Bool) -> Bool {
         if changed { changes += 1 } else { repeats += 1 }
         return changed
     }

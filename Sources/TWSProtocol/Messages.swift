@@ -262,7 +262,9 @@ public enum ServerMessage: Sendable, Hashable {
     case marketDataType(reqId: Int32, marketDataType: Int32)
     /// TICK_SNAPSHOT_END (57).
     case tickSnapshotEnd(reqId: Int32)
-    case contractData(reqId: Int32, details: ContractDetails)
+    /// CONTRACT_DATA (10). Boxed (`indirect`): a `ContractDetails` is about 600 bytes, and inline
+    /// it made every decoded tick message that size (measured in bench-stages, issue 15).
+    indirect case contractData(reqId: Int32, details: ContractDetails)
     case contractDataEnd(reqId: Int32)
     case optionParameters(OptionParameters)
     case optionParametersEnd(reqId: Int32)

@@ -145,7 +145,7 @@ extension Worker {
     func keepAliveCandidates() -> [WorkerCore.QuietLine] {
         guard session.status.state.isSessionUp, core.refreshing.count < core.settings.maxKeepAliveSnapshots else { return [] }
         var lines: [WorkerCore.QuietLine] = []
-        lines.reserveCapacity(book.entries.count)
+        lines.reserveCapacity(book.lineCount)
         for (id, entry) in book.entries {
             guard book.contracts[id] != nil, let last = book.lastConfirmedMs[id] else { continue }
             let kind: Record.Kind = if case .quote = entry { .quote } else { .option }

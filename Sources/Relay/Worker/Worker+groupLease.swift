@@ -113,8 +113,8 @@ extension Worker {
         metrics.leaseRole(active: false)
         readiness.setStandby(standbyReason)
         roleContinuation.yield(.standby)
-        let lines = book.entries.count
-        for id in book.entries.keys { session.unsubscribe(id) }
+        let lines = book.lineCount
+        for id in book.lineIDs { session.unsubscribe(id) }
         resetDataState()
         logger.warning("this worker lost the group's lease: standby, market data cancelled", metadata: [
             "group": "\(configuration.group ?? "")", "reason": "\(reason)", "lines_cancelled": "\(lines)",

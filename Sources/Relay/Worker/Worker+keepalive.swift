@@ -10,7 +10,7 @@ extension Worker {
     func keepAlive(_ id: SubscriptionID, _ contract: Contract) async {
         defer { feed(.keepAliveEnded(id)) }
         guard let messages = try? await session.snapshot(contract, timeout: configuration.probeTimeout),
-            messages.contains(where: \.carriesMarketData), book.entries[id] != nil
+            messages.contains(where: \.carriesMarketData), book.contains(id)
         else { return }
         for message in messages {
             if let tick = Tick(message) { _ = book.apply(tick, to: id) }

@@ -275,7 +275,7 @@ extension Worker {
         }
         for write in statuses { leaseStatusExpiry[write.ref] = write.state == nil ? nil : expiry[write.ref] }
         if changed {
-            metrics.marketDataLines.record(book.entries.count)
+            metrics.marketDataLines.record(book.lineCount)
             writeStatus()
         }
         try await store.write(statuses: statuses, drop: drops, nowMs: nowMs)

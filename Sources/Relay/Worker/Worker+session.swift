@@ -36,13 +36,14 @@ extension Worker {
     func handleMarketData(_ batch: [MarketDataEvent]) {
         guard role == .active else { return }  // standby: lines cancelled, late ticks ignored
         var touched: [SubscriptionID] = []
-        var seen = Set<SubscriptionID>()
         var confirmed: [String] = []
+        book.beginBatch()
         for event in batch {
-            guard let (symbol, _) = book.apply(event.tick, to: event.subscription), event.tick.carriesMarketData else { continue }
-            if seen.insert(event.subscription).inserted {
-                touched.append(event.subscription)
-                if book.quoteSubscription[symbol] == event.subscription { confirmed.append(symbol) }
+            // Merged in place; the book says when a line's first value tick of this read arrives.
+            guard let applied = book.apply(event.tick, to: event.subscription), applied.firstInBatch else { continue }
+            touched.append(event.subscription)
+            if case .quote(let symbol)? = book.entry(event.subscription), book.quoteSubscription[symbol] == event.subscription {
+                confirmed.append(symbol)
             }
         }
         metrics.ibTicksReceived.increment(by: Int64(batch.count))
@@ -66,7 +67,7 @@ extension Worker {
     /// Writes a line's merged IB state, unless its symbol is on Alpha Vantage (then IB's
     /// values are kept up to date in the book and written at failback).
     func writeIB(_ id: SubscriptionID, nowMs now: Int64) {
-        guard let symbol = book.entries[id]?.symbol, !failedOver.contains(symbol),
+        guard let symbol = book.entry(id)?.symbol, !failedOver.contains(symbol),
             let record = book.record(for: id, source: .ib, nowMs: now)
         else { return }
         publisher.publish(record)
@@ -85,7 +86,7 @@ extension Worker {
     /// codes a failover event. What a code means for its request is decided in IBSession
     /// (`IBErrorClass`) and arrives as a `subscriptionStatus`.
     func handleIBError(code: Int32, message: String, reqId: Int32, subscription: SubscriptionID?) {
-        let symbol = subscription.flatMap { book.entries[$0]?.symbol }
+        let symbol = subscription.flatMap { book.entry($0)?.symbol }
         let meaning = IBErrorClass.classify(code: code, message: message)
         // The session already logged the message; the worker adds the symbol when it knows it.
         if meaning.severity == .requestFatal, let symbol {
@@ -104,7 +105,7 @@ extension Worker {
 
     /// A line's status: what it means is decided by `WorkerCore.lineStatus`; this carries it out.
     func handleSubscriptionStatus(_ subscription: SubscriptionID, _ status: SubscriptionStatus) {
-        guard let entry = book.entries[subscription] else { return }
+        guard let entry = book.entry(subscription) else { return }
         let symbol = entry.symbol
         let isQuote = if case .quote = entry { true } else { false }
         let decision = WorkerCore.lineStatus(isQuote: isQuote, status)
@@ -117,7 +118,7 @@ extension Worker {
         case .setWarning:
             symbols[symbol]?.warning = decision.warning
         case .dropOption(let remember):
-            if remember, case .option(_, let key, _) = entry { symbols[symbol]?.missingOptions.insert(key) }
+            if remember, case .option(_, let key) = entry { symbols[symbol]?.missingOptions.insert(key) }
             session.unsubscribe(subscription)
             book.remove(subscription)
         case .keep:

@@ -165,7 +165,7 @@ extension Worker {
             book.remove(id)
         }
         await forEach(toAdd, width: Self.setUpWidth) { worker, key in await worker.subscribeOption(symbol, key: key) }
-        metrics.marketDataLines.record(book.entries.count)
+        metrics.marketDataLines.record(book.lineCount)
     }
 
     /// Asks IB for the option's conId first: a strike listed in the chain may not exist for

@@ -4,6 +4,7 @@ import IBSession
 import MarketData
 import MarketModel
 import RedisPublisher
+import Relay
 import TWSProtocol
 
 /// `bench-stages`: where one tick's time goes on quote-relay's hot path, stage by stage, on the
@@ -15,13 +16,15 @@ import TWSProtocol
 /// 2. decoding: `MessageDecoder.decodeServer` of every payload;
 /// 3. routing: request id -> subscription, `MarketDataEvent` appended to the read's batch
 ///    (SessionCore's `route`);
-/// 4. merging: the book's `apply` (Worker's `MarketBook.apply`: entry out of the dictionary,
-///    `TickMerger.apply`, entry back);
-/// 5. record building: one `Record` per line touched in a read (Worker's `handleMarketData`);
+/// 4. merging: the worker's own `MarketBook.apply` (one lookup, the tick merged in place), and
+///    beside it, as "merging (before)", what it did until issue 15: the entry copied out of a
+///    dictionary, the tick rebuilt as a `ServerMessage`, `TickMerger.apply`, the entry back;
+/// 5. record building: one `Record` per line touched in a read (`MarketBook.record`, as the
+///    worker's `handleMarketData` does);
 /// 6. encoding: each record as the writer's `EVALSHA publish.lua` command (`PayloadEncoder` +
 ///    `RESPBuffer`), i.e. an upper bound: the writer encodes only what survives coalescing.
 ///
-/// Stages 3-5 mirror code that is internal to IBSession and Relay; keep them in step.
+/// Stage 3 mirrors SessionCore's routing (internal to IBSession); keep it in step.
 /// Usage: `bench-stages [rounds] [read-bytes] [repeats]` (defaults 1000, 65536, 5). Under
 /// `valgrind --tool=callgrind` run with fewer rounds; each stage is an `@inline(never)`
 /// function named `stage*`, so `callgrind_annotate --inclusive=yes` gives its instructions.
@@ -48,7 +51,7 @@ enum BenchStages {
         let bytes = plan.encode(serverVersion: version)
         let ticks = plan.messageCount
         print("sizes: ServerMessage \(MemoryLayout<ServerMessage>.size) B, MarketDataEvent \(MemoryLayout<MarketDataEvent>.size) B, "
-            + "book entry \(MemoryLayout<BookEntry>.size) B, Record \(MemoryLayout<Record>.size) B")
+            + "book entry before issue 15 \(MemoryLayout<BookEntry>.size) B, Record \(MemoryLayout<Record>.size) B")
         print("bench-stages: \(ticks) tick messages, \(bytes.count) bytes, reads of \(readBytes) bytes, best of \(repeats)")
 
         var results: [(String, Double, String)] = []
@@ -70,8 +73,9 @@ enum BenchStages {
         for line in lines { owners[line.reqId] = SubscriptionID(rawValue: UInt64(line.reqId)) }
         let batches = measure("routing") { stageRouting(messages, reads: payloads.readEnds, owners: owners) }
         var recordCount = 0
-        let books = measure("merging") { stageMerging(batches, lines: lines) }
-        let records = measure("record building") { stageRecords(batches, books: books, lines: lines) }
+        _ = measure("merging (before: entry out and back, ServerMessage rebuilt)") { stageMergingBefore(batches, lines: lines) }
+        let merged = measure("merging") { stageMerging(batches, lines: lines) }
+        let records = measure("record building") { stageRecords(merged.touched, book: merged.book) }
         recordCount = records.count
         _ = measure("encoding (every record built)") { stageEncoding(records) }
 
@@ -99,9 +103,9 @@ enum BenchStages {
         var total = 0.0
         for (name, ns, _) in results {
             print("| \(name) | \(String(format: "%.1f", ns)) |")
-            total += ns
+            if !name.contains("(before") { total += ns }
         }
-        print("| total | \(String(format: "%.1f", total)) |")
+        print("| total (without the before rows) | \(String(format: "%.1f", total)) |")
         if recordCount > 0 {
             let perRecord = results.first { $0.0 == "record building" }!.1 * Double(ticks) / Double(recordCount)
             let encPerRecord = results.last!.1 * Double(ticks) / Double(recordCount)
@@ -223,10 +227,10 @@ func makeBook(_ lines: [ReplayLine]) -> [SubscriptionID: BookEntry] {
     return book
 }
 
-/// MarketBook.apply as the worker does it: the entry out, the tick rebuilt as a ServerMessage,
-/// merged, the entry back.
+/// MarketBook.apply as the worker did it until issue 15: the entry out, the tick rebuilt as a
+/// ServerMessage, merged, the entry back.
 @inline(never)
-func stageMerging(_ batches: [[MarketDataEvent]], lines: [ReplayLine]) -> [SubscriptionID: BookEntry] {
+func stageMergingBefore(_ batches: [[MarketDataEvent]], lines: [ReplayLine]) -> [SubscriptionID: BookEntry] {
     var book = makeBook(lines)
     for batch in batches {
         for event in batch {
@@ -246,20 +250,50 @@ func stageMerging(_ batches: [[MarketDataEvent]], lines: [ReplayLine]) -> [Subsc
     return book
 }
 
+/// The worker's book with the replay's lines: 8 quotes, 80 options of one underlying.
+func makeMarketBook(_ lines: [ReplayLine]) -> MarketBook {
+    var book = MarketBook()
+    for (n, line) in lines.enumerated() {
+        let id = SubscriptionID(rawValue: UInt64(line.reqId))
+        switch line.kind {
+        case .stock:
+            book.addQuote(id, symbol: line.key, contract: Contract(conId: Int64(n + 1), symbol: line.key), monoMs: 0)
+        case .option(let call):
+            let key = OptionKey(expiry: "20261218", strike: Double(200 + n), right: call ? .call : .put, tradingClass: "AAPL")
+            let contract = Contract(
+                conId: Int64(1000 + n), symbol: "AAPL", secType: "OPT", lastTradeDateOrContractMonth: "20261218",
+                strike: key.strike, right: call ? "C" : "P", multiplier: "100", tradingClass: "AAPL")
+            book.addOption(id, symbol: "AAPL", key: key, contract: contract, monoMs: 0)
+        }
+    }
+    return book
+}
+
+/// The worker's `MarketBook.apply`, batch by batch as `handleMarketData` calls it, collecting
+/// the lines each read touched (the book says which tick is a line's first of the batch).
+@inline(never)
+func stageMerging(_ batches: [[MarketDataEvent]], lines: [ReplayLine]) -> (book: MarketBook, touched: [[SubscriptionID]]) {
+    var book = makeMarketBook(lines)
+    var touchedPerRead: [[SubscriptionID]] = []
+    touchedPerRead.reserveCapacity(batches.count)
+    for batch in batches {
+        book.beginBatch()
+        var touched: [SubscriptionID] = []
+        for event in batch {
+            if let applied = book.apply(event.tick, to: event.subscription), applied.firstInBatch { touched.append(event.subscription) }
+        }
+        touchedPerRead.append(touched)
+    }
+    return (book, touchedPerRead)
+}
+
 /// One record per line touched in a read (the worker writes every touched line).
 @inline(never)
-func stageRecords(_ batches: [[MarketDataEvent]], books: [SubscriptionID: BookEntry], lines: [ReplayLine]) -> [Record] {
+func stageRecords(_ touchedPerRead: [[SubscriptionID]], book: MarketBook) -> [Record] {
     var out: [Record] = []
-    for batch in batches {
-        var seen = Set<SubscriptionID>()
-        var touched: [SubscriptionID] = []
-        for event in batch where seen.insert(event.subscription).inserted { touched.append(event.subscription) }
+    for touched in touchedPerRead {
         for id in touched {
-            switch books[id] {
-            case .quote(_, let m)?: out.append(m.snapshot.record(source: .ib, updatedMs: 1_764_000_000_000))
-            case .option(_, let m)?: out.append(m.snapshot.record(source: .ib, updatedMs: 1_764_000_000_000))
-            case nil: break
-            }
+            if let record = book.record(for: id, source: .ib, nowMs: 1_764_000_000_000) { out.append(record) }
         }
     }
     return out
