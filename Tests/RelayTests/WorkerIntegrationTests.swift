@@ -96,10 +96,11 @@ struct WorkerIntegrationTests {
         let h = try await WorkerHarness.start(o)
         #expect(await h.wait(.seconds(10)) { h.hash("chain:SPY")["source"] == "ib" })
         let first = h.hash("chain:SPY")
-        try await Task.sleep(for: .seconds(4))
+        // Re-listed about every second (half the TTL): the third write comes after the first
+        // TTL would have run out. Waited for, not slept: a loaded machine may be late.
+        #expect(await h.wait(.seconds(20)) { (Int(h.hash("chain:SPY")["seq"] ?? "0") ?? 0) >= 3 }, "re-listed before its TTL ran out")
         let later = h.hash("chain:SPY")
         #expect(later["strikes"] == first["strikes"] && later["expirations"] == first["expirations"])
-        #expect((Int(later["seq"] ?? "0") ?? 0) >= 3, "re-listed about every second (half the TTL)")
         #expect((Int64(later["updated_ms"] ?? "0") ?? 0) > (Int64(first["updated_ms"] ?? "0") ?? 0))
         let ttl = try h.redis.command(["PTTL", "\(h.prefix):chain:SPY"]).int ?? -2
         #expect(ttl > 0 && ttl <= 2000)
