@@ -11,6 +11,8 @@ public struct PublisherStats: Sendable, Hashable {
     /// something else owns the key); those values are dropped. Transient refusals (READONLY,
     /// OOM, ...) are retried and counted in `refusedWrites` instead.
     public var writeErrors: UInt64 = 0
+    /// The error reply of the last data write counted in `writeErrors` (`WRONGTYPE ...`).
+    public var lastRejection: String?
     public var eventsPublished: UInt64 = 0
     /// Events dropped because the bounded queue was full (e.g. during a long outage).
     public var eventsDropped: UInt64 = 0

@@ -32,6 +32,8 @@ extension Writer {
         var refusals: [String: UInt64] = [:]
         /// Some write of this batch was accepted.
         var accepted = false
+        /// The last data write refused with an error no retry can fix (`WRONGTYPE ...`).
+        var rejection: String?
 
         mutating func refused(_ error: String) -> WriteRefusal {
             let r = WriteRefusal(reply: error)
@@ -187,6 +189,7 @@ extension Writer {
                 let refusal = outcome.refused(error)
                 outcome.records[i] = refusal.isTransient ? .retry : .failed
                 if !refusal.isTransient {
+                    outcome.rejection = error
                     logger.error("Redis refused a data write; the value is dropped", metadata: ["error": "\(error)"])
                 }
             } else {
@@ -291,6 +294,7 @@ extension Writer {
             if outcome.failure == nil { s.stats.batches += 1 }
             s.stats.writes += written
             s.stats.writeErrors += failed
+            if let rejection = outcome.rejection { s.stats.lastRejection = rejection }
             s.stats.fencedWrites += fenced
             if fenced > 0, batch.fenceGeneration == s.fenceGeneration { s.fenceRefusedGeneration = s.fenceGeneration }
             s.stats.eventsPublished += eventsPublished

@@ -225,6 +225,29 @@ struct DataTruthTests {
         #expect(refused.state.isSessionUp)
     }
 
+    /// Something else owns a key every data write needs (`P:updated` made a string): Redis
+    /// answers every publish.lua with WRONGTYPE, no retry can fix it, and nothing reaches
+    /// readers. The worker must not look healthy: not ready with the reason, state `degraded`;
+    /// ready again once the key is the worker's again.
+    @Test func everyDataWriteRejectedIsNotReady() async throws {
+        var o = WorkerHarness.Options()
+        o.symbols = [SymbolSpec(symbol: "AAPL")]
+        let h = try await WorkerHarness.start(o)
+        defer { Task { try? await h.stop() } }
+        #expect(await h.wait(.seconds(15)) { h.hash("quote:AAPL")["bid"] != nil })
+        #expect(await h.wait(.seconds(5)) { o.readiness.readiness == .ready })
+        _ = try h.redis.command(["DEL", "\(h.prefix):updated"])
+        _ = try h.redis.command(["SET", "\(h.prefix):updated", "not a sorted set"])
+        #expect(await h.wait(.seconds(20)) {
+            if case .notReady(let reason) = o.readiness.readiness { return reason.contains("WRONGTYPE") }
+            return false
+        }, "/readyz stayed ready while Redis rejected every data write")
+        #expect(await h.wait(.seconds(5)) { h.status()["state"] == "degraded" })
+        _ = try h.redis.command(["DEL", "\(h.prefix):updated"])
+        #expect(await h.wait(.seconds(15)) { o.readiness.readiness == .ready }, "not ready after the key was freed")
+        #expect(await h.wait(.seconds(5)) { h.status()["state"] == "connected" })
+    }
+
     /// After failback every key is IB's again within the stable period, quiet option lines
     /// included (a keep-alive snapshot confirms them), not when their TTL runs out.
     @Test func afterFailbackQuietOptionKeysAreConfirmedAgain() async throws {

@@ -75,12 +75,16 @@ extension Worker {
         }
         metrics.redisConnected.record(stats.connected ? 1 : 0)
         readiness.setRedisReachable(stats.connected)
-        readiness.setRedisWriteRefusal(stats.writeRefusal.map { "Redis refuses writes (\($0.errorClass)): \($0.message)" })
+        // A transient refusal (READONLY, OOM, ...) at once; a permanent one when it is every
+        // write, several intervals in a row (a single key owned by someone else is not that).
+        let rejection = writeRejections.observe(stats)
+        let refusal = stats.writeRefusal ?? rejection
+        readiness.setRedisWriteRefusal(refusal.map { "Redis refuses writes (\($0.errorClass)): \($0.message)" })
         for (errorClass, count) in stats.refusedWrites {
             let before = last.refusedWrites[errorClass] ?? 0
             if count > before { metrics.redisWritesRefused(errorClass: errorClass, count: Int64(count - before)) }
         }
-        feed(.publisherRefusal(stats.writeRefusal))
+        feed(.publisherRefusal(refusal))
         lastPublisherStats = stats
         let now = session.status
         let before = lastSessionStatus

@@ -94,6 +94,8 @@ public actor Worker: Service {
     var lastTickMs: Int64?
     var leftOut: String?
     var lastPublisherStats = PublisherStats()
+    /// Every data write rejected (WRONGTYPE, ...) for several status intervals: not ready.
+    var writeRejections = WriteRejectionWatch()
     var lastSessionStatus = SessionStatus()
 
     /// Symbols served by Alpha Vantage (the core decides).
