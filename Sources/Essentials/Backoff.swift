@@ -9,6 +9,7 @@
 /// - the Alpha Vantage rate limiter's back-off after throttle, daily-cap and transient answers
 ///   (``cap(forAttempt:)``, no jitter: the service names the wait, not a crowd of peers).
 /// - the log's repeat filter, whose hold-back window doubles per summary line (``cap(forAttempt:)``).
+/// - the worker's retries of contract details and option chains (`Worker.requestRetry`, ``cap(forAttempt:)``).
 ///
 /// Pure: the attempt number and the random draw are arguments, so tests need no clock and no
 /// luck. The caller keeps the count of failures and resets it to zero after a success.

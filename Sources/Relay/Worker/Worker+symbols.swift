@@ -1,4 +1,5 @@
 import Foundation
+import Essentials
 import IBSession
 import MarketData
 import MarketModel
@@ -37,11 +38,16 @@ extension Worker {
         }
     }
 
+    /// The wait before asking IB again for a contract or an option chain that failed for a
+    /// passing reason (gateway down, timeout): 1 s doubling to 30 s, no jitter (one worker's
+    /// requests, paced by the session anyway).
+    static let requestRetry = BackoffPolicy(initial: .seconds(1), max: .seconds(30), multiplier: 2)
+
     /// Retries until IB answers: a gateway that is down at start-up is not an error.
     func resolve(_ symbol: String) async {
         guard let spec = symbols[symbol]?.spec else { return }
         let request = Self.contractRequest(spec)
-        var delay = Duration.seconds(1)
+        var attempt = 0
         while !Task.isCancelled {
             do {
                 let details = try await session.contractDetails(request)
@@ -82,8 +88,8 @@ extension Worker {
                 return
             } catch {
                 logger.debug("contract details for \(symbol) failed, retrying", metadata: ["error": "\(error)"])
-                try? await clock.sleep(for: delay)
-                delay = min(delay * 2, .seconds(30))
+                attempt += 1
+                try? await clock.sleep(for: Self.requestRetry.cap(forAttempt: attempt))
             }
         }
     }
@@ -97,7 +103,7 @@ extension Worker {
     /// underlying has a price (see `recentre`). The chain is asked for again periodically
     /// (`refreshChainIfDue`).
     func setUpChain(_ symbol: String, contract: Contract, options: SymbolSpec.OptionWindow) async {
-        var delay = Duration.seconds(1)
+        var attempt = 0
         while !Task.isCancelled {
             do {
                 guard try await fetchChain(symbol, contract: contract, options: options) else { return }
@@ -107,8 +113,8 @@ extension Worker {
                 reportProblem(symbol, "option chain: \(error)")
                 return
             } catch {
-                try? await clock.sleep(for: delay)
-                delay = min(delay * 2, .seconds(30))
+                attempt += 1
+                try? await clock.sleep(for: Self.requestRetry.cap(forAttempt: attempt))
             }
         }
     }
