@@ -1,5 +1,6 @@
 import Foundation
 import MarketData
+import MarketModel
 import RedisPublisher
 import Testing
 
@@ -57,5 +58,21 @@ struct LeaseStoreWriteTests {
         let again = try subscriber.readReply()
         // The next message on the channel is the rewrite at 3000, not one for the refresh at 2000.
         #expect(again.array?.last?.string?.contains("\"ts_ms\":3000") == true)
+    }
+}
+
+/// A leased window takes its lines nearest expiry first across the trading classes IB lists:
+/// `IND:SPX@CBOE#options=1x1` is today's SPXW, not the SPX monthly three weeks out (skeptic F12).
+@Suite struct RequestedWindowOrderTests {
+    @Test func nearestExpiryFirstAcrossClassesThenTheWindowsOrder() {
+        func key(_ cls: String, _ expiry: String, _ strike: Double, _ right: OptionRight) -> OptionKey {
+            OptionKey(expiry: expiry, strike: strike, right: right, tradingClass: cls)
+        }
+        // As the window lists them: class by class (SPX first), strikes and rights within.
+        let spx = [key("SPX", "20261218", 6000, .call), key("SPX", "20261218", 6000, .put), key("SPX", "20270115", 6000, .call)]
+        let spxw = [key("SPXW", "20261130", 6000, .call), key("SPXW", "20261130", 6000, .put), key("SPXW", "20261218", 6000, .call)]
+        let ordered = Worker.nearestFirst(spx + spxw)
+        #expect(ordered == [spxw[0], spxw[1], spx[0], spx[1], spxw[2], spx[2]])
+        #expect(Set(ordered.prefix(2)) == Set(spxw.prefix(2)))
     }
 }

@@ -20,12 +20,23 @@ extension Worker {
 
     /// The options each requested window may take: its selection in the window's priority
     /// order (nearer expiries, nearer strikes), at most the lines granted for it.
+    /// A requested window's options in the order its lines are granted: the nearest expiry
+    /// first across every trading class IB lists (SPXW's 0DTE before the SPX monthly), then in
+    /// the order the window lists them (class, strike, right). A lease asks for the nearest
+    /// expirations, not for one class's.
+    static func nearestFirst(_ keys: [OptionKey]) -> [OptionKey] {
+        keys.enumerated().sorted { a, b in
+            a.element.expiry != b.element.expiry ? a.element.expiry < b.element.expiry : a.offset < b.offset
+        }.map(\.element)
+    }
+
     func requestedAdmittedOptions() -> [String: Set<OptionKey>] {
         var out: [String: Set<OptionKey>] = [:]
         for key in requestedOrder {
             guard let state = symbols[key], let options = state.spec.options, !state.windows.isEmpty else { continue }
             let missing = state.missingOptions
-            out[key] = Set(state.selectedOptions.lazy.map(\.key).filter { !missing.contains($0) }.prefix(options.marketDataLines))
+            let wanted = state.selectedOptions.map(\.key).filter { !missing.contains($0) }
+            out[key] = Set(Self.nearestFirst(wanted).prefix(options.marketDataLines))
         }
         return out
     }
