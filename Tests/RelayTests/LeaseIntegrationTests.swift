@@ -38,6 +38,18 @@ struct LeaseIntegrationTests {
         await h.ib.subscriptions().filter { $0.clientId == 5 }.map(\.symbol).sorted()
     }
 
+    /// IB is asked for a requested contract once: the look-up that lets it take a line is the
+    /// one its line is set up from (every request counts against IB's 50 messages/s).
+    @Test func aRequestedContractIsLookedUpOnce() async throws {
+        let h = try await WorkerHarness.start(Self.options())
+        #expect(await h.wait(.seconds(15)) { h.hash("quote:AAPL")["last"] != nil })
+        let before = await h.ib.counters().contractDetailsRequests
+        try Self.lease(h, "app1", "MSFT", ttlMs: 120_000)
+        #expect(await h.wait(.seconds(15)) { h.hash("quote:MSFT")["last"] != nil && Self.status(h, "app1", "MSFT")["state"] == "active" })
+        #expect(await h.ib.counters().contractDetailsRequests - before == 1)
+        try await h.stop()
+    }
+
     @Test func overlappingLeasesShareLinesAndALapsedLeaseReleasesOnlyItsUniqueLines() async throws {
         let h = try await WorkerHarness.start(Self.options())
         // Long enough to be served however slowly the worker starts; app1 lets them lapse below.

@@ -122,6 +122,7 @@ extension Worker {
                         for key in requestedOrder { releaseRequested(key) }
                         leaseStatusExpiry.removeAll()
                         requestLookUps.removeAll()
+                        lookedUpContracts.removeAll()
                         arbiter = LeaseArbiter(settings: settings, pinned: pinned, pinnedWindows: pinnedWindows)
                         servedThisTerm = false
                     }
@@ -136,6 +137,10 @@ extension Worker {
                         logger.warning("P:leases holds more members than are read per poll; the rest wait", metadata: ["read": "\(LeaseStore.maxLeases)"])
                     }
                     failures = 0
+                    if !lookedUpContracts.isEmpty {
+                        let now = monoMs()
+                        lookedUpContracts = lookedUpContracts.filter { now - $0.value.monoMs < 60_000 }
+                    }
                     var actions = arbiter?.leasesSeen(
                         snapshot.leases, unparseable: snapshot.unparseable, invalidExpiry: snapshot.invalidExpiry, nowMs: snapshot.nowMs) ?? []
                     actions += leaseFeedback(nowMs: snapshot.nowMs)
@@ -313,6 +318,7 @@ extension Worker {
                 answer = .refused(.unknownContract("IB lists \(details.count) contracts for \(request): name one (exchange, contract month)"))
             } else {
                 answer = .known
+                lookedUpContracts[key] = (details, monoMs())
             }
         } catch let error as IBSessionError where error.isPermanent {
             if case .requestFailed(let code, _) = error, code == 354 || code == 10089 {
@@ -386,6 +392,7 @@ extension Worker {
     /// Cancels a requested instrument's lines at the gateway and forgets it. Its keys in
     /// Redis stay until their TTL (or are flagged stale), like a symbol removed from the YAML.
     func releaseRequested(_ key: String) {
+        lookedUpContracts[key] = nil
         guard requestedOrder.contains(key) else { return }
         for id in book.subscriptions(of: key) {
             session.unsubscribe(id)

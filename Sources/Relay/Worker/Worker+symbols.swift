@@ -50,7 +50,14 @@ extension Worker {
         var attempt = 0
         while !Task.isCancelled {
             do {
-                let details = try await session.contractDetails(request)
+                // A requested instrument's look-up has just asked IB (its answer let the
+                // request take a line): not asked again within a minute.
+                let details: [ContractDetails]
+                if let cached = lookedUpContracts.removeValue(forKey: symbol), monoMs() - cached.monoMs < 60_000 {
+                    details = cached.details
+                } else {
+                    details = try await session.contractDetails(request)
+                }
                 guard let first = chooseContract(symbol, spec: spec, details: details) else { return }
                 // A requested instrument may have been released (or released and asked for
                 // again, with its own resolve) while IB answered: never two lines for one key.

@@ -88,6 +88,9 @@ public actor Worker: Service {
     var arbiter: LeaseArbiter?
     /// IB's answers to the arbiter's contract look-ups, handed to it at the next read.
     var requestLookUps: [String: LeaseLookUp] = [:]
+    /// The contract details a look-up found, by key symbol, with when (monotonic ms): the
+    /// line's set-up uses them instead of asking IB again (`resolve`), within a minute.
+    var lookedUpContracts: [String: (details: [ContractDetails], monoMs: Int64)] = [:]
     /// The lease expiry each request's status hash was last written for (its TTL follows).
     var leaseStatusExpiry: [LeaseArbiter.RequestRef: Int64] = [:]
     /// Wall clock of the last IB tick that carried a value (`last_tick_ms`).

@@ -166,6 +166,7 @@ struct GatewayEngine: Sendable {
                 session.marketDataTypeRequested = true
             }
         case .reqContractDetails(let reqId, let contract, _):
+            counters.contractDetailsRequests += 1
             out += contractDetails(reqId: reqId, contract: contract)
         case .reqSecDefOptParams(let reqId, let symbol, let futFopExchange, let secType, let conId):
             out += optionParameters(

@@ -35,9 +35,12 @@ public struct GatewayCounters: Sendable, Hashable {
     public var errorsSent = 0
     /// Connections closed at accept by `refuse`.
     public var connectionsRefused = 0
+    /// reqContractDetails (9) received: a client that asks twice for one contract costs the
+    /// account's message budget twice (IB paces all requests at 50 messages/s).
+    public var contractDetailsRequests = 0
 
     var reply: String {
-        "clients=\(clients) connections=\(connections) subscriptions=\(subscriptions) ticks=\(ticksSent) received=\(messagesReceived) errors=\(errorsSent) refused=\(connectionsRefused)"
+        "clients=\(clients) connections=\(connections) subscriptions=\(subscriptions) ticks=\(ticksSent) received=\(messagesReceived) errors=\(errorsSent) refused=\(connectionsRefused) contract_details=\(contractDetailsRequests)"
     }
 }
 
