@@ -78,7 +78,34 @@ struct FieldReader {
         return value
     }
 
+    /// Request ids and tick types: in one pass over the field (plain `[-]digits`, up to 10
+    /// digits, up to its NUL); anything else takes `int32Checked`, which finds the field first
+    /// and gives the same value or error as always.
     mutating func int32(_ field: String) throws(TWSProtocolError) -> Int32 {
+        var i = position
+        let end = bytes.count
+        var negative = false
+        if i < end, bytes[i] == UInt8(ascii: "-") {
+            negative = true
+            i += 1
+        }
+        var value: Int64 = 0
+        var digits = 0
+        while i < end {
+            let byte = bytes[i]
+            if byte == 0 { break }
+            let digit = byte &- UInt8(ascii: "0")
+            guard digit < 10, digits < 10 else { return try int32Checked(field) }
+            value = value &* 10 &+ Int64(digit)
+            digits += 1
+            i += 1
+        }
+        guard i < end, digits > 0, let narrow = Int32(exactly: negative ? -value : value) else { return try int32Checked(field) }
+        position = i + 1
+        return narrow
+    }
+
+    mutating func int32Checked(_ field: String) throws(TWSProtocolError) -> Int32 {
         let raw = try next(field)
         guard let value = NumberParser.int64(raw), let narrow = Int32(exactly: value) else {
             throw .invalidNumber(field: field, text: String(decoding: raw, as: UTF8.self))
@@ -130,7 +157,59 @@ struct FieldReader {
 
     /// A double where empty, `Infinity`, `1.7976931348623157E308` and the integer sentinels
     /// mean "unset"; IB's own per-field markers (-1, -2) are the caller's business.
+    ///
+    /// Prices, sizes and greeks: a plain decimal (`[-]digits[.digits]`, at most 19 significant
+    /// digits, exactly representable as NumberParser's fast path requires) is parsed in the
+    /// same pass that finds its NUL; anything else (exponents, `Infinity`, long mantissas,
+    /// garbage) takes `optionalDoubleChecked`, which finds the field first and gives the same
+    /// value or error as always (`FieldReaderTests` compares both on every spelling).
     mutating func optionalDouble(_ field: String) throws(TWSProtocolError) -> Double? {
+        var i = position
+        let end = bytes.count
+        guard i < end else { return try optionalDoubleChecked(field) }
+        if bytes[i] == 0 {
+            position = i + 1
+            return nil
+        }
+        var negative = false
+        if bytes[i] == UInt8(ascii: "-") {
+            negative = true
+            i += 1
+        }
+        // Integer digits, then (after one '.') fraction digits, each loop doing only what its
+        // part needs; at most 19 digits in all (leading zeros included), so the mantissa
+        // cannot overflow. More, or any other byte: the checked reader decides.
+        var mantissa: UInt64 = 0
+        var digits = 0
+        var scale = 0
+        while i < end {
+            let digit = bytes[i] &- UInt8(ascii: "0")
+            guard digit < 10 else { break }
+            mantissa = mantissa &* 10 &+ UInt64(digit)
+            digits += 1
+            i += 1
+        }
+        if i < end, bytes[i] == UInt8(ascii: ".") {
+            i += 1
+            while i < end {
+                let digit = bytes[i] &- UInt8(ascii: "0")
+                guard digit < 10 else { break }
+                mantissa = mantissa &* 10 &+ UInt64(digit)
+                digits += 1
+                scale += 1
+                i += 1
+            }
+        }
+        guard i < end, bytes[i] == 0, digits > 0, digits <= 19, mantissa <= 1 << 53, scale <= 22 else {
+            return try optionalDoubleChecked(field)
+        }
+        position = i + 1
+        let magnitude = Double(mantissa) / NumberParser.powersOfTen[scale]
+        let value = negative ? -magnitude : magnitude
+        return Sentinel.isUnset(value) ? nil : value + 0
+    }
+
+    mutating func optionalDoubleChecked(_ field: String) throws(TWSProtocolError) -> Double? {
         let raw = try next(field)
         if raw.isEmpty { return nil }
         guard let value = NumberParser.double(raw) else {
