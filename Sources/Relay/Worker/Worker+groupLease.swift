@@ -29,6 +29,16 @@ extension Worker {
         }
     }
 
+    /// Whether this worker may act as the active one right now: always without a group; in a
+    /// group, only while its lease is certainly its own (`LeaseStateMachine.validUntilMs`, on
+    /// the monotonic clock). A worker paused past its TTL wakes with `role` still `active`
+    /// until the watchdog's next step; the lease loop asks this before acting on a read.
+    func holdsTerm() -> Bool {
+        guard configuration.group != nil else { return true }
+        guard role == .active, let until = lease.validUntilMs else { return false }
+        return monoMs() < until
+    }
+
     /// Asks for, renews and gives up the lease as the state machine says.
     func leaseLoop() async {
         while !Task.isCancelled, !stopping {

@@ -117,7 +117,7 @@ extension Worker {
         await withDiscardingTaskGroup { group in
             var servedThisTerm = role == .active
             while !Task.isCancelled, !stopping {
-                guard role == .active else {
+                guard role == .active, holdsTerm() else {
                     if servedThisTerm {
                         for key in requestedOrder { releaseRequested(key) }
                         leaseStatusExpiry.removeAll()
@@ -132,6 +132,9 @@ extension Worker {
                 servedThisTerm = true
                 do {
                     let snapshot = try await store.read()
+                    // The read may have straddled a pause (SIGSTOP, a VM freeze) longer than the
+                    // group's lease: the other worker may serve these leases now.
+                    guard holdsTerm() else { continue }
                     if failures > 0 { logger.notice("leases readable again", metadata: ["after_failures": "\(failures)"]) }
                     if snapshot.leases.count + snapshot.unparseable.count + snapshot.invalidExpiry.count >= LeaseStore.maxLeases {
                         logger.warning("P:leases holds more members than are read per poll; the rest wait", metadata: ["read": "\(LeaseStore.maxLeases)"])
