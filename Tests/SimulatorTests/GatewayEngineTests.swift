@@ -58,6 +58,33 @@ import TWSProtocol
         #expect(errorCodes(h.send(.cancelMktData(reqId: 5), from: id)) == [300])
     }
 
+    /// The I/O layer's timer passes a limit: a loop that fell behind (saturated, or paused)
+    /// makes at most `limit` updates per call and carries at most `limit` to the next one, so a
+    /// simulator that cannot make its rate sends steady pieces instead of one second's worth in
+    /// one write. Without a limit a late call makes everything owed, up to one second's worth.
+    @Test func advanceMakesAtMostTheLimitAndCarriesAtMostTheLimit() {
+        var h = EngineHarness(testConfiguration { $0.ticksPerSecond = 5_000 })
+        let (id, _) = h.connect(clientId: 1)
+        _ = h.send(.reqMktData(reqId: 1, contract: stock("SPY"), genericTickList: "", snapshot: false, regulatorySnapshot: false), from: id)
+        let start = h.engine.roundRobin
+        h.now += 2_000  // 2 s late: 5,000 owed (the one-second cap)
+        #expect(!messages(h.engine.advance(nowMs: h.now, limit: 100), for: id).isEmpty)
+        #expect(h.engine.roundRobin - start == 100)
+        _ = h.engine.advance(nowMs: h.now, limit: 100)  // the same instant: only the carried 100
+        #expect(h.engine.roundRobin - start == 200)
+        #expect(h.engine.advance(nowMs: h.now, limit: 100).isEmpty)
+        #expect(h.engine.roundRobin - start == 200)
+        // On time (1 ms apart, 5 owed each), the limit changes nothing.
+        for _ in 0..<10 {
+            h.now += 1
+            _ = h.engine.advance(nowMs: h.now, limit: 100)
+        }
+        #expect(h.engine.roundRobin - start == 250)
+        h.now += 2_000
+        _ = h.engine.advance(nowMs: h.now)
+        #expect(h.engine.roundRobin - start == 5_250)
+    }
+
     @Test func recorderHoldsExactlyWhatWasSent() {
         var h = EngineHarness()
         let (id, _) = h.connect(clientId: 2)

@@ -18,6 +18,10 @@ final class GatewayCore {
     /// that is bursts of 10, not the 100-update bursts a 10 ms timer made (which cost a
     /// downstream Redis ~2 ms per burst and measured the timer, not the relay).
     static let timerInterval = TimeAmount.milliseconds(1)
+    /// The most market updates one write carries, for the rate and for `flood`: a loop that
+    /// cannot keep up sends steady pieces of this size (about 2,000 TWS messages, ~45 KB of
+    /// stock ticks) rather than one burst of everything it owes.
+    static let maxUpdatesPerWrite = 500
 
     init(configuration: IBGatewaySimulator.Configuration, loop: any EventLoop, logger: Logger) {
         self.loop = loop
@@ -30,7 +34,7 @@ final class GatewayCore {
         _ = engine.advance(nowMs: clock())
         timer = loop.scheduleRepeatedTask(initialDelay: Self.timerInterval, delay: Self.timerInterval) { _ in
             let core = bound.value
-            core.perform(core.engine.advance(nowMs: core.clock()))
+            core.perform(core.engine.advance(nowMs: core.clock(), limit: Self.maxUpdatesPerWrite))
         }
     }
 
@@ -96,7 +100,7 @@ final class GatewayCore {
 
     /// Runs a flood in chunks so that sockets drain and the control port stays responsive.
     private func flood(_ remaining: Int) {
-        let chunk = min(remaining, 500)
+        let chunk = min(remaining, Self.maxUpdatesPerWrite)
         perform(engine.flood(chunk, nowMs: clock()))
         guard remaining > chunk else { return }
         let bound = NIOLoopBound(self, eventLoop: loop)

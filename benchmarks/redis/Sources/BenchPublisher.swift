@@ -7,6 +7,7 @@ import RedisPublisher
 /// runs redis-benchmark beside it on the same server).
 ///
 ///   bench-publisher --redis-url URL [--tls-ca-file PEM] --scripts-dir lua [--scenario all|distinct|coalesce|paced] [--keys 50000] [--passes 3]
+///     [--paced-rates 1000,20000] [--paced-seconds 3]
 ///   bench-publisher --redis-url URL --scripts-dir lua --emit-evalsha-args FILE
 ///
 /// Scenarios: distinct keys (every update a different key: no coalescing possible, so this is
@@ -53,8 +54,11 @@ struct BenchPublisher {
             try await coalescing(url: url, scripts: scripts)
         }
         if scenario == "all" || scenario == "paced" {
-            for rate in [1_000, 20_000] {
-                try await paced(url: url, scripts: scripts, ratePerSecond: rate, seconds: 3)
+            // `--paced-rates 1000,10000`: other rates (updates/s, in bursts every millisecond).
+            let rates = options.value("--paced-rates").map { $0.split(separator: ",").compactMap { Int($0) } } ?? [1_000, 20_000]
+            let seconds = Int(options.value("--paced-seconds") ?? "") ?? 3
+            for rate in rates {
+                try await paced(url: url, scripts: scripts, ratePerSecond: rate, seconds: seconds)
             }
         }
     }
@@ -120,7 +124,7 @@ struct BenchPublisher {
         }
         guard await publisher.flush(timeout: .seconds(60)) else { throw BenchError("flush timed out") }
         let s = publisher.stats
-        print("paced \(ratePerSecond)/s for \(seconds) s: \(s.writes) writes, \(s.coalesced) coalesced, \(s.batches) round trips;"
+        print("paced \(ratePerSecond)/s for \(seconds) s (\(perMillisecond) per ms): \(s.writes) writes, \(s.coalesced) coalesced, \(s.batches) round trips;"
             + " latency p50 \(micros(s.latency.percentile(0.5))) µs p99 \(micros(s.latency.percentile(0.99))) µs max \(micros(.nanoseconds(Int64(s.latency.maxNanos)))) µs")
         print("RESULT paced_\(ratePerSecond)_p50_us=\(micros(s.latency.percentile(0.5))) p99_us=\(micros(s.latency.percentile(0.99)))")
     }
