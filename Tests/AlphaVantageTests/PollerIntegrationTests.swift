@@ -49,7 +49,7 @@ actor EventLog {
         let poller = Self.poller(sim, rpm: 600)
         await poller.setSymbols(quotes: ["IBM", "INVALID", "MSFT"])
         let log = EventLog()
-        let ok = await Self.poll(until: .seconds(10), poller, log: log) {
+        let ok = await Self.poll(until: .seconds(30), poller, log: log) {
             let quoted = await log.quotedSymbols
             let failures = await log.failures
             return quoted.isSuperset(of: ["IBM", "MSFT"]) && !failures.isEmpty
@@ -67,7 +67,7 @@ actor EventLog {
         let poller = Self.poller(sim, rpm: 600, bulk: true, options: true)
         await poller.setSymbols(quotes: ["IBM", "AAPL"], options: ["SPY"])
         let log = EventLog()
-        let ok = await Self.poll(until: .seconds(10), poller, log: log) {
+        let ok = await Self.poll(until: .seconds(30), poller, log: log) {
             let events = await log.events
             let quoted = await log.quotedSymbols
             return quoted == ["IBM", "AAPL"]
