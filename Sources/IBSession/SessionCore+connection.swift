@@ -11,7 +11,7 @@ extension SessionCore {
         // The first attempt of a series at info; retries at debug (a failure is told once per
         // attempt by `scheduleReconnect`, and repeats of that line are summarised).
         logger.log(
-            level: machine.failedAttempts == 0 ? .info : .debug, "connecting to gateway",
+            level: machine.attemptsSinceConnected == 0 ? .info : .debug, "connecting to gateway",
             metadata: ["host": "\(host)", "port": "\(port)", "client_id": "\(clientId)"])
         // A precise wake-up for the connect timeout (the periodic tick is coarser).
         scheduleTick(after: configuration.connectTimeout)

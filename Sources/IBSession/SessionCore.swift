@@ -147,7 +147,7 @@ final class SessionCore: @unchecked Sendable {
             // `reconnect_attempts` in the status and the failover limit do; after k failures
             // the next try is "reconnect attempt k" (the state reason).
             logger.warning("cannot connect to IB Gateway: \(machine.lastError ?? "connection failed")", metadata: [
-                "failed_attempts": "\(machine.failedAttempts)", "retry_in_ms": "\(Int(delay.seconds * 1000))",
+                "failed_attempts": "\(machine.attemptsSinceConnected)", "retry_in_ms": "\(Int(delay.seconds * 1000))",
             ])
             scheduleTick(after: delay)
         case .resubscribeAll:
@@ -166,11 +166,12 @@ final class SessionCore: @unchecked Sendable {
             if case .state(let from, let to, let reason) = event {
                 // Retrying (connecting <-> backoff) is told by the failure line above; only
                 // the other changes of state are news at info.
-                let retrying = to == .backoff || (to == .connecting && machine.failedAttempts > 0)
+                let retrying = to == .backoff || (to == .connecting && machine.attemptsSinceConnected > 0)
                 logger.log(level: retrying ? .debug : .info, "gateway session state",
                            metadata: ["from": "\(from)", "to": "\(to)", "reason": "\(reason)"])
-                if to.isSessionUp, !from.isSessionUp, machine.failedAttempts > 0 {
-                    logger.notice("connected to IB Gateway after \(machine.failedAttempts) failed attempt\(machine.failedAttempts == 1 ? "" : "s")")
+                let before = machine.attemptsSinceConnected
+                if to.isSessionUp, !from.isSessionUp, before > 0 {
+                    logger.notice("connected to IB Gateway after \(before) failed attempt\(before == 1 ? "" : "s")")
                 }
             }
             emit(event)
@@ -201,7 +202,7 @@ final class SessionCore: @unchecked Sendable {
             status.port = machine.port
             status.serverVersion = version
             status.clientId = machine.clientId
-            status.reconnectAttempts = machine.failedAttempts
+            status.reconnectAttempts = machine.attemptsSinceConnected
             status.totalReconnects = machine.totalFailures
             status.lastError = machine.lastError
             status.subscriptions = registry.activeSubscriptionCount

@@ -52,8 +52,17 @@ public struct SessionStateMachine: Sendable {
 
     public let configuration: GatewayConfiguration
     public private(set) var state: SessionState = .disconnected
-    /// Consecutive failed attempts (reset after `healthyResetAfter` of a healthy connection).
+    /// Failures since the connection was last healthy for `healthyResetAfter`, a dropped
+    /// connection included: sizes the backoff, so a gateway that keeps dropping a minute-old
+    /// session is not hammered.
     public private(set) var failedAttempts = 0
+    /// Consecutive failed connection attempts: what `reconnect_attempts`, the log's
+    /// `failed_attempts` and `failover.max_reconnect_attempts` count. An attempt has failed
+    /// until its session has stayed up for one heartbeat interval: a gateway that drops a
+    /// working connection and takes the next attempt at once has had no failed attempt (data
+    /// flowed between), while one that accepts and drops within seconds, again and again, runs
+    /// out of attempts and fails over.
+    public private(set) var attemptsSinceConnected = 0
     /// All failures since start, never reset.
     public private(set) var totalFailures = 0
     public internal(set) var lastError: String?
@@ -146,7 +155,7 @@ public struct SessionStateMachine: Sendable {
         attemptStartedAt = now
         reconnectAt = nil
         serverVersion = nil
-        return transition(to: .connecting, reason: failedAttempts == 0 ? "connect" : "reconnect attempt \(failedAttempts)")
+        return transition(to: .connecting, reason: attemptsSinceConnected == 0 ? "connect" : "reconnect attempt \(attemptsSinceConnected)")
             + [.connect(host: configuration.host, port: port, clientId: clientId)]
     }
 
@@ -170,6 +179,7 @@ public struct SessionStateMachine: Sendable {
     /// Every failure path ends here: count, remember why, close, back off.
     mutating func fail(_ reason: String, now: ContinuousClock.Instant, closeSocket: Bool = true) -> [Action] {
         failedAttempts += 1
+        attemptsSinceConnected += 1
         totalFailures += 1
         lastError = reason
         attemptStartedAt = nil
@@ -220,6 +230,9 @@ public struct SessionStateMachine: Sendable {
         }
         if failedAttempts > 0, let since = healthySince, now - since >= configuration.healthyResetAfter {
             failedAttempts = 0
+        }
+        if attemptsSinceConnected > 0, let since = healthySince, now - since >= interval {
+            attemptsSinceConnected = 0
         }
         if lastProbeAt.map({ now - $0 >= interval }) ?? true {
             lastProbeAt = now

@@ -189,6 +189,52 @@ struct SessionStateMachineTests {
         #expect(m.totalFailures == 2)
     }
 
+    /// Consecutive failed *attempts* (what failover counts) end when a session stays up for a
+    /// heartbeat interval: drops of working connections, each taken back at once, never add
+    /// up to the failover limit, while the backoff still grows with them (`failedAttempts`).
+    @Test func dropsOfWorkingConnectionsAreNotConsecutiveFailedAttempts() {
+        var m = connected()
+        var now = t0
+        for drop in 1...4 {
+            // Up for 12 s, answering the heartbeat, then dropped by the gateway.
+            for step in 1...3 {
+                _ = m.handle(.currentTimeReceived(now: now + .seconds(4 * step)))
+                _ = m.handle(.tick(now: now + .seconds(4 * step)))
+            }
+            #expect(m.attemptsSinceConnected == 0)
+            now += .seconds(12)
+            let actions = m.handle(.connectionClosed(error: nil, now: now))
+            #expect(m.attemptsSinceConnected == 1, "drop \(drop)")
+            #expect(m.failedAttempts == drop, "the backoff keeps growing with the flaps")
+            now += delay(in: actions)!
+            _ = m.handle(.tick(now: now))
+            #expect(m.state == .connecting)
+            _ = m.handle(.tcpConnected(now: now))
+            _ = m.handle(.helloReceived(serverVersion: 176, now: now))
+            _ = m.handle(.nextValidIdReceived(now: now))
+            #expect(m.state == .connected)
+        }
+    }
+
+    /// A gateway that accepts and drops within seconds, again and again, is failing: those
+    /// attempts add up (and reach `failover.max_reconnect_attempts`).
+    @Test func connectionsDroppedWithinAHeartbeatIntervalAreFailedAttempts() {
+        var m = connected()
+        var now = t0
+        for drop in 1...4 {
+            now += .seconds(2)
+            _ = m.handle(.tick(now: now))
+            let actions = m.handle(.connectionClosed(error: nil, now: now))
+            #expect(m.attemptsSinceConnected == drop)
+            now += delay(in: actions)!
+            _ = m.handle(.tick(now: now))
+            _ = m.handle(.tcpConnected(now: now))
+            _ = m.handle(.helloReceived(serverVersion: 176, now: now))
+            _ = m.handle(.nextValidIdReceived(now: now))
+            #expect(m.attemptsSinceConnected == drop, "not reset by the connect itself")
+        }
+    }
+
     @Test func clientIdInUseRotatesThroughThePool() {
         var m = machine()
         var now = t0
