@@ -28,9 +28,10 @@ wait_for 30 nopt SPY && pass "pinned SPY 1x2 window: 10 option keys" || fail "SP
 wait_for 30 state_is st 'QQQ#options=1x2' active || true
 wait_for 30 nopt QQQ && pass "leased QQQ 1x2 window: 10 option keys" || fail "QQQ option keys: $(okeys QQQ | wc -l) state=$(rstate st 'QQQ#options=1x2')"
 wait_for 20 field_is $PFX:quote:NVDA source ib || fail "NVDA no data"
-LIVE=($PFX:quote:AAPL $PFX:quote:MSFT $PFX:quote:SPY $PFX:quote:NVDA $PFX:quote:QQQ $(okeys SPY) $(okeys QQQ))
-info "keys held all along: ${#LIVE[@]}; gateway lines: $(sim_lines)"
-advancing "before the churn, every held line" 6 "${LIVE[@]}"
+# held all along: the pinned and st quotes, and the SPY and QQQ windows as they are now (they follow the money)
+LIVE=($PFX:quote:AAPL $PFX:quote:MSFT $PFX:quote:SPY $PFX:quote:NVDA $PFX:quote:QQQ)
+info "gateway lines: $(sim_lines); windows centred on SPY $(centre SPY), QQQ $(centre QQQ)"
+advancing_w "before the churn, every held line" 6 "SPY 2" "QQQ 2" -- "${LIVE[@]}"
 # the churn: c1..c3 lease and give up instruments at random
 POOL=(AMZN GOOGL META TSLA 'TSLA#options=1x2' 'IWM#options=1x2' IWM)
 churn(){ local end=$((SECONDS+CHURN_S)) i=0 spec app
@@ -45,7 +46,7 @@ linemax & PIDS+=($!)
 T0=$SECONDS; round=0
 while kill -0 $CP 2>/dev/null; do
   round=$((round+1))
-  advancing "churn round $round ($((SECONDS-T0)) s in, $(sim_lines) lines at the gateway): lines held all along" 5 "${LIVE[@]}"
+  advancing_w "churn round $round ($((SECONDS-T0)) s in, $(sim_lines) lines at the gateway): lines held all along" 5 "SPY 2" "QQQ 2" -- "${LIVE[@]}"
   if [ $((round % 3)) = 1 ]; then
     refs AAPL MSFT SPY QQQ NVDA AMZN TSLA GOOGL META IWM
     check_hashes "churn round $round: hashes"
@@ -59,7 +60,8 @@ L=$(sim_lines); [ "$L" = 25 ] && pass "after the churn the gateway holds the 25 
 CHURNED=($(for s in AMZN GOOGL META TSLA IWM; do echo $PFX:quote:$s; done) $(okeys TSLA) $(okeys IWM))
 CHURNED=($(for k in "${CHURNED[@]}"; do [ "$(R EXISTS $k)" = 1 ] && echo $k; done))
 frozen "released lines (${#CHURNED[@]} keys of AMZN GOOGL META TSLA IWM)" 5 "${CHURNED[@]}"
-advancing "after the churn, every held line" 5 "${LIVE[@]}"
+advancing_w "after the churn, every held line" 5 "SPY 2" "QQQ 2" -- "${LIVE[@]}"
+left_behind "SPY 2" "QQQ 2"
 refs AAPL MSFT SPY QQQ NVDA AMZN TSLA GOOGL META IWM
 info "simulator prices: $(tr '\n' ' ' <"$RUN/refs")"
 check_hashes "after the churn: hashes"

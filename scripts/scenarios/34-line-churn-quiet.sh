@@ -24,8 +24,8 @@ keep(){ while :; do lease st NVDA 10; sleep 2; done; }; keep & PIDS+=($!)
 nopt(){ [ "$(okeys $1 | wc -l)" = 10 ]; }
 wait_for 30 nopt SPY || fail "SPY option keys: $(okeys SPY | wc -l) (expected 10)"
 wait_for 20 field_is $PFX:quote:NVDA source ib || fail "NVDA no data"
-LIVE=($PFX:quote:AAPL $PFX:quote:MSFT $PFX:quote:SPY $PFX:quote:NVDA $(okeys SPY))
-advancing "streaming: every held line" 4 "${LIVE[@]}"
+LIVE=($PFX:quote:AAPL $PFX:quote:MSFT $PFX:quote:SPY $PFX:quote:NVDA)
+advancing_w "streaming: every held line" 4 "SPY 2" -- "${LIVE[@]}"
 ctl quiet
 sleep 2
 POOL=(AMZN GOOGL META TSLA 'IWM#options=1x2')
@@ -37,7 +37,7 @@ churn(){ local end=$((SECONDS+$1)) spec app
   done; }
 churn 30 & CP=$!; PIDS+=($CP)
 round=0
-while kill -0 $CP 2>/dev/null; do round=$((round+1)); advancing "quiet market, churn round $round: every held line confirmed" 9 "${LIVE[@]}"; done
+while kill -0 $CP 2>/dev/null; do round=$((round+1)); advancing_w "quiet market, churn round $round: every held line confirmed" 9 "SPY 2" -- "${LIVE[@]}"; done
 refs $ALL; info "simulator prices: $(tr '\n' ' ' <"$RUN/refs")"
 check_hashes "quiet market after the churn: hashes"
 for a in c1 c2 c3; do for s in "${POOL[@]}"; do unlease $a "$s"; done; done
@@ -47,7 +47,7 @@ GONE=($(for k in "${GONE[@]}"; do [ "$(R EXISTS $k)" = 1 ] && echo $k; done))
 frozen "released lines (${#GONE[@]} keys) not confirmed any more" 8 "${GONE[@]}"
 ctl resume
 sleep 2
-advancing "after resume: every held line streams" 5 "${LIVE[@]}"
+advancing_w "after resume: every held line streams" 5 "SPY 2" -- "${LIVE[@]}"
 L=$(sim_lines); [ "$L" = 14 ] && pass "14 lines at the gateway (13 pinned + NVDA)" || fail "$L lines at the gateway, expected 14"
 refs $ALL; check_hashes "after resume: hashes"
 check_pubsub "every message published during the run"

@@ -185,9 +185,13 @@ def main():
                 if "=" in w:
                     k, v = w.split("=", 1)
                     vals[k] = v
-            p = [float(vals[k]) for k in ("1", "2", "4") if k in vals and float(vals[k]) > 0]
-            if not p:
-                p = [float(v) for k, v in vals.items() if k in ("bid", "ask", "last") and float(v) > 0]
+            p = []
+            for k in ("1", "2", "4"):  # TICK_PRICE types bid, ask, last ("none": no quote)
+                try:
+                    if float(vals.get(k, "none")) > 0:
+                        p.append(float(vals[k]))
+                except ValueError:
+                    pass
             if p:
                 print(sym, sum(p) / len(p))
             else:
@@ -247,7 +251,7 @@ def main():
                 except ValueError:
                     problems.append("%s: payload is not JSON: %r" % (channel, payload[:200]))
                     continue
-                if msg.get("key") != channel[len(prefix) + 1:]:
+                if msg.get("key") not in (channel, channel[len(prefix) + 1:]):  # the key, with or without P:
                     problems.append("%s: message says key=%r" % (channel, msg.get("key")))
                 rec = {k: (str(v) if not isinstance(v, str) else v) for k, v in msg.items() if v is not None}
                 rec.pop("key", None)
