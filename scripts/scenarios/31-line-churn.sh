@@ -66,6 +66,8 @@ refs AAPL MSFT SPY QQQ NVDA AMZN TSLA GOOGL META IWM
 info "simulator prices: $(tr '\n' ' ' <"$RUN/refs")"
 check_hashes "after the churn: hashes"
 check_pubsub "every message published during the run"
+left=$(R --scan --pattern "$PFX:request:c[123]:*" | head -5 | tr '\n' ' '); [ -z "$left" ] && pass "no request status left for the given-up leases" || fail "request statuses left after the leases were removed: $left"
+syms=$(hget $PFX:worker:$WID symbols); case ",$syms," in *,AMZN,*|*,GOOGL,*|*,META,*|*,TSLA,*|*,IWM,*) fail "worker symbols still lists a released instrument: $syms";; *) pass "worker symbols: $syms";; esac
 no_bad_codes
 info "worker warnings/errors: $(grep -ciE 'warning|error' $RUN/worker.log) lines; $(grep -iE 'unknown (req|ticker)|no line|not found' $RUN/worker.log | head -3 | cut -c1-200)"
 finish

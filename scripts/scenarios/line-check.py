@@ -70,12 +70,18 @@ class Redis:
         return dict(zip(v[0::2], v[1::2]))
 
 
+SESSION = {}  # SYM -> {"close": x, "open": y}: fixed for the day in the simulator, a fingerprint of the instrument
+
+
 def load_refs(path):
     refs = {}
     for line in open(path):
         p = line.split()
-        if len(p) == 2:
+        if len(p) >= 2:
             refs[p[0]] = float(p[1])
+        for w in p[2:]:
+            k, v = w.split("=")
+            SESSION.setdefault(p[0], {})[k] = float(v)
     return refs
 
 
@@ -117,6 +123,13 @@ def check(key, rec, prefix, refs, problems):
         if rec.get("symbol") != sym:
             problems.append("%s: symbol=%r, not %s" % (key, rec.get("symbol"), sym))
         ref = refs.get(sym)
+        for f, want in SESSION.get(sym, {}).items():
+            # IB's close (tick 9) and open (tick 14) are the session's: they never change within a run, so the record
+            # must hold exactly what the gateway sent for this instrument
+            if f in rec and abs(float(rec[f]) - want) > 1e-9:
+                other = [s for s, v in SESSION.items() if s != sym and abs(v.get(f, -1) - float(rec[f])) < 1e-9]
+                problems.append("%s: %s=%s, the gateway sent %s %s for %s%s" % (key, f, rec[f], f, want, sym,
+                                ("; that is " + "/".join(other) + "'s") if other else ""))
         for f in ("bid", "ask", "last"):
             if f in num and ref is not None and not near(num[f], ref):
                 other = [s for s, r in refs.items() if s != sym and near(num[f], r)]
@@ -192,8 +205,15 @@ def main():
                         p.append(float(vals[k]))
                 except ValueError:
                     pass
+            extra = ""
+            for k, name in (("9", "close"), ("14", "open")):  # TICK_PRICE types close, open
+                try:
+                    if float(vals.get(k, "none")) > 0:
+                        extra += " %s=%s" % (name, vals[k])
+                except ValueError:
+                    pass
             if p:
-                print(sym, sum(p) / len(p))
+                print(sym, sum(p) / len(p), extra.strip())
             else:
                 print("#", sym, "no value:", line.strip(), file=sys.stderr)
         return 0

@@ -28,7 +28,7 @@ advancing(){ local label=$1 secs=$2; shift 2; local bad; bad=$(not_advancing "$s
 # "option window: centred on C at price X symbol=S" / "re-centred from A to C ...". A key left behind by a
 # re-centring is no longer a line (it expires by its TTL), so the keys that must stream are the current window's.
 centre(){ grep "option window: .*centred .*symbol=$1\$" "$RUN/worker.log" | tail -1 | sed -E 's/.* (centred on|to) ([0-9.]+) at price.*/\2/'; }
-recentres(){ grep -c 'option window: .*centred' "$RUN/worker.log"; }
+recentres(){ local w n=0; for w in "$@"; do set -- $w; n=$((n + $(grep -c "option window: .*centred .*symbol=$1\$" "$RUN/worker.log"))); done; echo $n; }
 # window_keys SYM N: the option keys of SYM's current window (nearest expiry of its keys, N chain strikes each side)
 window_keys(){ local c exp; c=$(centre $1); exp=$(okeys $1 | cut -d: -f4 | sort -u | head -1)
   [ -n "$c" ] && [ -n "$exp" ] || return
@@ -46,9 +46,9 @@ for k in ks[max(0, i - int(n)): i + int(n) + 1]:
 advancing_w(){ local label=$1 secs=$2; shift 2; local ws=() keys=() bad n0 try w
   while [ $# -gt 0 ] && [ "$1" != -- ]; do ws+=("$1"); shift; done; [ "${1:-}" = -- ] && shift
   for try in 1 2 3; do
-    n0=$(recentres); keys=("$@"); for w in "${ws[@]}"; do keys+=($(window_keys $w)); done
+    n0=$(recentres "${ws[@]}"); keys=("$@"); for w in "${ws[@]}"; do keys+=($(window_keys $w)); done
     bad=$(not_advancing "$secs" "${keys[@]}")
-    [ "$(recentres)" = "$n0" ] && break; info "$label: a window re-centred during the sample; again"
+    [ "$(recentres "${ws[@]}")" = "$n0" ] && break; info "$label: a window re-centred during the sample; again"
   done
   if [ -z "$bad" ]; then pass "$label: all ${#keys[@]} keys written again within ${secs} s"; else fail "$label: not written within ${secs} s:$bad (centres: $(for w in "${ws[@]}"; do set -- $w; echo -n "$1=$(centre $1) "; done))"; fi; }
 # frozen LABEL SECONDS KEY...: no key's updated_ms moves within SECONDS (released lines; a stale flag flip is a
