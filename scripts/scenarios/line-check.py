@@ -288,6 +288,42 @@ def main():
         if not problems:
             print("OK: %d published messages carry their own instrument" % n)
         return 1 if problems else 0
+    if mode == "consistency":
+        # every message on a key names one instrument all along: identity fields never change, prices stay at one
+        # level (within TOL of the key's median), whatever lines came and went
+        path, prefix = sys.argv[2], sys.argv[3]
+        lines = open(path, errors="replace").read().split("\n")
+        ident, prices, problems, n = {}, {}, [], 0
+        for i in range(len(lines) - 3):
+            if lines[i] != "pmessage":
+                continue
+            channel = lines[i + 2]
+            try:
+                msg = json.loads(lines[i + 3])
+            except ValueError:
+                problems.append("%s: payload is not JSON" % channel)
+                continue
+            n += 1
+            t = tuple(str(msg.get(f)) for f in ("symbol", "sec_type", "con_id", "local_symbol", "contract_month", "currency",
+                                                  "multiplier", "expiry", "strike", "right", "trading_class"))
+            if channel in ident and ident[channel] != t:
+                problems.append("%s: identity changed %s -> %s" % (channel, ident[channel], t))
+            ident.setdefault(channel, t)
+            for f in ("bid", "ask", "last") if ":quote:" in channel else ():  # options are leveraged: not compared
+                if isinstance(msg.get(f), (int, float)) and msg[f] > 0:
+                    prices.setdefault(channel, []).append((f, msg[f], msg.get("seq")))
+        for ch, ps in prices.items():
+            vals = sorted(v for _, v, _ in ps)
+            med = vals[len(vals) // 2]
+            for f, v, q in ps:
+                if abs(v - med) > TOL * med:
+                    problems.append("%s: %s=%s (seq %s) far from the key's level %s" % (ch, f, v, q, med))
+        for p in problems[:40]:
+            print("FAIL: " + p)
+        if not problems:
+            print("OK: %d messages on %d keys: each key one instrument throughout (%s)" % (n, len(ident), "; ".join(
+                "%s=%s" % (k.split(":", 1)[1], "/".join(x for x in v if x != "None")) for k, v in sorted(ident.items()) if ":quote:" in k)))
+        return 1 if problems else 0
     if mode == "stamps":
         r = Redis(sys.argv[2])
         for key in sys.argv[4:]:

@@ -11,7 +11,9 @@ refs(){ local c; c=$(hget $PFX:worker:$WID client_id); python3 "$LC" refs $RP $C
 check_hashes(){ local out rc; out=$(python3 "$LC" hashes $RP $PFX "$RUN/refs" "$RUN/conids"); rc=$?
   if [ $rc = 0 ]; then pass "$1: $out"; else fail "$1: $(echo "$out" | wc -l) problems"; echo "$out" | head -20; fi; }
 check_pubsub(){ local out rc; out=$(python3 "$LC" pubsub "$RUN/data-pubsub.txt" $PFX "$RUN/refs"); rc=$?
-  if [ $rc = 0 ]; then pass "$1: $out"; else fail "$1: $(echo "$out" | wc -l) problems"; echo "$out" | head -20; fi; }
+  if [ $rc = 0 ]; then pass "$1: $out"; else fail "$1: $(echo "$out" | wc -l) problems"; echo "$out" | head -20; fi
+  out=$(python3 "$LC" consistency "$RUN/data-pubsub.txt" $PFX); rc=$?
+  if [ $rc = 0 ]; then pass "$1: $(echo "$out" | cut -d'(' -f1)"; else fail "$1: a key changed instrument"; echo "$out" | head -20; fi; }
 start_data_sub(){ redis-cli -p $RP PSUBSCRIBE "$PFX:quote:*" "$PFX:option:*" >"$RUN/data-pubsub.txt" 2>&1 & PIDS+=($!); }
 stamps(){ python3 "$LC" stamps $RP $PFX "$@"; }
 okeys(){ R --scan --pattern "$PFX:option:$1:*" | sort; }
