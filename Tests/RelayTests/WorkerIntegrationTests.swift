@@ -224,6 +224,32 @@ struct WorkerIntegrationTests {
         try await h.stop()
     }
 
+    /// The gateway drops a working connection now and then and takes the next attempt at once:
+    /// no attempt failed, data flowed between, so however many drops, nothing fails over
+    /// (the skeptic's scenario 35, here with a 2-attempt limit and a 1 s heartbeat).
+    @Test func dropsOfWorkingConnectionsDoNotFailOver() async throws {
+        var o = WorkerHarness.Options()
+        o.withAlphaVantage = true
+        o.maxReconnectAttempts = 2
+        o.reconnectInitial = .milliseconds(50)
+        let h = try await WorkerHarness.start(o)
+        #expect(await h.wait(.seconds(10)) { h.hash("quote:AAPL")["source"] == "ib" })
+        for drop in 1...4 {
+            // Up for three heartbeat intervals, streaming, then dropped by the gateway.
+            let seq = Int(h.hash("quote:AAPL")["seq"] ?? "0") ?? 0
+            #expect(await h.wait(.seconds(10)) { (Int(h.hash("quote:AAPL")["seq"] ?? "0") ?? 0) > seq + 2 }, "drop \(drop): streaming")
+            try await Task.sleep(for: .seconds(3))
+            #expect(await h.ib.control("drop").hasPrefix("OK"))
+            #expect(await h.wait(.seconds(10)) { h.worker.sessionStatus.state.isSessionUp }, "drop \(drop): reconnected")
+            #expect(h.status()["state"] != "failover" && h.hash("quote:AAPL")["source"] == "ib", "drop \(drop) failed over")
+        }
+        let seq = Int(h.hash("quote:AAPL")["seq"] ?? "0") ?? 0
+        #expect(await h.wait(.seconds(10)) { (Int(h.hash("quote:AAPL")["seq"] ?? "0") ?? 0) > seq })
+        #expect(h.hash("quote:AAPL")["source"] == "ib")
+        #expect(h.status()["failover_reason"] == nil)
+        try await h.stop()
+    }
+
     @Test func farmOutageWithoutAlphaVantageFlagsStale() async throws {
         var o = WorkerHarness.Options()
         o.staleness = .seconds(1)
