@@ -98,14 +98,16 @@ public struct OptionLinesScenario: Sendable, Hashable {
 /// is not under test is set so that it cannot interfere: no failover during the quiet
 /// phases between runs, no stream, a log level that does not log per tick.
 public enum WorkerConfig {
-    public static func yaml(
-        simPort: Int, redisPort: Int, symbols: [String], options: OptionLoad?, luaDir: String, httpPort: Int,
-        maxLines: Int, scenario: OptionLinesScenario? = nil
-    ) -> String {
-        var lines = [
-            "# Written by bench-e2e for one benchmark run; see benchmarks/e2e/README.md.",
+    /// Everything but the symbols, ending with `symbols:`. `ttlSeconds` is the quote and
+    /// option TTL (the replay sets it long so no keep-alive snapshot lands between replays).
+    public static func header(
+        comment: String, workerID: String, simPort: Int, redisPort: Int, luaDir: String, httpPort: Int, maxLines: Int,
+        ttlSeconds: Int = 300
+    ) -> [String] {
+        [
+            "# \(comment)",
             "worker:",
-            "  id: bench",
+            "  id: \(workerID)",
             "ib:",
             "  host: 127.0.0.1",
             "  port: \(simPort)",
@@ -115,8 +117,8 @@ public enum WorkerConfig {
             "redis:",
             "  url: redis://127.0.0.1:\(redisPort)/0",
             "  key_prefix: \(TargetKind.quoteRelay.prefix)",
-            "  quote_ttl_seconds: 300",
-            "  option_ttl_seconds: 300",
+            "  quote_ttl_seconds: \(ttlSeconds)",
+            "  option_ttl_seconds: \(ttlSeconds)",
             "  stream:",
             "    enabled: false",
             "  scripts_dir: \(luaDir)",
@@ -135,6 +137,15 @@ public enum WorkerConfig {
             "  format: text",
             "symbols:",
         ]
+    }
+
+    public static func yaml(
+        simPort: Int, redisPort: Int, symbols: [String], options: OptionLoad?, luaDir: String, httpPort: Int,
+        maxLines: Int, scenario: OptionLinesScenario? = nil
+    ) -> String {
+        var lines = header(
+            comment: "Written by bench-e2e for one benchmark run; see benchmarks/e2e/README.md.", workerID: "bench",
+            simPort: simPort, redisPort: redisPort, luaDir: luaDir, httpPort: httpPort, maxLines: maxLines)
         if let scenario {
             return (lines + scenario.yamlSymbols).joined(separator: "\n") + "\n"
         }

@@ -62,19 +62,25 @@ public final class BenchmarkRunner: Sendable {
         self.configuration = configuration
         self.logger = logger
         symbols = BenchUniverse.symbols(count: configuration.symbolCount)
+        var sim = Self.simulatorConfiguration(symbols: symbols)
+        sim.benchmarkStamps = stamps
+        var simLogger = Logger(label: "bench-e2e.simulator")
+        simLogger.logLevel = .warning
+        simulator = IBGatewaySimulator(configuration: sim, logger: simLogger)
+    }
+
+    /// The in-process simulator of both benchmarks: seeded, timer off until a run starts it,
+    /// lines without limit, no pacing (the worker and ib_async pace themselves; the benchmarks
+    /// measure streaming, not how start-up copes with error 100), nothing recorded.
+    public static func simulatorConfiguration(symbols: [String]) -> IBGatewaySimulator.Configuration {
         var sim = IBGatewaySimulator.Configuration()
         sim.seed = 1
         sim.symbols = symbols
         sim.ticksPerSecond = 0
         sim.marketDataLines = 10_000
-        // The worker and ib_async pace themselves; the benchmark measures streaming, not
-        // how start-up copes with error 100.
         sim.pacingLimit = 0
         sim.recordLimit = 0
-        sim.benchmarkStamps = stamps
-        var simLogger = Logger(label: "bench-e2e.simulator")
-        simLogger.logLevel = .warning
-        simulator = IBGatewaySimulator(configuration: sim, logger: simLogger)
+        return sim
     }
 
     public func run() async throws -> BenchReport {

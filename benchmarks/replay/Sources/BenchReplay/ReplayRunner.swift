@@ -76,13 +76,7 @@ public final class ReplayRunner: Sendable {
         self.configuration = configuration
         self.logger = logger
         symbols = BenchUniverse.symbols(count: configuration.stocks)
-        var sim = IBGatewaySimulator.Configuration()
-        sim.seed = 1
-        sim.symbols = symbols
-        sim.ticksPerSecond = 0
-        sim.marketDataLines = 10_000
-        sim.pacingLimit = 0
-        sim.recordLimit = 0
+        let sim = BenchmarkRunner.simulatorConfiguration(symbols: symbols)
         var simLogger = Logger(label: "bench-replay.simulator")
         simLogger.logLevel = .warning
         simulator = IBGatewaySimulator(configuration: sim, logger: simLogger)
@@ -255,39 +249,11 @@ public final class ReplayRunner: Sendable {
 
     func launchWorker(simPort: Int) throws -> ChildProcess {
         let path = "\(configuration.workDir)/quote-relay-replay.yaml"
-        var lines = [
-            "# Written by bench-replay; see BENCHMARKS.md.",
-            "worker:",
-            "  id: bench-replay",
-            "ib:",
-            "  host: 127.0.0.1",
-            "  port: \(simPort)",
-            "  client_id: \(TargetKind.quoteRelay.clientId)",
-            "  market_data_type: live",
-            "  max_market_data_lines: 1000",
-            "redis:",
-            "  url: redis://127.0.0.1:\(configuration.redisPort)/0",
-            "  key_prefix: \(TargetKind.quoteRelay.prefix)",
-            // Long TTLs: no keep-alive snapshot (a third of the TTL) can land between replays.
-            "  quote_ttl_seconds: 3600",
-            "  option_ttl_seconds: 3600",
-            "  stream:",
-            "    enabled: false",
-            "  scripts_dir: \(configuration.luaDir)",
-            "failover:",
-            "  max_reconnect_attempts: 1000",
-            "  staleness_seconds: 3600",
-            "  check_interval_seconds: 5",
-            "alphavantage:",
-            "  base_url: http://127.0.0.1:9/query",
-            "  api_key: bench",
-            "http:",
-            "  listen: 127.0.0.1:\(try LoopbackSocket.freePort())",
-            "log:",
-            "  level: warning",
-            "  format: text",
-            "symbols:",
-        ]
+        // Long TTLs: no keep-alive snapshot (a third of the TTL) can land between replays.
+        var lines = WorkerConfig.header(
+            comment: "Written by bench-replay; see BENCHMARKS.md.", workerID: "bench-replay", simPort: simPort,
+            redisPort: configuration.redisPort, luaDir: configuration.luaDir, httpPort: try LoopbackSocket.freePort(),
+            maxLines: 1000, ttlSeconds: 3600)
         for symbol in symbols {
             lines += [
                 "  - symbol: \(symbol)",
